@@ -1,0 +1,64 @@
+#include "common/platform/platform.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <system_error>
+
+namespace sluice::platform {
+
+const char* name() { return "linux"; }
+
+std::int64_t current_pid() { return static_cast<std::int64_t>(::getpid()); }
+
+std::string current_executable() {
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n < 0) return {};
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
+bool running_as_administrator() { return ::geteuid() == 0; }
+
+std::string environment(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? value : "";
+}
+
+std::string default_state_dir() {
+  if (::geteuid() == 0) return "/var/lib/sluice";
+  if (auto xdg = environment("XDG_STATE_HOME"); !xdg.empty()) return xdg + "/sluice";
+  if (auto home = environment("HOME"); !home.empty()) return home + "/.local/state/sluice";
+  return "/tmp/sluice-" + std::to_string(::geteuid()) + "/state";
+}
+
+std::string default_control_endpoint() {
+  if (::geteuid() == 0) return "/run/sluice/control.sock";
+  if (auto xdg = environment("XDG_RUNTIME_DIR"); !xdg.empty()) return xdg + "/sluice/control.sock";
+  return "/tmp/sluice-" + std::to_string(::geteuid()) + "/control.sock";
+}
+
+void create_directories(const std::string& path, bool world_readable) {
+  const mode_t mode = world_readable ? 0755 : 0700;
+  for (std::size_t pos = 1; pos <= path.size(); ++pos) {
+    if (pos != path.size() && path[pos] != '/') continue;
+    std::string prefix = path.substr(0, pos);
+    if (::mkdir(prefix.c_str(), mode) != 0 && errno != EEXIST) {
+      throw std::system_error(errno, std::generic_category(), "cannot create directory " + prefix);
+    }
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    throw std::system_error(ENOTDIR, std::generic_category(), "not a directory: " + path);
+  }
+}
+
+std::string join_path(const std::string& dir, const std::string& leaf) {
+  if (dir.empty() || dir.back() == '/') return dir + leaf;
+  return dir + "/" + leaf;
+}
+
+}  // namespace sluice::platform

@@ -1,0 +1,80 @@
+#include "common/platform/platform.h"
+
+#include <windows.h>
+#include <shlobj.h>
+
+#include <cstdlib>
+#include <system_error>
+
+#include "common/platform/win_strings.h"
+
+namespace sluice::platform {
+
+const char* name() { return "windows"; }
+
+std::int64_t current_pid() { return static_cast<std::int64_t>(GetCurrentProcessId()); }
+
+std::string current_executable() {
+  std::wstring buf(32768, L'\0');
+  DWORD n = GetModuleFileNameW(nullptr, buf.data(), static_cast<DWORD>(buf.size()));
+  buf.resize(n);
+  return narrow(buf);
+}
+
+bool running_as_administrator() {
+  SID_IDENTIFIER_AUTHORITY nt_authority = SECURITY_NT_AUTHORITY;
+  PSID admins = nullptr;
+  if (!AllocateAndInitializeSid(&nt_authority, 2, SECURITY_BUILTIN_DOMAIN_RID, DOMAIN_ALIAS_RID_ADMINS, 0, 0, 0, 0, 0,
+                                0, &admins)) {
+    return false;
+  }
+  BOOL member = FALSE;
+  if (!CheckTokenMembership(nullptr, admins, &member)) member = FALSE;
+  FreeSid(admins);
+  return member != FALSE;
+}
+
+std::string environment(const char* name) {
+  std::wstring wname = widen(name);
+  DWORD n = GetEnvironmentVariableW(wname.c_str(), nullptr, 0);
+  if (n == 0) return {};
+  std::wstring value(n, L'\0');
+  n = GetEnvironmentVariableW(wname.c_str(), value.data(), n);
+  value.resize(n);
+  return narrow(value);
+}
+
+std::string default_state_dir() {
+  wchar_t* program_data = nullptr;
+  std::string base = "C:\\ProgramData";
+  if (SUCCEEDED(SHGetKnownFolderPath(FOLDERID_ProgramData, 0, nullptr, &program_data))) base = narrow(program_data);
+  CoTaskMemFree(program_data);
+  return base + "\\Sluice";
+}
+
+std::string default_control_endpoint() { return "\\\\.\\pipe\\sluice"; }
+
+void create_directories(const std::string& path, bool /*world_readable: ACLs are inherited on Windows*/) {
+  for (std::size_t pos = 0; pos <= path.size(); ++pos) {
+    if (pos != path.size() && path[pos] != '\\' && path[pos] != '/') continue;
+    std::string prefix = path.substr(0, pos);
+    if (prefix.empty() || prefix.back() == ':') continue;  // "C:" is not creatable
+    if (!CreateDirectoryW(widen(prefix).c_str(), nullptr)) {
+      DWORD err = GetLastError();
+      if (err != ERROR_ALREADY_EXISTS && err != ERROR_ACCESS_DENIED) {
+        throw std::system_error(static_cast<int>(err), std::system_category(), "cannot create directory " + prefix);
+      }
+    }
+  }
+  DWORD attrs = GetFileAttributesW(widen(path).c_str());
+  if (attrs == INVALID_FILE_ATTRIBUTES || !(attrs & FILE_ATTRIBUTE_DIRECTORY)) {
+    throw std::system_error(static_cast<int>(ERROR_DIRECTORY), std::system_category(), "not a directory: " + path);
+  }
+}
+
+std::string join_path(const std::string& dir, const std::string& leaf) {
+  if (dir.empty() || dir.back() == '\\' || dir.back() == '/') return dir + leaf;
+  return dir + "\\" + leaf;
+}
+
+}  // namespace sluice::platform

@@ -1,0 +1,7 @@
+#include "common/version.h"
+
+namespace sluice {
+
+const char* version() { return SLUICE_VERSION; }
+
+}  // namespace sluice

@@ -1,0 +1,126 @@
+#include "control/cli/cli.h"
+
+#include <boost/program_options.hpp>
+
+#include <algorithm>
+#include <iostream>
+#include <sstream>
+
+#include "common/platform/platform.h"
+#include "common/version.h"
+
+namespace sluice::cli {
+namespace po = boost::program_options;
+namespace {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(const CliContext&, const std::vector<std::string>&);
+};
+
+const Command kCommands[] = {
+    {"status", "show whether sluiced is running: version, uptime, endpoint, database", status_command},
+};
+
+po::options_description global_options() {
+  po::options_description options("Global options");
+  options.add_options()
+      ("control", po::value<std::string>()->value_name("ENDPOINT"),
+       ("where sluiced listens [default: $SLUICE_CONTROL, else " + platform::default_control_endpoint() + "]").c_str())
+      ("timeout", po::value<int>()->value_name("MS")->default_value(5000), "how long to wait for sluiced, in milliseconds")
+      ("help,h", "show this help")
+      ("version", "show the version");
+  return options;
+}
+
+std::string usage() {
+  std::ostringstream out;
+  out << "Usage: sluicectl [global options] COMMAND [options]\n\n"
+         "Administers the Sluice relay service (sluiced) over its control endpoint.\n\n"
+         "Commands:\n";
+  for (const auto& c : kCommands) out << "  " << c.name << std::string(10 - std::string(c.name).size(), ' ') << c.summary << "\n";
+  out << "\n" << global_options()
+      << "\nRun 'sluicectl COMMAND --help' for a command's own options.\n"
+         "Exit status: 0 success, 1 the service is unreachable or refused, 2 bad usage.\n";
+  return out.str();
+}
+
+}  // namespace
+
+transport::RpcClient CliContext::connect() const {
+  return transport::RpcClient(endpoint, timeout, std::string("sluicectl/") + version());
+}
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  // Global options are the ones before the command word; the rest is the command's.
+  std::size_t command_index = 0;
+  while (command_index < args.size() && args[command_index].starts_with("-")) {
+    const std::string& word = args[command_index];
+    const bool takes_value = (word == "--control" || word == "--timeout");
+    command_index += takes_value ? 2 : 1;
+  }
+  command_index = std::min(command_index, args.size());
+  const std::vector<std::string> global_args(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(command_index));
+  const std::vector<std::string> command_args(args.begin() + static_cast<std::ptrdiff_t>(command_index), args.end());
+
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(global_args).options(global_options()).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    err << "sluicectl: " << e.what() << "\nTry 'sluicectl --help'.\n";
+    return kExitUsage;
+  }
+  if (vm.count("help")) {
+    out << usage();
+    return kExitOk;
+  }
+  if (vm.count("version")) {
+    out << "sluicectl " << version() << "\n";
+    return kExitOk;
+  }
+  if (command_args.empty()) {
+    err << "sluicectl: no command given\n\n" << usage();
+    return kExitUsage;
+  }
+
+  const int timeout_ms = vm["timeout"].as<int>();
+  if (timeout_ms <= 0) {
+    err << "sluicectl: --timeout: '" << timeout_ms << "' must be a positive number of milliseconds\n";
+    return kExitUsage;
+  }
+  std::string endpoint;
+  if (vm.count("control")) endpoint = vm["control"].as<std::string>();
+  else if (auto env = platform::environment("SLUICE_CONTROL"); !env.empty()) endpoint = env;
+  else endpoint = platform::default_control_endpoint();
+
+  const std::string& name = command_args[0];
+  const auto* command = std::find_if(std::begin(kCommands), std::end(kCommands), [&](const Command& c) { return name == c.name; });
+  if (command == std::end(kCommands)) {
+    err << "sluicectl: unknown command '" << name << "'\nTry 'sluicectl --help'.\n";
+    return kExitUsage;
+  }
+
+  CliContext context{endpoint, std::chrono::milliseconds(timeout_ms), out, err};
+  const std::vector<std::string> rest(command_args.begin() + 1, command_args.end());
+  try {
+    return command->run(context, rest);
+  } catch (const UsageError& e) {
+    err << "sluicectl " << name << ": " << e.what() << "\nTry 'sluicectl " << name << " --help'.\n";
+    return kExitUsage;
+  } catch (const po::error& e) {
+    err << "sluicectl " << name << ": " << e.what() << "\nTry 'sluicectl " << name << " --help'.\n";
+    return kExitUsage;
+  } catch (const transport::TransportError& e) {
+    err << "sluicectl: cannot reach sluiced at " << endpoint << ": " << e.what();
+    if (e.kind() == transport::ErrorKind::not_running) err << " (is the service running?)";
+    err << "\n";
+    return kExitFailure;
+  } catch (const protocol::RpcError& e) {
+    err << "sluicectl " << name << ": " << e.what() << "\n";
+    return kExitFailure;
+  }
+}
+
+}  // namespace sluice::cli

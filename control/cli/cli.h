@@ -1,0 +1,40 @@
+#pragma once
+
+#include <chrono>
+#include <iosfwd>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "control/transport/rpc_client.h"
+
+namespace sluice::cli {
+
+// Exit statuses shared by every command.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;   // the service is unreachable or refused the request
+inline constexpr int kExitUsage = 2;     // the command line is wrong
+
+// Thrown by commands for a bad command line; becomes exit status 2.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct CliContext {
+  std::string endpoint;
+  std::chrono::milliseconds timeout{5000};
+  std::ostream& out;
+  std::ostream& err;
+
+  // Connects to sluiced (and checks the protocol version).
+  transport::RpcClient connect() const;
+};
+
+// Runs `sluicectl ARGS...` and returns its exit status. Output goes to out/err.
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+// Commands, one file each.
+int status_command(const CliContext& context, const std::vector<std::string>& args);
+
+}  // namespace sluice::cli

@@ -1,0 +1,47 @@
+#include "control/protocol/frame.h"
+
+#include <string>
+
+namespace sluice::protocol {
+
+FrameTooLarge::FrameTooLarge(std::uint64_t length, std::size_t limit)
+    : std::length_error("frame of " + std::to_string(length) + " bytes exceeds the limit of " + std::to_string(limit) +
+                        " bytes"),
+      length_(length) {}
+
+std::string encode_frame(std::string_view payload, std::size_t limit) {
+  if (payload.size() > limit) throw FrameTooLarge(payload.size(), limit);
+  const auto n = static_cast<std::uint32_t>(payload.size());
+  std::string out;
+  out.reserve(kFrameHeaderBytes + payload.size());
+  out.push_back(static_cast<char>((n >> 24) & 0xff));
+  out.push_back(static_cast<char>((n >> 16) & 0xff));
+  out.push_back(static_cast<char>((n >> 8) & 0xff));
+  out.push_back(static_cast<char>(n & 0xff));
+  out.append(payload);
+  return out;
+}
+
+bool FrameDecoder::next(std::string& payload) {
+  const std::size_t available = buffer_.size() - consumed_;
+  if (available < kFrameHeaderBytes) return false;
+  const auto* p = reinterpret_cast<const unsigned char*>(buffer_.data() + consumed_);
+  const std::uint32_t length = (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) |
+                               (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
+  if (length > limit_) throw FrameTooLarge(length, limit_);
+  if (available - kFrameHeaderBytes < length) return false;
+  payload.assign(buffer_, consumed_ + kFrameHeaderBytes, length);
+  consumed_ += kFrameHeaderBytes + length;
+  // Compact once the consumed prefix dominates, so a long-lived connection's
+  // buffer stays proportional to one frame.
+  if (consumed_ == buffer_.size()) {
+    buffer_.clear();
+    consumed_ = 0;
+  } else if (consumed_ > buffer_.size() / 2) {
+    buffer_.erase(0, consumed_);
+    consumed_ = 0;
+  }
+  return true;
+}
+
+}  // namespace sluice::protocol

@@ -1,0 +1,40 @@
+#pragma once
+
+// How sluiced is hosted by its operating system. posix_daemon.cpp runs it in the
+// foreground or as a classic double-forked daemon; windows_service.cpp runs it in a
+// console or under the service control manager and implements `sluiced service ...`.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/stop_signal.h"
+#include "service/exit_code.h"
+
+namespace sluice::service {
+
+// What the host hands the service body.
+struct HostContext {
+  StopSignal& stop;                   // requested by SIGINT/SIGTERM, Ctrl-C, or SERVICE_CONTROL_STOP
+  std::function<void()> ready;        // call once clients can connect
+  bool console = true;                // stderr is a terminal or a log the user reads
+};
+
+using ServiceBody = std::function<ExitCode(HostContext&)>;
+
+// Runs the body until a stop is requested. On POSIX without `foreground`, detaches
+// first and returns in the parent only once the body called ready() (or failed),
+// so `sluiced && sluicectl status` works. Windows always runs in the foreground.
+ExitCode run_interactive(bool foreground, const ServiceBody& body);
+
+// `sluiced service install|uninstall|start|stop|run [options]`. `run_arguments` are
+// the options the installed service is started with (--state-dir, --control, ...).
+// On POSIX this explains that systemd hosts the daemon, and returns ExitCode::usage.
+ExitCode service_command(const std::string& verb, const std::vector<std::string>& run_arguments,
+                         const ServiceBody& body);
+
+// Name under which the Windows service is registered.
+inline constexpr const char* kServiceName = "sluice";
+inline constexpr const char* kServiceDisplayName = "Sluice traffic relay";
+
+}  // namespace sluice::service

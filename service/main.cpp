@@ -1,0 +1,37 @@
+// sluiced: the Sluice relay service. Parses the command line, then hands the
+// service body to the platform host (daemon / console / Windows service).
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "common/version.h"
+#include "service/host/host.h"
+#include "service/options.h"
+#include "service/service_app.h"
+
+int main(int argc, char** argv) {
+  using namespace sluice::service;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto parsed = parse_command_line(args);
+  if (auto* error = std::get_if<UsageError>(&parsed)) {
+    std::cerr << "sluiced: " << error->message << "\nTry 'sluiced --help'.\n";
+    return static_cast<int>(ExitCode::usage);
+  }
+  const CommandLine& cl = std::get<CommandLine>(parsed);
+  switch (cl.action) {
+    case CommandLine::Action::help:
+      std::cout << help_text();
+      return 0;
+    case CommandLine::Action::version:
+      std::cout << "sluiced " << sluice::version() << "\n";
+      return 0;
+    case CommandLine::Action::service:
+    case CommandLine::Action::run:
+      break;
+  }
+  ServiceBody body = [&cl](HostContext& host) { return run_service(cl.config, host); };
+  ExitCode code = cl.action == CommandLine::Action::service ? service_command(cl.service_verb, cl.run_arguments, body)
+                                                            : run_interactive(cl.foreground, body);
+  return static_cast<int>(code);
+}

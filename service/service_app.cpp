@@ -1,0 +1,100 @@
+#include "service/service_app.h"
+
+#include <fmt/chrono.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include <chrono>
+#include <ctime>
+#include <memory>
+#include <optional>
+
+#include "common/logging.h"
+#include "common/platform/platform.h"
+#include "common/version.h"
+#include "service/control_server.h"
+#include "service/status_methods.h"
+#include "service/store/database.h"
+#include "service/store/migrations.h"
+
+namespace sluice::service {
+namespace {
+
+std::string utc_now_iso8601() { return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr))); }
+
+std::string read_setting(store::Database& db, const char* key) {
+  auto s = db.prepare("SELECT value FROM settings WHERE key = ?");
+  s.bind(1, std::string_view(key));
+  return s.step() ? s.column_text(0) : std::string();
+}
+
+// Reports a start-up failure in the log and, when the log has no console sink (a
+// daemon still attached to the terminal that started it), on stderr as well.
+ExitCode fail(const HostContext& host, ExitCode code, const std::string& message) {
+  SPDLOG_CRITICAL("{}: {}", describe(code), message);
+  if (!host.console) std::cerr << "sluiced: " << describe(code) << ": " << message << "\n";
+  return code;
+}
+
+}  // namespace
+
+ExitCode run_service(const ServiceConfig& config, HostContext& host) {
+  ServiceInfo info;
+  info.started = std::chrono::steady_clock::now();
+  info.started_at = utc_now_iso8601();
+  info.state_dir = config.state_dir;
+
+  try {
+    platform::create_directories(config.state_dir, /*world_readable=*/false);
+  } catch (const std::exception& e) {
+    return fail(host, ExitCode::state_dir, e.what());
+  }
+
+  try {
+    init_logging(LogSettings{config.log_level, host.console, platform::join_path(config.state_dir, "sluiced.log")});
+  } catch (const std::exception& e) {
+    return fail(host, ExitCode::logging, e.what());
+  }
+  SPDLOG_INFO("sluiced {} starting (pid {}, state {})", version(), platform::current_pid(), config.state_dir);
+
+  // The endpoint is claimed before the database is touched: a second instance
+  // pointed at the same endpoint stops here without migrating anything.
+  std::unique_ptr<transport::Listener> listener;
+  try {
+    listener = transport::listen(config.control_endpoint);
+  } catch (const transport::TransportError& e) {
+    return fail(host, e.kind() == transport::ErrorKind::in_use ? ExitCode::already_running : ExitCode::control_endpoint,
+                e.what());
+  }
+
+  std::unique_ptr<store::Database> db;
+  try {
+    info.database_path = platform::join_path(config.state_dir, "sluice.db");
+    db = std::make_unique<store::Database>(info.database_path);
+    info.schema_level = store::migrate(*db, schema::embedded_migrations());
+    info.instance_id = read_setting(*db, "instance_id");
+  } catch (const std::exception& e) {
+    return fail(host, ExitCode::database, e.what());
+  }
+  SPDLOG_INFO("database {} at schema level {}", info.database_path, info.schema_level);
+
+  protocol::Dispatcher dispatcher;
+  register_status_methods(dispatcher, info);
+
+  ControlServer server(std::move(listener), dispatcher);
+  info.control = &server;
+  server.start();
+  SPDLOG_INFO("control plane listening on {}", server.endpoint());
+  host.ready();
+
+  host.stop.wait();
+  SPDLOG_INFO("stop requested; shutting down");
+  server.stop();
+  db.reset();
+  SPDLOG_INFO("sluiced stopped cleanly");
+  spdlog::default_logger()->flush();
+  return ExitCode::ok;
+}
+
+}  // namespace sluice::service

@@ -1,0 +1,13 @@
+#pragma once
+
+#include "service/host/host.h"
+#include "service/options.h"
+
+namespace sluice::service {
+
+// The service body every host runs: prepares the state directory and log, opens
+// and migrates the database, serves the control plane until a stop is requested,
+// then shuts down in reverse order. Each failing stage has its own ExitCode.
+ExitCode run_service(const ServiceConfig& config, HostContext& host);
+
+}  // namespace sluice::service

@@ -1,0 +1,58 @@
+#include "service/status_methods.h"
+
+#include "common/platform/platform.h"
+#include "common/version.h"
+#include "service/control_server.h"
+
+namespace sluice::service {
+
+using protocol::json;
+
+void register_status_methods(protocol::Dispatcher& dispatcher, const ServiceInfo& info) {
+  dispatcher.add("sluice.hello", protocol::Access::read, [](const json& params, const protocol::Caller&) {
+    const json requested = protocol::required_param<json>(params, "protocol");
+    if (!requested.is_object() || !requested.contains("major") || !requested["major"].is_number_integer()) {
+      throw protocol::RpcError(protocol::kInvalidParams, "parameter 'protocol' must be {\"major\": N, \"minor\": N}",
+                               json{{"field", "protocol"}});
+    }
+    const int major = requested["major"].get<int>();
+    if (major != kProtocolMajor) {
+      throw protocol::RpcError(protocol::kProtocolMismatch,
+                               "the client speaks control protocol " + std::to_string(major) + ".x, this sluiced speaks " +
+                                   std::to_string(kProtocolMajor) + "." + std::to_string(kProtocolMinor),
+                               json{{"service_protocol", {{"major", kProtocolMajor}, {"minor", kProtocolMinor}}}});
+    }
+    return json{{"service", "sluiced"},
+                {"version", version()},
+                {"protocol", {{"major", kProtocolMajor}, {"minor", kProtocolMinor}}}};
+  });
+
+  dispatcher.add("service.status", protocol::Access::read, [&info](const json&, const protocol::Caller& caller) {
+    const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - info.started);
+    json control{{"endpoint", info.control ? info.control->endpoint() : ""}};
+    if (info.control) {
+      const ControlServerCounters c = info.control->counters();
+      control["clients_connected"] = c.clients_connected;
+      control["clients_accepted"] = c.clients_accepted;
+      control["clients_refused"] = c.clients_refused;
+      control["requests"] = c.requests;
+      control["protocol_errors"] = c.protocol_errors;
+    }
+    return json{
+        {"service", "sluiced"},
+        {"version", version()},
+        {"protocol", std::to_string(kProtocolMajor) + "." + std::to_string(kProtocolMinor)},
+        {"platform", platform::name()},
+        {"pid", platform::current_pid()},
+        {"started_at", info.started_at},
+        {"uptime_seconds", uptime.count()},
+        {"instance_id", info.instance_id},
+        {"state_dir", info.state_dir},
+        {"database", {{"path", info.database_path}, {"schema_level", info.schema_level}}},
+        {"control", control},
+        {"caller", {{"pid", caller.pid}, {"account", caller.account}, {"administrator", caller.administrator}}},
+    };
+  });
+}
+
+}  // namespace sluice::service

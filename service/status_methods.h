@@ -1,0 +1,26 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "control/protocol/jsonrpc.h"
+
+namespace sluice::service {
+
+class ControlServer;
+
+// What service.status reports about this running instance.
+struct ServiceInfo {
+  std::chrono::steady_clock::time_point started;
+  std::string started_at;       // ISO 8601, UTC
+  std::string state_dir;
+  std::string database_path;
+  int schema_level = 0;
+  std::string instance_id;
+  const ControlServer* control = nullptr;
+};
+
+// sluice.hello (protocol version check) and service.status.
+void register_status_methods(protocol::Dispatcher& dispatcher, const ServiceInfo& info);
+
+}  // namespace sluice::service

@@ -1,0 +1,140 @@
+// The real service body (state dir, log, database, control plane) run in-process
+// the way the daemon and the Windows service host run it.
+#include "service/service_app.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+
+#include "common/version.h"
+#include "control/transport/rpc_client.h"
+#include "service/store/database.h"
+#include "tests/support/temp_dir.h"
+
+namespace sluice::service {
+namespace {
+
+using namespace std::chrono_literals;
+
+class RunningService {
+ public:
+  explicit RunningService(ServiceConfig config) : config_(std::move(config)) {
+    std::promise<void> ready;
+    auto ready_future = ready.get_future();
+    result_ = std::async(std::launch::async, [this, ready = std::move(ready)]() mutable {
+      bool signalled = false;
+      HostContext host{stop_, [&] { signalled = true; ready.set_value(); }, true};
+      ExitCode code = run_service(config_, host);
+      if (!signalled) ready.set_value();
+      return code;
+    });
+    ready_future.wait_for(30s);
+  }
+
+  ~RunningService() { stop(); }
+
+  ExitCode stop() {
+    stop_.request();
+    if (!code_) code_ = result_.get();
+    return *code_;
+  }
+
+  // Waits for a body that ends on its own (a start-up failure).
+  ExitCode exit_code() {
+    if (!code_ && result_.wait_for(30s) == std::future_status::ready) code_ = result_.get();
+    return code_.value_or(ExitCode::runtime_error);
+  }
+
+ private:
+  ServiceConfig config_;
+  StopSignal stop_;
+  std::future<ExitCode> result_;
+  std::optional<ExitCode> code_;
+};
+
+class ServiceAppTest : public ::testing::Test {
+ protected:
+  ServiceConfig config() {
+    ServiceConfig c;
+    c.state_dir = dir.file("state");
+    c.control_endpoint = test::unique_endpoint(dir);
+    c.log_level = spdlog::level::warn;
+    return c;
+  }
+  test::TempDir dir;
+};
+
+TEST_F(ServiceAppTest, StartsAnswersStatusAndStopsCleanly) {
+  ServiceConfig c = config();
+  RunningService service(c);
+  transport::RpcClient client(c.control_endpoint, 5s, "test");
+  EXPECT_EQ(client.hello()["version"], version());
+  auto status = client.call("service.status");
+  EXPECT_EQ(status["version"], version());
+  EXPECT_GT(status["pid"].get<std::int64_t>(), 0);
+  EXPECT_GE(status["uptime_seconds"].get<std::int64_t>(), 0);
+  EXPECT_EQ(status["database"]["path"], c.state_dir + (c.state_dir.find('\\') != std::string::npos ? "\\" : "/") + "sluice.db");
+  EXPECT_GE(status["database"]["schema_level"].get<int>(), 1);
+  EXPECT_EQ(status["control"]["endpoint"], c.control_endpoint);
+  EXPECT_EQ(service.stop(), ExitCode::ok);
+  EXPECT_THROW(transport::RpcClient(c.control_endpoint, 1s, "test"), transport::TransportError)
+      << "nothing listens after a stop";
+}
+
+TEST_F(ServiceAppTest, KeepsItsDatabaseAcrossRestarts) {
+  ServiceConfig c = config();
+  std::string instance;
+  {
+    RunningService service(c);
+    instance = transport::RpcClient(c.control_endpoint, 5s, "test").call("service.status")["instance_id"];
+  }
+  RunningService again(c);
+  EXPECT_EQ(transport::RpcClient(c.control_endpoint, 5s, "test").call("service.status")["instance_id"], instance);
+}
+
+TEST_F(ServiceAppTest, RefusesAnOldProtocolMajor) {
+  ServiceConfig c = config();
+  RunningService service(c);
+  auto connection = transport::connect(c.control_endpoint, 5s);
+  transport::RpcClient client(c.control_endpoint, 5s, "test");
+  try {
+    client.call("sluice.hello", {{"protocol", {{"major", kProtocolMajor + 1}, {"minor", 0}}}});
+    FAIL();
+  } catch (const protocol::RpcError& e) {
+    EXPECT_EQ(e.code(), protocol::kProtocolMismatch);
+  }
+}
+
+TEST_F(ServiceAppTest, ASecondInstanceOnTheSameEndpointExitsAlreadyRunning) {
+  ServiceConfig c = config();
+  RunningService first(c);
+  ServiceConfig other = c;
+  other.state_dir = dir.file("other-state");
+  RunningService second(other);
+  EXPECT_EQ(second.exit_code(), ExitCode::already_running);
+  transport::RpcClient client(c.control_endpoint, 5s, "test");
+  EXPECT_EQ(client.call("service.status")["state_dir"], c.state_dir) << "the first instance still answers";
+}
+
+TEST_F(ServiceAppTest, AStateDirThatIsAFileIsAStateDirError) {
+  ServiceConfig c = config();
+  std::ofstream(c.state_dir) << "not a directory";
+  RunningService service(c);
+  EXPECT_EQ(service.exit_code(), ExitCode::state_dir);
+}
+
+TEST_F(ServiceAppTest, ADatabaseFromANewerReleaseIsADatabaseError) {
+  ServiceConfig c = config();
+  std::filesystem::create_directories(c.state_dir);
+  {
+    store::Database db(c.state_dir + "/sluice.db");
+    db.exec("PRAGMA user_version=999");
+  }
+  RunningService service(c);
+  EXPECT_EQ(service.exit_code(), ExitCode::database);
+}
+
+}  // namespace
+}  // namespace sluice::service

@@ -1,0 +1,119 @@
+#include "control/protocol/jsonrpc.h"
+
+#include <gtest/gtest.h>
+
+namespace sluice::protocol {
+namespace {
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dispatcher.add("echo", Access::read, [](const json& params, const Caller&) { return params; });
+    dispatcher.add("whoami", Access::read, [](const json&, const Caller& c) { return json(c.account); });
+    dispatcher.add("change", Access::admin, [this](const json&, const Caller&) {
+      ++changes;
+      return json(true);
+    });
+    dispatcher.add("add", Access::read, [](const json& params, const Caller&) {
+      return json(required_param<int>(params, "a") + optional_param<int>(params, "b", 10));
+    });
+    dispatcher.add("boom", Access::read, [](const json&, const Caller&) -> json { throw std::runtime_error("disk on fire"); });
+    admin.administrator = true;
+    admin.account = "root";
+    user.account = "alice";
+  }
+
+  json call(const std::string& payload, const Caller& caller) { return json::parse(dispatcher.handle(payload, caller)); }
+
+  Dispatcher dispatcher;
+  Caller admin, user;
+  int changes = 0;
+};
+
+TEST_F(DispatcherTest, AnswersARequestWithItsId) {
+  json r = call(R"({"jsonrpc":"2.0","id":7,"method":"echo","params":{"x":1}})", user);
+  EXPECT_EQ(r["id"], 7);
+  EXPECT_EQ(r["result"]["x"], 1);
+  EXPECT_EQ(r["jsonrpc"], "2.0");
+}
+
+TEST_F(DispatcherTest, HandsTheTransportsCallerToTheMethod) {
+  EXPECT_EQ(call(R"({"jsonrpc":"2.0","id":"a","method":"whoami"})", user)["result"], "alice");
+}
+
+TEST_F(DispatcherTest, MalformedJsonIsAParseErrorWithNullId) {
+  json r = call("{not json", user);
+  EXPECT_EQ(r["error"]["code"], kParseError);
+  EXPECT_TRUE(r["id"].is_null());
+}
+
+TEST_F(DispatcherTest, UnknownMethodIsNamed) {
+  json r = call(R"({"jsonrpc":"2.0","id":1,"method":"nope"})", user);
+  EXPECT_EQ(r["error"]["code"], kMethodNotFound);
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("nope"), std::string::npos);
+}
+
+TEST_F(DispatcherTest, InvalidRequestsAreRefused) {
+  EXPECT_EQ(call(R"({"jsonrpc":"1.0","id":1,"method":"echo"})", user)["error"]["code"], kInvalidRequest);
+  EXPECT_EQ(call(R"({"jsonrpc":"2.0","id":1,"method":5})", user)["error"]["code"], kInvalidRequest);
+  EXPECT_EQ(call(R"({"jsonrpc":"2.0","id":{},"method":"echo"})", user)["error"]["code"], kInvalidRequest);
+  EXPECT_EQ(call(R"({"jsonrpc":"2.0","id":1,"method":"echo","params":3})", user)["error"]["code"], kInvalidRequest);
+  EXPECT_EQ(call("42", user)["error"]["code"], kInvalidRequest);
+  EXPECT_EQ(call("[]", user)["error"]["code"], kInvalidRequest);
+}
+
+TEST_F(DispatcherTest, AdminMethodsAreRefusedToOthersAndNotRun) {
+  json r = call(R"({"jsonrpc":"2.0","id":1,"method":"change"})", user);
+  EXPECT_EQ(r["error"]["code"], kPermissionDenied);
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("alice"), std::string::npos);
+  EXPECT_EQ(changes, 0);
+  EXPECT_EQ(call(R"({"jsonrpc":"2.0","id":1,"method":"change"})", admin)["result"], true);
+  EXPECT_EQ(changes, 1);
+}
+
+TEST_F(DispatcherTest, InvalidParamsNameTheField) {
+  json missing = call(R"({"jsonrpc":"2.0","id":1,"method":"add","params":{}})", user);
+  EXPECT_EQ(missing["error"]["code"], kInvalidParams);
+  EXPECT_EQ(missing["error"]["data"]["field"], "a");
+  json wrong = call(R"({"jsonrpc":"2.0","id":1,"method":"add","params":{"a":"x"}})", user);
+  EXPECT_EQ(wrong["error"]["code"], kInvalidParams);
+  EXPECT_NE(wrong["error"]["message"].get<std::string>().find("'a'"), std::string::npos);
+  EXPECT_EQ(call(R"({"jsonrpc":"2.0","id":1,"method":"add","params":{"a":1}})", user)["result"], 11);
+}
+
+TEST_F(DispatcherTest, AThrowingMethodBecomesAnInternalError) {
+  json r = call(R"({"jsonrpc":"2.0","id":1,"method":"boom"})", user);
+  EXPECT_EQ(r["error"]["code"], kInternalError);
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("disk on fire"), std::string::npos);
+}
+
+TEST_F(DispatcherTest, NotificationsGetNoAnswer) {
+  EXPECT_EQ(dispatcher.handle(R"({"jsonrpc":"2.0","method":"change"})", admin), "");
+  EXPECT_EQ(changes, 1);
+}
+
+TEST_F(DispatcherTest, BatchesAnswerEachRequestInOrder) {
+  json r = call(R"([{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]},
+                    {"jsonrpc":"2.0","method":"echo"},
+                    {"jsonrpc":"2.0","id":2,"method":"nope"}])", user);
+  ASSERT_TRUE(r.is_array());
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0]["id"], 1);
+  EXPECT_EQ(r[1]["error"]["code"], kMethodNotFound);
+}
+
+TEST(ResultOfTest, ReturnsTheResultOrThrowsTheError) {
+  EXPECT_EQ(result_of(json{{"jsonrpc", "2.0"}, {"id", 3}, {"result", 5}}, 3), 5);
+  try {
+    result_of(make_error_response(3, kPermissionDenied, "no"), 3);
+    FAIL();
+  } catch (const RpcError& e) {
+    EXPECT_EQ(e.code(), kPermissionDenied);
+    EXPECT_STREQ(e.what(), "no");
+  }
+  EXPECT_THROW(result_of(json{{"jsonrpc", "2.0"}, {"id", 4}, {"result", 5}}, 3), RpcError);
+  EXPECT_THROW(result_of(json::array(), 3), RpcError);
+}
+
+}  // namespace
+}  // namespace sluice::protocol
