@@ -175,8 +175,8 @@ int connect_socket(const std::string& path, std::chrono::milliseconds timeout) {
       continue;
     }
     ::close(fd);
-    if (err == ENOENT) throw TransportError(ErrorKind::not_running, "no socket at " + path);
-    if (err == ECONNREFUSED) throw TransportError(ErrorKind::not_running, "nothing is listening on " + path);
+    if (err == ENOENT) throw TransportError(ErrorKind::not_running, "no socket there");
+    if (err == ECONNREFUSED) throw TransportError(ErrorKind::not_running, "nothing is listening there");
     if (err == EAGAIN) throw TransportError(ErrorKind::timed_out, "the service at " + path + " is not accepting");
     throw_errno(err, "cannot connect to " + path);
   }

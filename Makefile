@@ -1,0 +1,22 @@
+# Thin entry points; the work is in scripts/ and CMake presets.
+.PHONY: all demo test build deps clean
+
+all: build
+
+# Installs what is missing, builds, runs the service on its embedded default state.
+demo:
+	scripts/demo.sh
+
+# Installs what is missing, builds Linux and Windows, runs every test natively and under Wine.
+test:
+	scripts/test.sh
+
+deps:
+	scripts/bootstrap.sh
+
+build: deps
+	cmake --preset linux && cmake --build --preset linux
+	cmake --preset windows-cross && cmake --build --preset windows-cross
+
+clean:
+	rm -rf build
