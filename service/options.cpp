@@ -22,6 +22,8 @@ po::options_description visible_options() {
       ("control", po::value<std::string>()->value_name("ENDPOINT"),
        ("control endpoint: a Unix socket path, or a pipe name on Windows [default: $SLUICE_CONTROL, else " +
         platform::default_control_endpoint() + "]").c_str())
+      ("flush-interval", po::value<double>()->value_name("SECONDS")->default_value(5.0, "5"),
+       "how often usage counters are written to the database (also at shutdown)")
       ("foreground", "stay in the foreground and log to stderr too (Linux; for systemd and debugging)")
       ("log-level", po::value<std::string>()->value_name("LEVEL")->default_value("info"),
        "trace, debug, info, warn, error, critical or off")
@@ -99,6 +101,12 @@ std::variant<CommandLine, UsageError> parse_command_line(const std::vector<std::
   }
   cl.config.log_level = *parsed_level;
 
+  const double flush_seconds = vm["flush-interval"].as<double>();
+  if (!(flush_seconds >= 0.1 && flush_seconds <= 3600)) {
+    return UsageError{"--flush-interval: '" + std::to_string(flush_seconds) + "' is not between 0.1 and 3600 seconds"};
+  }
+  cl.config.flush_interval = std::chrono::milliseconds(static_cast<long long>(flush_seconds * 1000));
+
   cl.config.state_dir = vm.count("state-dir") ? vm["state-dir"].as<std::string>() : platform::default_state_dir();
   if (cl.config.state_dir.empty()) return UsageError{"--state-dir: the directory name is empty"};
   cl.config.state_dir = absolute(cl.config.state_dir);
@@ -113,7 +121,8 @@ std::variant<CommandLine, UsageError> parse_command_line(const std::vector<std::
 
   // An installed service starts in another working directory and environment, so
   // it gets every setting spelled out, with absolute paths.
-  cl.run_arguments = {"--state-dir", cl.config.state_dir, "--control", cl.config.control_endpoint, "--log-level", level};
+  cl.run_arguments = {"--state-dir", cl.config.state_dir, "--control", cl.config.control_endpoint, "--log-level", level,
+                      "--flush-interval", std::to_string(flush_seconds)};
   return cl;
 }
 

@@ -3,6 +3,7 @@
 // sluiced's command line. Parsing is separate from acting on it so that every
 // option and every error message is unit-tested.
 
+#include <chrono>
 #include <optional>
 #include <variant>
 #include <string>
@@ -16,6 +17,7 @@ struct ServiceConfig {
   std::string state_dir;          // holds sluice.db and sluiced.log
   std::string control_endpoint;   // Unix socket path or pipe name
   spdlog::level::level_enum log_level = spdlog::level::info;
+  std::chrono::milliseconds flush_interval{5000};  // how often usage counters reach the database
 };
 
 struct CommandLine {

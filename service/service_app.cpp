@@ -14,6 +14,8 @@
 #include "common/platform/platform.h"
 #include "common/version.h"
 #include "service/control_server.h"
+#include "service/policy_engine.h"
+#include "service/policy_methods.h"
 #include "service/status_methods.h"
 #include "service/store/database.h"
 #include "service/store/migrations.h"
@@ -79,8 +81,23 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host) {
   }
   SPDLOG_INFO("database {} at schema level {}", info.database_path, info.schema_level);
 
+  // Declared in dependency order: they are destroyed in reverse, the control
+  // server first (no more requests), then the flusher (final usage flush), then
+  // the store and the database.
+  store::PolicyStore policy_store(*db);
+  std::unique_ptr<PolicyEngine> engine;
+  try {
+    engine = std::make_unique<PolicyEngine>(policy_store, policy::MatcherOptions{platform::paths_are_case_insensitive()});
+  } catch (const std::exception& e) {
+    return fail(host, ExitCode::database, std::string("cannot load the policy: ") + e.what());
+  }
+  info.policy = engine.get();
+  UsageLedger ledger;
+  UsageFlusher flusher(ledger, policy_store, config.flush_interval);
+
   protocol::Dispatcher dispatcher;
   register_status_methods(dispatcher, info);
+  register_policy_methods(dispatcher, *engine, flusher);
 
   ControlServer server(std::move(listener), dispatcher);
   info.control = &server;
@@ -91,7 +108,7 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host) {
   host.stop.wait();
   SPDLOG_INFO("stop requested; shutting down");
   server.stop();
-  db.reset();
+  flusher.stop();
   SPDLOG_INFO("sluiced stopped cleanly");
   spdlog::default_logger()->flush();
   return ExitCode::ok;

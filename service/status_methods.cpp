@@ -3,6 +3,7 @@
 #include "common/platform/platform.h"
 #include "common/version.h"
 #include "service/control_server.h"
+#include "service/policy_engine.h"
 
 namespace sluice::service {
 
@@ -38,8 +39,17 @@ void register_status_methods(protocol::Dispatcher& dispatcher, const ServiceInfo
       control["requests"] = c.requests;
       control["protocol_errors"] = c.protocol_errors;
     }
+    json policy = nullptr;
+    if (info.policy) {
+      auto snapshot = info.policy->snapshot();
+      policy = json{{"generation", snapshot->generation},
+                    {"rules", snapshot->rules.size()},
+                    {"quotas", snapshot->quotas.size() + (snapshot->global_quota ? 1 : 0)},
+                    {"default_action", policy::to_string(snapshot->default_action)}};
+    }
     return json{
         {"service", "sluiced"},
+        {"policy", policy},
         {"version", version()},
         {"protocol", std::to_string(kProtocolMajor) + "." + std::to_string(kProtocolMinor)},
         {"platform", platform::name()},

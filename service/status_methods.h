@@ -8,6 +8,7 @@
 namespace sluice::service {
 
 class ControlServer;
+class PolicyEngine;
 
 // What service.status reports about this running instance.
 struct ServiceInfo {
@@ -18,6 +19,7 @@ struct ServiceInfo {
   int schema_level = 0;
   std::string instance_id;
   const ControlServer* control = nullptr;
+  const PolicyEngine* policy = nullptr;
 };
 
 // sluice.hello (protocol version check) and service.status.

@@ -30,6 +30,9 @@ std::string default_state_dir();
 // /tmp/sluice-UID/control.sock); \\.\pipe\sluice on Windows.
 std::string default_control_endpoint();
 
+// True where executable paths compare case-insensitively (Windows).
+bool paths_are_case_insensitive();
+
 // Value of an environment variable, or "" when unset.
 std::string environment(const char* name);
 

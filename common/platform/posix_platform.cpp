@@ -23,6 +23,8 @@ std::string current_executable() {
 
 bool running_as_administrator() { return ::geteuid() == 0; }
 
+bool paths_are_case_insensitive() { return false; }
+
 std::string environment(const char* name) {
   const char* value = std::getenv(name);
   return value ? value : "";

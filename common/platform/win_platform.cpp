@@ -34,6 +34,8 @@ bool running_as_administrator() {
   return member != FALSE;
 }
 
+bool paths_are_case_insensitive() { return true; }
+
 std::string environment(const char* name) {
   std::wstring wname = widen(name);
   DWORD n = GetEnvironmentVariableW(wname.c_str(), nullptr, 0);

@@ -21,6 +21,12 @@ struct Command {
 
 const Command kCommands[] = {
     {"status", "show whether sluiced is running: version, uptime, endpoint, database", status_command},
+    {"rule", "add, list, show, remove, enable, disable and move policy rules", rule_command},
+    {"quota", "set, show and clear bandwidth quotas", quota_command},
+    {"usage", "show traffic counted per program", usage_command},
+    {"policy", "export, import and check the whole policy", policy_command},
+    {"settings", "show and change service settings (default action, fail mode)", settings_command},
+    {"audit", "show who changed what", audit_command},
 };
 
 po::options_description global_options() {
@@ -119,7 +125,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return kExitFailure;
   } catch (const protocol::RpcError& e) {
     err << "sluicectl " << name << ": " << e.what() << "\n";
-    return kExitFailure;
+    return e.code() == protocol::kInvalidParams ? kExitUsage : kExitFailure;
   }
 }
 

@@ -36,5 +36,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
 
 // Commands, one file each.
 int status_command(const CliContext& context, const std::vector<std::string>& args);
+int rule_command(const CliContext& context, const std::vector<std::string>& args);
+int quota_command(const CliContext& context, const std::vector<std::string>& args);
+int policy_command(const CliContext& context, const std::vector<std::string>& args);
+int settings_command(const CliContext& context, const std::vector<std::string>& args);
+int usage_command(const CliContext& context, const std::vector<std::string>& args);
+int audit_command(const CliContext& context, const std::vector<std::string>& args);
 
 }  // namespace sluice::cli

@@ -29,6 +29,12 @@ std::string format_status(const nlohmann::json& status) {
   row("database", fmt::format("{} (schema level {})", database.at("path").get<std::string>(),
                               database.at("schema_level").get<int>()));
   row("state dir", status.at("state_dir").get<std::string>());
+  if (status.contains("policy") && status["policy"].is_object()) {
+    const auto& policy = status["policy"];
+    row("policy", fmt::format("{} rules, {} quotas, default action {} (generation {})", policy.value("rules", 0),
+                              policy.value("quotas", 0), policy.value("default_action", std::string("?")),
+                              policy.value("generation", 0)));
+  }
   if (!caller.empty()) {
     row("you", fmt::format("{} ({})", caller.value("account", std::string("?")),
                            caller.value("administrator", false) ? "administrator: may change policy" : "read-only"));

@@ -108,6 +108,10 @@ void Database::exec(std::string_view sql) {
 
 Statement Database::prepare(std::string_view sql) { return Statement(db_, sql); }
 
+std::int64_t Database::last_insert_rowid() { return sqlite3_last_insert_rowid(db_); }
+
+int Database::changes() { return sqlite3_changes(db_); }
+
 int Database::user_version() {
   Statement s = prepare("PRAGMA user_version");
   s.step();

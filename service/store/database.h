@@ -85,6 +85,9 @@ class Database {
     }
   }
 
+  std::int64_t last_insert_rowid();
+  // Rows changed by the last INSERT, UPDATE or DELETE.
+  int changes();
   int user_version();
   std::string journal_mode();
   const std::string& path() const { return path_; }

@@ -6,53 +6,18 @@
 
 #include <filesystem>
 #include <fstream>
-#include <future>
 
 #include "common/version.h"
 #include "control/transport/rpc_client.h"
 #include "service/store/database.h"
+#include "tests/support/running_service.h"
 #include "tests/support/temp_dir.h"
 
 namespace sluice::service {
 namespace {
 
 using namespace std::chrono_literals;
-
-class RunningService {
- public:
-  explicit RunningService(ServiceConfig config) : config_(std::move(config)) {
-    std::promise<void> ready;
-    auto ready_future = ready.get_future();
-    result_ = std::async(std::launch::async, [this, ready = std::move(ready)]() mutable {
-      bool signalled = false;
-      HostContext host{stop_, [&] { signalled = true; ready.set_value(); }, true};
-      ExitCode code = run_service(config_, host);
-      if (!signalled) ready.set_value();
-      return code;
-    });
-    ready_future.wait_for(30s);
-  }
-
-  ~RunningService() { stop(); }
-
-  ExitCode stop() {
-    stop_.request();
-    if (!code_) code_ = result_.get();
-    return *code_;
-  }
-
-  // Waits for a body that ends on its own (a start-up failure).
-  ExitCode exit_code() {
-    if (!code_ && result_.wait_for(30s) == std::future_status::ready) code_ = result_.get();
-    return code_.value_or(ExitCode::runtime_error);
-  }
-
- private:
-  ServiceConfig config_;
-  StopSignal stop_;
-  std::future<ExitCode> result_;
-  std::optional<ExitCode> code_;
-};
+using test::RunningService;
 
 class ServiceAppTest : public ::testing::Test {
  protected:

@@ -44,10 +44,18 @@ TEST(ServiceOptionsTest, ServiceVerbsAndTheArgumentsTheServiceRunsWith) {
   CommandLine cl = parse_ok({"service", "install", "--control", "\\\\.\\pipe\\p", "--log-level", "warn"});
   EXPECT_EQ(cl.action, CommandLine::Action::service);
   EXPECT_EQ(cl.service_verb, "install");
-  ASSERT_EQ(cl.run_arguments.size(), 6u);
+  ASSERT_EQ(cl.run_arguments.size(), 8u);
   EXPECT_EQ(cl.run_arguments[0], "--state-dir");
   EXPECT_EQ(cl.run_arguments[3], "\\\\.\\pipe\\p");
   EXPECT_EQ(cl.run_arguments[5], "warn");
+  EXPECT_EQ(cl.run_arguments[6], "--flush-interval");
+}
+
+TEST(ServiceOptionsTest, FlushIntervalInSeconds) {
+  EXPECT_EQ(parse_ok({}).config.flush_interval, std::chrono::milliseconds(5000));
+  EXPECT_EQ(parse_ok({"--flush-interval", "0.5"}).config.flush_interval, std::chrono::milliseconds(500));
+  EXPECT_NE(parse_error({"--flush-interval", "0"}).find("--flush-interval"), std::string::npos);
+  EXPECT_NE(parse_error({"--flush-interval", "soon"}).find("flush-interval"), std::string::npos);
 }
 
 TEST(ServiceOptionsTest, HelpAndVersion) {

@@ -1,0 +1,103 @@
+#include "control/cli/command_support.h"
+
+#include <ostream>
+
+#include "common/units.h"
+
+namespace sluice::cli {
+
+int dispatch(const CliContext& context, const std::string& group, std::initializer_list<Subcommand> subcommands,
+             const std::vector<std::string>& args) {
+  auto explain = [&](std::ostream& out) {
+    out << "Usage: sluicectl " << group << " COMMAND [options]\n\nCommands:\n";
+    for (const auto& s : subcommands) out << "  " << s.name << std::string(10 - std::string(s.name).size(), ' ') << s.summary << "\n";
+    out << "\nRun 'sluicectl " << group << " COMMAND --help' for its options.\n";
+  };
+  if (args.empty()) {
+    context.err << "sluicectl " << group << ": which one? ";
+    explain(context.err);
+    return kExitUsage;
+  }
+  if (args[0] == "--help" || args[0] == "-h") {
+    explain(context.out);
+    return kExitOk;
+  }
+  for (const auto& s : subcommands) {
+    if (args[0] == s.name) return s.run(context, std::vector<std::string>(args.begin() + 1, args.end()));
+  }
+  throw UsageError("unknown command '" + args[0] + "'");
+}
+
+bool parse(const CliContext& context, const std::string& usage, po::options_description options,
+           const std::vector<std::string>& args, po::variables_map& vm,
+           std::initializer_list<std::pair<const char*, int>> positional) {
+  options.add_options()("help,h", "show this help");
+  po::options_description all;
+  all.add(options);
+  po::positional_options_description pos;
+  for (const auto& [name, count] : positional) {
+    all.add_options()(name, po::value<std::string>(), "");
+    pos.add(name, count);
+  }
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  if (vm.count("help")) {
+    context.out << "Usage: " << usage << "\n\n" << options;
+    return false;
+  }
+  po::notify(vm);
+  for (const auto& [name, count] : positional) {
+    if (!vm.count(name)) throw UsageError(std::string("missing ") + name + " (usage: " + usage + ")");
+  }
+  return true;
+}
+
+std::string rate_text(const json& value) {
+  return value.is_number() ? units::format_rate(value.get<std::uint64_t>()) : "-";
+}
+
+std::string size_text(const json& value) {
+  return value.is_number() ? units::format_size(value.get<std::uint64_t>()) : "-";
+}
+
+std::string list_text(const json& list, const std::string& empty) {
+  if (!list.is_array() || list.empty()) return empty;
+  std::string out;
+  for (const auto& item : list) {
+    if (!out.empty()) out += ",";
+    out += item.is_string() ? item.get<std::string>() : item.dump();
+  }
+  return out;
+}
+
+// Every rule, paging rule.list; restarts if the policy changes between pages.
+json fetch_all_rules(transport::RpcClient& client, std::optional<std::uint64_t> generation) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    json rules = json::array();
+    json page = client.call("rule.list", json{{"offset", 0}});
+    if (generation && page["generation"] != *generation) break;
+    const auto page_generation = page["generation"];
+    const auto total = page["total"].get<std::size_t>();
+    for (auto& r : page["rules"]) rules.push_back(std::move(r));
+    while (rules.size() < total) {
+      page = client.call("rule.list", json{{"offset", rules.size()}});
+      if (page["generation"] != page_generation || page["rules"].empty()) break;
+      for (auto& r : page["rules"]) rules.push_back(std::move(r));
+    }
+    if (rules.size() == total && page["generation"] == page_generation) return rules;
+  }
+  throw protocol::RpcError(protocol::kConflict, "the rules kept changing while being listed; try again");
+}
+
+std::int64_t positive_integer(const std::string& text, const std::string& what) {
+  std::size_t used = 0;
+  long long value = 0;
+  try {
+    value = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size() || value < 1) throw UsageError(what + ": '" + text + "' is not a positive whole number");
+  return value;
+}
+
+}  // namespace sluice::cli

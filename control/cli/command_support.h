@@ -1,0 +1,51 @@
+#pragma once
+
+// What every sluicectl command needs: subcommand dispatch, option parsing with
+// --help, and printing amounts and lists the same way everywhere.
+
+#include <boost/program_options.hpp>
+
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "control/cli/cli.h"
+
+namespace sluice::cli {
+
+namespace po = boost::program_options;
+using nlohmann::json;
+
+struct Subcommand {
+  const char* name;
+  const char* summary;
+  int (*run)(const CliContext&, const std::vector<std::string>&);
+};
+
+// `sluicectl GROUP SUB ...`: runs SUB, or explains the group's subcommands.
+int dispatch(const CliContext& context, const std::string& group, std::initializer_list<Subcommand> subcommands,
+             const std::vector<std::string>& args);
+
+// Parses a subcommand's options. Returns false (after printing help) for --help.
+// `usage` is the first help line, e.g. "sluicectl rule show ID".
+bool parse(const CliContext& context, const std::string& usage, po::options_description options,
+           const std::vector<std::string>& args, po::variables_map& vm,
+           std::initializer_list<std::pair<const char*, int>> positional = {});
+
+// Bytes per second or bytes as "1.5 MiB/s" / "1.5 MiB"; "-" for null.
+std::string rate_text(const json& value);
+std::string size_text(const json& value);
+// A JSON list of strings joined with commas; `empty` when it has none.
+std::string list_text(const json& list, const std::string& empty);
+
+// Every rule in evaluation order, paging rule.list; starts over if the policy
+// changes between pages, so the list is one generation's.
+json fetch_all_rules(transport::RpcClient& client, std::optional<std::uint64_t> generation = std::nullopt);
+
+// Reads an integer positional/option, naming it in the usage error.
+std::int64_t positive_integer(const std::string& text, const std::string& what);
+
+}  // namespace sluice::cli

@@ -1,0 +1,200 @@
+// sluicectl policy export|import|check, and sluicectl settings show|set
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include "control/cli/command_support.h"
+#include "control/cli/table.h"
+#include "control/protocol/frame.h"
+
+namespace sluice::cli {
+namespace {
+
+// The whole policy of one generation: settings and quotas from policy.export,
+// rules from it too when they fit one answer, else paged at the same generation.
+json export_document(transport::RpcClient& client) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    json answer = client.call("policy.export");
+    json document = answer["document"];
+    if (answer["rules_included"].get<bool>()) return document;
+    try {
+      json rules = fetch_all_rules(client, answer["generation"].get<std::uint64_t>());
+      for (auto& rule : rules) {
+        for (const char* field : {"id", "position", "created_at", "updated_at"}) rule.erase(field);
+      }
+      document["rules"] = std::move(rules);
+      return document;
+    } catch (const protocol::RpcError& e) {
+      if (e.code() != protocol::kConflict) throw;
+    }
+  }
+  throw protocol::RpcError(protocol::kConflict, "the policy kept changing during the export; try again");
+}
+
+// Writes next to the target and renames, so an interrupted export never leaves
+// half a policy behind.
+void write_file_atomically(const std::string& path, const std::string& text) {
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) throw UsageError("--file: cannot write '" + path + "'");
+    out << text;
+    if (!out.flush()) throw UsageError("--file: cannot write '" + path + "'");
+  }
+  std::remove(path.c_str());  // Windows' rename does not replace
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) throw UsageError("--file: cannot write '" + path + "'");
+}
+
+int policy_export(const CliContext& context, const std::vector<std::string>& args) {
+  po::options_description options("Options");
+  options.add_options()("file", po::value<std::string>()->value_name("FILE"), "write the document here (default: standard output)");
+  po::variables_map vm;
+  if (!parse(context, "sluicectl policy export [--file FILE]", options, args, vm)) return kExitOk;
+  auto client = context.connect();
+  const json document = export_document(client);
+  const std::string text = document.dump(2) + "\n";
+  if (!vm.count("file") || vm["file"].as<std::string>() == "-") {
+    context.out << text;
+  } else {
+    write_file_atomically(vm["file"].as<std::string>(), text);
+    context.out << "exported " << document["rules"].size() << " rules, " << document["quotas"].size() << " quotas and "
+                << document["settings"].size() << " settings to " << vm["file"].as<std::string>() << "\n";
+  }
+  return kExitOk;
+}
+
+std::string read_document_text(const std::string& file) {
+  if (file == "-") return std::string(std::istreambuf_iterator<char>(std::cin), {});
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw UsageError("--file: cannot read '" + file + "'");
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+int policy_import(const CliContext& context, const std::vector<std::string>& args) {
+  po::options_description options("Options");
+  options.add_options()
+      ("file", po::value<std::string>()->value_name("FILE"), "the policy document ('-' for standard input; required)")
+      ("replace", "make the policy exactly the document: rules and quotas not in it are removed")
+      ("merge", "add the document's rules that are not there yet, set its quotas and settings (the default)");
+  po::variables_map vm;
+  if (!parse(context, "sluicectl policy import --file FILE [--replace | --merge]", options, args, vm)) return kExitOk;
+  if (!vm.count("file")) throw UsageError("--file is required (use '-' for standard input)");
+  if (vm.count("replace") && vm.count("merge")) throw UsageError("--replace and --merge exclude each other");
+  const std::string file = vm["file"].as<std::string>();
+  const std::string where = file == "-" ? "standard input" : file;
+
+  json document;
+  try {
+    document = json::parse(read_document_text(file));
+  } catch (const json::parse_error& e) {
+    throw UsageError(where + " is not valid JSON (at byte " + std::to_string(e.byte) + ")");
+  }
+  const std::string mode = vm.count("replace") ? "replace" : "merge";
+  auto client = context.connect();
+  json result;
+  try {
+    result = client.call("policy.import", json{{"document", std::move(document)}, {"mode", mode}});
+  } catch (const protocol::RpcError& e) {
+    if (e.code() == protocol::kInvalidParams) throw UsageError(where + ": " + e.what() + "; nothing was changed");
+    throw;
+  } catch (const protocol::FrameTooLarge&) {
+    throw UsageError(where + " is larger than one control message (1 MiB); split it and import the parts with --merge");
+  }
+  context.out << "imported " << where << " (" << mode << "): " << result["rules_added"] << " rules added";
+  if (mode == "merge") context.out << ", " << result["rules_skipped"] << " already present";
+  else context.out << ", " << result["rules_removed"] << " removed";
+  context.out << "; " << result["quotas_set"] << " quotas and " << result["settings_set"] << " settings set\n";
+  return kExitOk;
+}
+
+int policy_check(const CliContext& context, const std::vector<std::string>& args) {
+  po::options_description options("Options");
+  options.add_options()
+      ("app", po::value<std::string>()->value_name("PATH"), "the program's full executable path (required)")
+      ("dst", po::value<std::string>()->value_name("ADDRESS"), "destination IP address (required)")
+      ("port", po::value<std::string>()->value_name("PORT"), "destination port (required)")
+      ("proto", po::value<std::string>()->value_name("PROTO")->default_value("tcp"), "tcp or udp")
+      ("user", po::value<std::string>()->value_name("USER"), "the user running the program")
+      ("json", "print the decision as JSON");
+  po::variables_map vm;
+  if (!parse(context, "sluicectl policy check --app PATH --dst ADDRESS --port PORT [--proto tcp|udp] [--user USER]", options,
+             args, vm)) {
+    return kExitOk;
+  }
+  for (const char* required : {"app", "dst", "port"}) {
+    if (!vm.count(required)) throw UsageError(std::string("--") + required + " is required");
+  }
+  json params{{"app", vm["app"].as<std::string>()}, {"destination", vm["dst"].as<std::string>()},
+              {"port", positive_integer(vm["port"].as<std::string>(), "--port")}, {"protocol", vm["proto"].as<std::string>()}};
+  if (vm.count("user")) params["user"] = vm["user"].as<std::string>();
+  auto client = context.connect();
+  json decision;
+  try {
+    decision = client.call("policy.check", params);
+  } catch (const protocol::RpcError& e) {
+    if (e.code() == protocol::kInvalidParams) throw UsageError(e.what());
+    throw;
+  }
+  if (vm.count("json")) {
+    context.out << decision.dump(2) << "\n";
+    return kExitOk;
+  }
+  context.out << decision["action"].get<std::string>();
+  if (decision["rule_id"].is_null()) context.out << " (no rule matches: the default action)\n";
+  else context.out << " (rule " << decision["rule_id"] << " at position " << decision["rule"]["position"] << ")\n";
+  return kExitOk;
+}
+
+int settings_show(const CliContext& context, const std::vector<std::string>& args) {
+  po::options_description options("Options");
+  options.add_options()("json", "print the settings as JSON");
+  po::variables_map vm;
+  if (!parse(context, "sluicectl settings show [--json]", options, args, vm)) return kExitOk;
+  auto client = context.connect();
+  const json settings = client.call("settings.get")["settings"];
+  if (vm.count("json")) {
+    context.out << settings.dump(2) << "\n";
+    return kExitOk;
+  }
+  Table table({"SETTING", "VALUE"});
+  for (const auto& [key, value] : settings.items()) table.add_row({key, value.get<std::string>()});
+  table.render(context.out);
+  return kExitOk;
+}
+
+int settings_set(const CliContext& context, const std::vector<std::string>& args) {
+  po::options_description options(
+      "Settings:\n  default_action       direct, relay or block: for flows no rule matches\n"
+      "  fail_mode            open or closed: what providers do when sluiced does not answer\n"
+      "  provider_timeout_ms  how long providers wait for sluiced (1-60000)\n\nOptions");
+  po::variables_map vm;
+  if (!parse(context, "sluicectl settings set KEY VALUE", options, args, vm, {{"key", 1}, {"value", 1}})) return kExitOk;
+  auto client = context.connect();
+  try {
+    client.call("settings.set", json{{"key", vm["key"].as<std::string>()}, {"value", vm["value"].as<std::string>()}});
+  } catch (const protocol::RpcError& e) {
+    if (e.code() == protocol::kInvalidParams) throw UsageError(e.what());
+    throw;
+  }
+  context.out << vm["key"].as<std::string>() << " = " << vm["value"].as<std::string>() << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+int policy_command(const CliContext& context, const std::vector<std::string>& args) {
+  return dispatch(context, "policy",
+                  {{"export", "write the whole policy as a JSON document", policy_export},
+                   {"import", "apply a policy document (all or nothing)", policy_import},
+                   {"check", "say what the policy does with a flow, and why", policy_check}},
+                  args);
+}
+
+int settings_command(const CliContext& context, const std::vector<std::string>& args) {
+  return dispatch(context, "settings",
+                  {{"show", "show the service settings", settings_show}, {"set", "change a setting", settings_set}}, args);
+}
+
+}  // namespace sluice::cli

@@ -1,0 +1,211 @@
+// sluicectl rule add|list|show|remove|enable|disable|move
+#include <ostream>
+
+#include "control/cli/command_support.h"
+#include "control/cli/table.h"
+
+namespace sluice::cli {
+namespace {
+
+// The server names a bad field by its place in the rule ("rule.destinations[1]");
+// the user typed a flag, so name the flag.
+[[noreturn]] void rethrow_as_usage(const protocol::RpcError& e) {
+  static const std::pair<const char*, const char*> kFlags[] = {
+      {"rule.destinations", "--dst"}, {"rule.ports", "--port"},   {"rule.rate.up", "--rate-up"},
+      {"rule.rate.down", "--rate-down"}, {"rule.app", "--app"},   {"rule.protocol", "--proto"},
+      {"rule.action", "--action"},    {"rule.user", "--user"},    {"rule.comment", "--comment"},
+  };
+  std::string message = e.what();
+  for (const auto& [field, flag] : kFlags) {
+    if (message.starts_with(field)) {
+      const auto colon = message.find(": ");
+      message = std::string(flag) + (colon == std::string::npos ? "" : message.substr(colon));
+      break;
+    }
+  }
+  throw UsageError(message);
+}
+
+json fetch_rule(const CliContext& context, transport::RpcClient& client, std::int64_t id) {
+  (void)context;
+  return client.call("rule.get", json{{"id", id}})["rule"];
+}
+
+std::string rule_rate_text(const json& rate) {
+  if (rate["up"].is_null() && rate["down"].is_null()) return "-";
+  return "up " + rate_text(rate["up"]) + ", down " + rate_text(rate["down"]);
+}
+
+void print_rule(std::ostream& out, const json& r) {
+  auto line = [&out](const char* label, const std::string& value) { out << "  " << label << std::string(14 - std::string(label).size(), ' ') << value << "\n"; };
+  out << "rule " << r["id"].get<std::int64_t>() << "\n";
+  line("position", std::to_string(r["position"].get<std::int64_t>()));
+  line("enabled", r["enabled"].get<bool>() ? "yes" : "no");
+  line("action", r["action"].get<std::string>());
+  line("application", r["app"].get<std::string>() == "**" ? "** (every program)" : r["app"].get<std::string>());
+  line("user", r["user"].is_null() ? "any" : r["user"].get<std::string>());
+  line("protocol", r["protocol"].get<std::string>());
+  line("destinations", list_text(r["destinations"], "any"));
+  line("ports", list_text(r["ports"], "any"));
+  line("rate limit", rule_rate_text(r["rate"]));
+  line("comment", r["comment"].get<std::string>().empty() ? "-" : r["comment"].get<std::string>());
+  line("created", r["created_at"].get<std::string>());
+  line("updated", r["updated_at"].get<std::string>());
+}
+
+int rule_add(const CliContext& context, const std::vector<std::string>& args) {
+  po::options_description options("Options");
+  options.add_options()
+      ("action", po::value<std::string>()->value_name("ACTION"), "direct, relay or block (required)")
+      ("app", po::value<std::string>()->value_name("PATH|GLOB")->default_value("**"),
+       "the program: a full executable path, or a glob (* within a directory, ** across); ** = every program")
+      ("user", po::value<std::string>()->value_name("USER"), "only this user: uid or name (SID or DOMAIN\\user on Windows)")
+      ("proto", po::value<std::string>()->value_name("PROTO")->default_value("any"), "tcp, udp or any")
+      ("dst", po::value<std::vector<std::string>>()->value_name("CIDR"), "destination address or CIDR, IPv4 or IPv6 (repeatable; default any)")
+      ("port", po::value<std::vector<std::string>>()->value_name("PORTS"), "destination port or range like 8000-8100 (repeatable; default any)")
+      ("rate-up", po::value<std::string>()->value_name("RATE"), "limit what the program sends, e.g. 1.5MiB/s or 800kbit/s")
+      ("rate-down", po::value<std::string>()->value_name("RATE"), "limit what the program receives")
+      ("comment", po::value<std::string>()->value_name("TEXT"), "a note for administrators")
+      ("position", po::value<std::string>()->value_name("N"), "insert at this position (1 = evaluated first; default last)")
+      ("disabled", "add the rule switched off")
+      ("json", "print the stored rule as JSON");
+  po::variables_map vm;
+  if (!parse(context, "sluicectl rule add --action ACTION [options]", options, args, vm)) return kExitOk;
+  if (!vm.count("action")) throw UsageError("--action is required (direct, relay or block)");
+
+  json rule{{"action", vm["action"].as<std::string>()}, {"app", vm["app"].as<std::string>()},
+            {"protocol", vm["proto"].as<std::string>()}, {"enabled", vm.count("disabled") == 0}};
+  if (vm.count("user")) rule["user"] = vm["user"].as<std::string>();
+  if (vm.count("dst")) rule["destinations"] = vm["dst"].as<std::vector<std::string>>();
+  if (vm.count("port")) rule["ports"] = vm["port"].as<std::vector<std::string>>();
+  if (vm.count("comment")) rule["comment"] = vm["comment"].as<std::string>();
+  if (vm.count("rate-up") || vm.count("rate-down")) {
+    rule["rate"] = json{{"up", vm.count("rate-up") ? json(vm["rate-up"].as<std::string>()) : json()},
+                        {"down", vm.count("rate-down") ? json(vm["rate-down"].as<std::string>()) : json()}};
+  }
+  json params{{"rule", rule}};
+  if (vm.count("position")) params["position"] = positive_integer(vm["position"].as<std::string>(), "--position");
+
+  auto client = context.connect();
+  json stored;
+  try {
+    stored = client.call("rule.add", params)["rule"];
+  } catch (const protocol::RpcError& e) {
+    if (e.code() == protocol::kInvalidParams) rethrow_as_usage(e);
+    throw;
+  }
+  if (vm.count("json")) context.out << stored.dump(2) << "\n";
+  else context.out << "added rule " << stored["id"] << " at position " << stored["position"] << "\n";
+  return kExitOk;
+}
+
+int rule_list(const CliContext& context, const std::vector<std::string>& args) {
+  po::options_description options("Options");
+  options.add_options()("json", "print the rules as a JSON list");
+  po::variables_map vm;
+  if (!parse(context, "sluicectl rule list [--json]", options, args, vm)) return kExitOk;
+  auto client = context.connect();
+  const json rules = fetch_all_rules(client);
+  if (vm.count("json")) {
+    context.out << rules.dump(2) << "\n";
+    return kExitOk;
+  }
+  if (rules.empty()) {
+    context.out << "no rules: every flow gets the default action (see 'sluicectl settings show')\n";
+    return kExitOk;
+  }
+  Table table({"POS", "ID", "ON", "ACTION", "PROTO", "APPLICATION", "USER", "DESTINATIONS", "PORTS", "RATE", "COMMENT"},
+              {true, true});
+  for (const auto& r : rules) {
+    table.add_row({std::to_string(r["position"].get<std::int64_t>()), std::to_string(r["id"].get<std::int64_t>()),
+                   r["enabled"].get<bool>() ? "yes" : "no", r["action"], r["protocol"], r["app"],
+                   r["user"].is_null() ? "-" : r["user"].get<std::string>(), list_text(r["destinations"], "any"),
+                   list_text(r["ports"], "any"), rule_rate_text(r["rate"]), r["comment"]});
+  }
+  table.render(context.out);
+  return kExitOk;
+}
+
+std::int64_t id_argument(const po::variables_map& vm) { return positive_integer(vm["id"].as<std::string>(), "rule ID"); }
+
+int rule_show(const CliContext& context, const std::vector<std::string>& args) {
+  po::options_description options("Options");
+  options.add_options()("json", "print the rule as JSON");
+  po::variables_map vm;
+  if (!parse(context, "sluicectl rule show ID [--json]", options, args, vm, {{"id", 1}})) return kExitOk;
+  auto client = context.connect();
+  const json rule = fetch_rule(context, client, id_argument(vm));
+  if (vm.count("json")) context.out << rule.dump(2) << "\n";
+  else print_rule(context.out, rule);
+  return kExitOk;
+}
+
+int rule_remove(const CliContext& context, const std::vector<std::string>& args) {
+  po::options_description options("Options");
+  po::variables_map vm;
+  if (!parse(context, "sluicectl rule remove ID", options, args, vm, {{"id", 1}})) return kExitOk;
+  auto client = context.connect();
+  client.call("rule.remove", json{{"id", id_argument(vm)}});
+  context.out << "removed rule " << id_argument(vm) << "\n";
+  return kExitOk;
+}
+
+int set_enabled(const CliContext& context, const std::vector<std::string>& args, bool enabled) {
+  po::options_description options("Options");
+  po::variables_map vm;
+  if (!parse(context, std::string("sluicectl rule ") + (enabled ? "enable" : "disable") + " ID", options, args, vm, {{"id", 1}})) {
+    return kExitOk;
+  }
+  auto client = context.connect();
+  client.call("rule.set_enabled", json{{"id", id_argument(vm)}, {"enabled", enabled}});
+  context.out << (enabled ? "enabled" : "disabled") << " rule " << id_argument(vm) << "\n";
+  return kExitOk;
+}
+
+int rule_enable(const CliContext& context, const std::vector<std::string>& args) { return set_enabled(context, args, true); }
+int rule_disable(const CliContext& context, const std::vector<std::string>& args) { return set_enabled(context, args, false); }
+
+int rule_move(const CliContext& context, const std::vector<std::string>& args) {
+  po::options_description options("Where to (one of)");
+  options.add_options()
+      ("to", po::value<std::string>()->value_name("N"), "to position N (1 = evaluated first)")
+      ("before", po::value<std::string>()->value_name("ID"), "just before rule ID")
+      ("after", po::value<std::string>()->value_name("ID"), "just after rule ID");
+  po::variables_map vm;
+  if (!parse(context, "sluicectl rule move ID (--to N | --before ID | --after ID)", options, args, vm, {{"id", 1}})) return kExitOk;
+  if (vm.count("to") + vm.count("before") + vm.count("after") != 1) throw UsageError("give exactly one of --to, --before, --after");
+  const std::int64_t id = id_argument(vm);
+  auto client = context.connect();
+  std::int64_t position = 0;
+  if (vm.count("to")) {
+    position = positive_integer(vm["to"].as<std::string>(), "--to");
+  } else {
+    const bool before = vm.count("before") > 0;
+    const std::int64_t other = positive_integer(vm[before ? "before" : "after"].as<std::string>(), before ? "--before" : "--after");
+    if (other == id) throw UsageError("a rule cannot move relative to itself");
+    const std::int64_t mine = fetch_rule(context, client, id)["position"];
+    const std::int64_t theirs = fetch_rule(context, client, other)["position"];
+    // Positions close up when this rule leaves its place, so a rule above the
+    // target lands one higher than the target's current position.
+    position = before ? (mine < theirs ? theirs - 1 : theirs) : (mine < theirs ? theirs : theirs + 1);
+  }
+  const json rule = client.call("rule.move", json{{"id", id}, {"position", position}})["rule"];
+  context.out << "rule " << id << " is now at position " << rule["position"] << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+int rule_command(const CliContext& context, const std::vector<std::string>& args) {
+  return dispatch(context, "rule",
+                  {{"add", "add a rule (at the end, or --position N)", rule_add},
+                   {"list", "list the rules in evaluation order", rule_list},
+                   {"show", "show one rule", rule_show},
+                   {"remove", "remove a rule", rule_remove},
+                   {"enable", "switch a rule on", rule_enable},
+                   {"disable", "switch a rule off (it stays in place)", rule_disable},
+                   {"move", "change where a rule is evaluated", rule_move}},
+                  args);
+}
+
+}  // namespace sluice::cli

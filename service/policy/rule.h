@@ -1,0 +1,85 @@
+#pragma once
+
+// The policy's data model: what a rule says and what a flow looks like when it is
+// decided. Plain values, no I/O: the store persists them, the matcher compiles them.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sluice::policy {
+
+enum class Action { direct, relay, block };
+enum class Protocol { any, tcp, udp };
+
+// An IPv4 or IPv6 address. IPv4 is held as an IPv4-mapped IPv6 address
+// (::ffff:a.b.c.d), so one 128-bit form serves both families and a v4-mapped
+// destination matches IPv4 rules.
+struct IpAddress {
+  std::array<std::uint8_t, 16> bytes{};
+  bool operator==(const IpAddress&) const = default;
+};
+
+// An address prefix. For IPv4 CIDRs `prefix_length` counts within the mapped form
+// (a.b.c.d/24 is stored as ::ffff:a.b.c.d/120).
+struct Cidr {
+  IpAddress network;
+  int prefix_length = 0;   // 0..128
+  bool operator==(const Cidr&) const = default;
+};
+
+struct PortRange {
+  std::uint16_t first = 0;
+  std::uint16_t last = 65535;
+  bool operator==(const PortRange&) const = default;
+};
+
+// Per-direction byte rates; nullopt = unlimited. "up" is the application sending,
+// "down" the application receiving.
+struct Rates {
+  std::optional<std::uint64_t> up;
+  std::optional<std::uint64_t> down;
+  bool operator==(const Rates&) const = default;
+};
+
+struct Rule {
+  std::int64_t id = 0;             // assigned by the store
+  std::int64_t position = 0;       // evaluation order, 1 = first; dense
+  bool enabled = true;
+  std::string comment;
+  // Application: a full executable path, or a glob over it ("*" within one path
+  // component, "**" across components, "?" one character). "**" alone matches
+  // every program.
+  std::string app = "**";
+  std::optional<std::string> user;  // uid or user name (Linux), SID or DOMAIN\user (Windows)
+  Protocol protocol = Protocol::any;
+  std::vector<Cidr> destinations;   // empty = any address
+  std::vector<PortRange> ports;     // empty = any port
+  Action action = Action::direct;
+  Rates rate;                       // per-rule limit, on top of application quotas
+  std::string created_at, updated_at;
+};
+
+// Everything the matcher knows about a new flow.
+struct FlowKey {
+  std::string app;                  // full executable path
+  std::vector<std::string> user_ids; // e.g. {"1000", "alice"} or {"S-1-5-21-...", "HOST\\alice"}
+  Protocol protocol = Protocol::tcp;  // tcp or udp, never any
+  IpAddress destination;
+  std::uint16_t port = 0;
+};
+
+struct Decision {
+  Action action = Action::direct;
+  std::optional<std::int64_t> rule_id;  // nullopt: no rule matched, the default action applied
+  Rates rate;                           // the matching rule's limits
+};
+
+const char* to_string(Action action);
+const char* to_string(Protocol protocol);
+std::optional<Action> parse_action(const std::string& text);
+std::optional<Protocol> parse_protocol(const std::string& text);
+
+}  // namespace sluice::policy

@@ -1,0 +1,291 @@
+#include "service/policy_methods.h"
+
+#include "service/policy/address.h"
+#include "service/policy/policy_document.h"
+
+namespace sluice::service {
+
+using protocol::Access;
+using protocol::Caller;
+using protocol::json;
+using protocol::RpcError;
+
+namespace {
+
+store::Actor actor_of(const Caller& caller) { return store::Actor{caller.uid, caller.account, caller.pid, caller.executable}; }
+
+// Validation problems in parameters become "invalid params" naming the field.
+template <class F>
+auto validated(F&& read) {
+  try {
+    return read();
+  } catch (const policy::DocumentError& e) {
+    throw RpcError(protocol::kInvalidParams, e.what(), json{{"field", e.path()}});
+  }
+}
+
+std::int64_t rule_id_param(const json& params) {
+  const auto id = protocol::required_param<std::int64_t>(params, "id");
+  if (id <= 0) throw RpcError(protocol::kInvalidParams, "parameter 'id' must be a positive rule id", json{{"field", "id"}});
+  return id;
+}
+
+[[noreturn]] void no_such_rule(std::int64_t id) {
+  throw RpcError(protocol::kNotFound, "no rule with id " + std::to_string(id), json{{"id", id}});
+}
+
+// A date parameter: YYYY-MM-DD.
+std::optional<std::string> date_param(const json& params, const char* field) {
+  auto value = protocol::optional_param<std::string>(params, field, "");
+  if (value.empty()) return std::nullopt;
+  try {
+    policy::period_start(policy::VolumePeriod::day, value);
+  } catch (const std::exception&) {
+    throw RpcError(protocol::kInvalidParams, std::string("parameter '") + field + "': '" + value + "' is not a date (YYYY-MM-DD)",
+                   json{{"field", field}});
+  }
+  return value;
+}
+
+// The quota target in params: {"app": PATH} or {"global": true}.
+std::pair<bool, std::string> quota_target(const json& params) {
+  const bool global = protocol::optional_param<bool>(params, "global", false);
+  const std::string app = protocol::optional_param<std::string>(params, "app", "");
+  if (global == !app.empty()) {
+    throw RpcError(protocol::kInvalidParams, "give either 'app' (a full executable path) or 'global': true", json{{"field", "app"}});
+  }
+  return {global, app};
+}
+
+json usage_row_to_json(const store::UsageRow& row) {
+  json j{{"app", row.app}, {"bytes_up", row.bytes_up}, {"bytes_down", row.bytes_down}, {"packets_up", row.packets_up},
+         {"packets_down", row.packets_down}, {"dropped", row.dropped}};
+  if (!row.day.empty()) j["day"] = row.day;
+  else j["since"] = row.first_day;
+  return j;
+}
+
+void register_rule_methods(protocol::Dispatcher& d, PolicyEngine& engine) {
+  d.add("rule.list", Access::read, [&engine](const json& params, const Caller&) {
+    auto snapshot = engine.snapshot();
+    const auto offset = protocol::optional_param<std::size_t>(params, "offset", 0);
+    const auto limit = std::min(protocol::optional_param<std::size_t>(params, "limit", kMaxRulesPerPage), kMaxRulesPerPage);
+    json rules = json::array();
+    for (std::size_t i = offset; i < snapshot->rules.size() && i < offset + limit; ++i) {
+      rules.push_back(policy::rule_to_json(snapshot->rules[i]));
+    }
+    return json{{"rules", rules}, {"total", snapshot->rules.size()}, {"offset", offset}, {"generation", snapshot->generation}};
+  });
+
+  d.add("rule.get", Access::read, [&engine](const json& params, const Caller&) {
+    const auto id = rule_id_param(params);
+    auto rule = engine.store().rule(id);
+    if (!rule) no_such_rule(id);
+    return json{{"rule", policy::rule_to_json(*rule)}};
+  });
+
+  d.add("rule.add", Access::admin, [&engine](const json& params, const Caller& caller) {
+    policy::Rule rule = validated([&] { return policy::rule_from_json(protocol::required_param<json>(params, "rule"), "rule"); });
+    std::optional<std::int64_t> position;
+    if (params.contains("position") && !params["position"].is_null()) {
+      position = protocol::required_param<std::int64_t>(params, "position");
+      if (*position < 1) throw RpcError(protocol::kInvalidParams, "parameter 'position' must be 1 or more", json{{"field", "position"}});
+    }
+    policy::Rule stored = engine.store().add_rule(std::move(rule), position, actor_of(caller));
+    engine.reload();
+    return json{{"rule", policy::rule_to_json(stored)}};
+  });
+
+  d.add("rule.remove", Access::admin, [&engine](const json& params, const Caller& caller) {
+    const auto id = rule_id_param(params);
+    if (!engine.store().remove_rule(id, actor_of(caller))) no_such_rule(id);
+    engine.reload();
+    return json{{"removed", id}};
+  });
+
+  d.add("rule.set_enabled", Access::admin, [&engine](const json& params, const Caller& caller) {
+    const auto id = rule_id_param(params);
+    const bool enabled = protocol::required_param<bool>(params, "enabled");
+    if (!engine.store().set_rule_enabled(id, enabled, actor_of(caller))) no_such_rule(id);
+    engine.reload();
+    return json{{"rule", policy::rule_to_json(*engine.store().rule(id))}};
+  });
+
+  d.add("rule.move", Access::admin, [&engine](const json& params, const Caller& caller) {
+    const auto id = rule_id_param(params);
+    const auto position = protocol::required_param<std::int64_t>(params, "position");
+    if (position < 1) throw RpcError(protocol::kInvalidParams, "parameter 'position' must be 1 or more", json{{"field", "position"}});
+    if (!engine.store().move_rule(id, position, actor_of(caller))) no_such_rule(id);
+    engine.reload();
+    return json{{"rule", policy::rule_to_json(*engine.store().rule(id))}};
+  });
+}
+
+void register_quota_methods(protocol::Dispatcher& d, PolicyEngine& engine) {
+  d.add("quota.list", Access::read, [&engine](const json&, const Caller&) {
+    json quotas = json::array();
+    for (const auto& q : engine.store().quotas()) quotas.push_back(policy::quota_to_json(q));
+    return json{{"quotas", quotas}};
+  });
+
+  // Sets the fields given and keeps the others: `quota set --rate-down X` then
+  // `quota set --volume Y` leaves both. A field given as null is removed.
+  d.add("quota.set", Access::admin, [&engine](const json& params, const Caller& caller) {
+    auto [global, app] = quota_target(params);
+    json merged = global ? json{{"global", true}} : json{{"app", app}};
+    if (auto existing = engine.store().quota(global, app)) {
+      merged = policy::quota_to_json(*existing);
+      merged.erase("updated_at");
+    }
+    for (const char* field : {"rate", "burst"}) {
+      if (!params.contains(field)) continue;
+      if (!params[field].is_object()) {
+        throw RpcError(protocol::kInvalidParams, std::string("parameter '") + field + "' must be {\"up\": .., \"down\": ..}",
+                       json{{"field", field}});
+      }
+      if (!merged[field].is_object()) merged[field] = json::object();
+      for (const auto& [direction, value] : params[field].items()) merged[field][direction] = value;
+    }
+    if (params.contains("volume")) merged["volume"] = params["volume"];
+    policy::Quota quota = validated([&] { return policy::quota_from_json(merged, "quota"); });
+    policy::Quota stored = engine.store().set_quota(quota, actor_of(caller));
+    engine.reload();
+    return json{{"quota", policy::quota_to_json(stored)}};
+  });
+
+  d.add("quota.clear", Access::admin, [&engine](const json& params, const Caller& caller) {
+    auto [global, app] = quota_target(params);
+    if (!engine.store().clear_quota(global, app, actor_of(caller))) {
+      throw RpcError(protocol::kNotFound, global ? "there is no global quota" : "no quota for " + app);
+    }
+    engine.reload();
+    return json{{"cleared", global ? json("global") : json(app)}};
+  });
+}
+
+void register_policy_document_methods(protocol::Dispatcher& d, PolicyEngine& engine) {
+  d.add("settings.get", Access::read, [&engine](const json&, const Caller&) {
+    return json{{"settings", engine.snapshot()->settings}};
+  });
+
+  d.add("settings.set", Access::admin, [&engine](const json& params, const Caller& caller) {
+    const auto key = protocol::required_param<std::string>(params, "key");
+    const auto value = protocol::required_param<std::string>(params, "value");
+    validated([&] {
+      policy::validate_setting(key, value, "");
+      return 0;
+    });
+    engine.store().set_setting(key, value, actor_of(caller));
+    engine.reload();
+    return json{{"key", key}, {"value", value}};
+  });
+
+  // Settings and quotas, plus the rules when they fit one answer; otherwise the
+  // client pages rule.list at the same generation.
+  d.add("policy.export", Access::read, [&engine](const json&, const Caller&) {
+    auto snapshot = engine.snapshot();
+    policy::PolicyDocument document;
+    for (const auto& key : policy::setting_keys()) {
+      if (auto it = snapshot->settings.find(key); it != snapshot->settings.end()) document.settings[key] = it->second;
+    }
+    document.quotas = engine.store().quotas();
+    const bool complete = snapshot->rules.size() <= kMaxRulesPerPage;
+    if (complete) document.rules = snapshot->rules;
+    return json{{"document", policy::document_to_json(document)},
+                {"rules_included", complete},
+                {"rule_count", snapshot->rules.size()},
+                {"generation", snapshot->generation}};
+  });
+
+  d.add("policy.import", Access::admin, [&engine](const json& params, const Caller& caller) {
+    const auto mode_text = protocol::optional_param<std::string>(params, "mode", "merge");
+    if (mode_text != "replace" && mode_text != "merge") {
+      throw RpcError(protocol::kInvalidParams, "parameter 'mode': '" + mode_text + "' is not replace or merge", json{{"field", "mode"}});
+    }
+    // Everything is validated before anything is written: a bad document changes nothing.
+    policy::PolicyDocument document =
+        validated([&] { return policy::document_from_json(protocol::required_param<json>(params, "document")); });
+    const auto result = engine.store().import_policy(
+        document, mode_text == "replace" ? store::ImportMode::replace : store::ImportMode::merge, actor_of(caller));
+    engine.reload();
+    return json{{"mode", mode_text},
+                {"rules_added", result.rules_added},
+                {"rules_skipped", result.rules_skipped},
+                {"rules_removed", result.rules_removed},
+                {"quotas_set", result.quotas_set},
+                {"quotas_removed", result.quotas_removed},
+                {"settings_set", result.settings_set}};
+  });
+
+  // What would happen to a flow: which rule decides it, or the default.
+  d.add("policy.check", Access::read, [&engine](const json& params, const Caller&) {
+    policy::FlowKey flow;
+    flow.app = protocol::required_param<std::string>(params, "app");
+    const auto protocol_text = protocol::optional_param<std::string>(params, "protocol", "tcp");
+    auto protocol_value = policy::parse_protocol(protocol_text);
+    if (!protocol_value || *protocol_value == policy::Protocol::any) {
+      throw RpcError(protocol::kInvalidParams, "parameter 'protocol': '" + protocol_text + "' is not tcp or udp", json{{"field", "protocol"}});
+    }
+    flow.protocol = *protocol_value;
+    const auto destination = protocol::required_param<std::string>(params, "destination");
+    auto address = policy::parse_ip(destination);
+    if (!address) {
+      throw RpcError(protocol::kInvalidParams, "parameter 'destination': '" + destination + "' is not an IP address",
+                     json{{"field", "destination"}});
+    }
+    flow.destination = *address;
+    const auto port = protocol::required_param<std::int64_t>(params, "port");
+    if (port < 1 || port > 65535) throw RpcError(protocol::kInvalidParams, "parameter 'port' must be 1-65535", json{{"field", "port"}});
+    flow.port = static_cast<std::uint16_t>(port);
+    if (params.contains("user") && !params["user"].is_null()) flow.user_ids = {protocol::required_param<std::string>(params, "user")};
+
+    const Verdict verdict = engine.decide(flow);
+    json out{{"action", policy::to_string(verdict.action)}, {"generation", engine.snapshot()->generation}};
+    if (verdict.rule_id) {
+      out["rule_id"] = *verdict.rule_id;
+      if (auto rule = engine.store().rule(*verdict.rule_id)) out["rule"] = policy::rule_to_json(*rule);
+    } else {
+      out["rule_id"] = nullptr;
+      out["reason"] = "no rule matches: the default action applies";
+    }
+    if (auto quota = engine.quota_for(flow.app)) out["quota"] = policy::quota_to_json(*quota);
+    return out;
+  });
+}
+
+void register_usage_and_audit_methods(protocol::Dispatcher& d, PolicyEngine& engine, UsageFlusher& flusher) {
+  d.add("usage.show", Access::read, [&engine, &flusher](const json& params, const Caller&) {
+    flusher.flush();  // include what was counted since the last interval
+    const auto app = protocol::optional_param<std::string>(params, "app", "");
+    const auto since = date_param(params, "since");
+    const bool by_day = protocol::optional_param<bool>(params, "by_day", false);
+    json rows = json::array();
+    for (const auto& row : engine.store().usage(app.empty() ? std::nullopt : std::optional(app), since, by_day)) {
+      rows.push_back(usage_row_to_json(row));
+    }
+    return json{{"usage", rows}, {"days", "UTC"}};
+  });
+
+  d.add("audit.list", Access::read, [&engine](const json& params, const Caller&) {
+    const auto limit = protocol::optional_param<std::size_t>(params, "limit", 50);
+    const auto since = date_param(params, "since");
+    json entries = json::array();
+    for (const auto& e : engine.store().audit(std::min<std::size_t>(limit, 10000), since)) {
+      entries.push_back(json{{"id", e.id}, {"at", e.at}, {"uid", e.uid < 0 ? json() : json(e.uid)}, {"account", e.account},
+                             {"pid", e.pid < 0 ? json() : json(e.pid)}, {"executable", e.executable}, {"action", e.action},
+                             {"detail", e.detail}});
+    }
+    return json{{"entries", entries}};
+  });
+}
+
+}  // namespace
+
+void register_policy_methods(protocol::Dispatcher& dispatcher, PolicyEngine& engine, UsageFlusher& flusher) {
+  register_rule_methods(dispatcher, engine);
+  register_quota_methods(dispatcher, engine);
+  register_policy_document_methods(dispatcher, engine);
+  register_usage_and_audit_methods(dispatcher, engine, flusher);
+}
+
+}  // namespace sluice::service

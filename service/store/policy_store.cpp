@@ -1,0 +1,392 @@
+#include "service/store/policy_store.h"
+
+#include <algorithm>
+
+namespace sluice::store {
+
+using nlohmann::json;
+using policy::Quota;
+using policy::Rule;
+
+namespace {
+
+constexpr const char* kRuleColumns =
+    "id, position, enabled, comment, app, user, protocol, destinations, ports, action, rate_up, rate_down, created_at, updated_at";
+constexpr const char* kNow = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+std::optional<std::uint64_t> optional_u64(const Statement& s, int column) {
+  if (s.column_is_null(column)) return std::nullopt;
+  return static_cast<std::uint64_t>(s.column_int64(column));
+}
+
+void bind_optional(Statement& s, int index, const std::optional<std::uint64_t>& value) {
+  if (value) s.bind(index, static_cast<std::int64_t>(*value));
+  else s.bind_null(index);
+}
+
+// Rows go through the same reader as documents and RPC parameters, so a rule in
+// the database is exactly a rule an administrator could have written.
+Rule rule_from_row(const Statement& s) {
+  json value{{"enabled", s.column_int64(2) != 0},
+             {"comment", s.column_text(3)},
+             {"app", s.column_text(4)},
+             {"protocol", s.column_text(6)},
+             {"destinations", json::parse(s.column_text(7))},
+             {"ports", json::parse(s.column_text(8))},
+             {"action", s.column_text(9)},
+             {"rate", {{"up", s.column_is_null(10) ? json() : json(s.column_int64(10))},
+                       {"down", s.column_is_null(11) ? json() : json(s.column_int64(11))}}}};
+  if (!s.column_is_null(5)) value["user"] = s.column_text(5);
+  Rule rule = policy::rule_from_json(value, "rules[id " + std::to_string(s.column_int64(0)) + "]");
+  rule.id = s.column_int64(0);
+  rule.position = s.column_int64(1);
+  rule.created_at = s.column_text(12);
+  rule.updated_at = s.column_text(13);
+  return rule;
+}
+
+Quota quota_from_row(const Statement& s) {
+  Quota q;
+  q.global = s.column_text(0) == "global";
+  q.app = s.column_text(1);
+  q.rate = {optional_u64(s, 2), optional_u64(s, 3)};
+  q.burst = {optional_u64(s, 4), optional_u64(s, 5)};
+  q.volume_bytes = optional_u64(s, 6);
+  if (!s.column_is_null(7)) q.volume_period = policy::parse_volume_period(s.column_text(7));
+  if (!s.column_is_null(8)) q.on_exceed = policy::parse_on_exceed(s.column_text(8));
+  q.throttle_rate = optional_u64(s, 9);
+  q.updated_at = s.column_text(10);
+  return q;
+}
+
+json rule_summary(const Rule& rule) {
+  json j = policy::rule_to_json(rule);
+  j.erase("created_at");
+  j.erase("updated_at");
+  return j;
+}
+
+// Two rules that would decide the same flows the same way.
+bool same_rule(const Rule& a, const Rule& b) {
+  return a.app == b.app && a.user == b.user && a.protocol == b.protocol && a.destinations == b.destinations &&
+         a.ports == b.ports && a.action == b.action && a.rate == b.rate;
+}
+
+}  // namespace
+
+std::int64_t PolicyStore::rule_count() {
+  auto s = db_.prepare("SELECT count(*) FROM rules");
+  s.step();
+  return s.column_int64(0);
+}
+
+std::vector<Rule> PolicyStore::rules() {
+  std::lock_guard lock(mutex_);
+  std::vector<Rule> out;
+  auto s = db_.prepare(std::string("SELECT ") + kRuleColumns + " FROM rules ORDER BY position");
+  while (s.step()) out.push_back(rule_from_row(s));
+  return out;
+}
+
+std::optional<Rule> PolicyStore::rule_locked(std::int64_t id) {
+  auto s = db_.prepare(std::string("SELECT ") + kRuleColumns + " FROM rules WHERE id = ?");
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return rule_from_row(s);
+}
+
+std::optional<Rule> PolicyStore::rule(std::int64_t id) {
+  std::lock_guard lock(mutex_);
+  return rule_locked(id);
+}
+
+void PolicyStore::write_audit(const Actor& actor, const std::string& action, const json& detail) {
+  auto s = db_.prepare(std::string("INSERT INTO audit (at, uid, account, pid, executable, action, detail) VALUES (") + kNow +
+                       ", ?, ?, ?, ?, ?, ?)");
+  if (actor.uid >= 0) s.bind(1, actor.uid);
+  else s.bind_null(1);
+  s.bind(2, actor.account);
+  if (actor.pid >= 0) s.bind(3, actor.pid);
+  else s.bind_null(3);
+  s.bind(4, actor.executable).bind(5, action).bind(6, detail.dump());
+  s.step();
+}
+
+void PolicyStore::insert_rule_at_end(const Rule& rule) {
+  const json j = policy::rule_to_json(rule);
+  auto s = db_.prepare(std::string("INSERT INTO rules (position, enabled, comment, app, user, protocol, destinations, ports, "
+                                   "action, rate_up, rate_down, created_at, updated_at) "
+                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ") +
+                       kNow + ", " + kNow + ")");
+  s.bind(1, rule_count() + 1).bind(2, std::int64_t{rule.enabled}).bind(3, rule.comment).bind(4, rule.app);
+  if (rule.user) s.bind(5, *rule.user);
+  else s.bind_null(5);
+  s.bind(6, j["protocol"].get<std::string>()).bind(7, j["destinations"].dump()).bind(8, j["ports"].dump());
+  s.bind(9, j["action"].get<std::string>());
+  bind_optional(s, 10, rule.rate.up);
+  bind_optional(s, 11, rule.rate.down);
+  s.step();
+}
+
+Rule PolicyStore::add_rule(Rule rule, std::optional<std::int64_t> position, const Actor& actor) {
+  std::lock_guard lock(mutex_);
+  return db_.transaction([&] {
+    insert_rule_at_end(rule);
+    const std::int64_t id = db_.last_insert_rowid();
+    const std::int64_t count = rule_count();
+    const std::int64_t target = std::clamp<std::int64_t>(position.value_or(count), 1, count);
+    if (target != count) {
+      auto shift = db_.prepare("UPDATE rules SET position = position + 1 WHERE position >= ? AND id != ?");
+      shift.bind(1, target).bind(2, id).step();
+      auto place = db_.prepare("UPDATE rules SET position = ? WHERE id = ?");
+      place.bind(1, target).bind(2, id).step();
+    }
+    Rule stored = *rule_locked(id);
+    write_audit(actor, "rule.add", rule_summary(stored));
+    return stored;
+  });
+}
+
+bool PolicyStore::remove_rule(std::int64_t id, const Actor& actor) {
+  std::lock_guard lock(mutex_);
+  return db_.transaction([&] {
+    auto existing = rule_locked(id);
+    if (!existing) return false;
+    db_.prepare("DELETE FROM rules WHERE id = ?").bind(1, id).step();
+    db_.prepare("UPDATE rules SET position = position - 1 WHERE position > ?").bind(1, existing->position).step();
+    write_audit(actor, "rule.remove", rule_summary(*existing));
+    return true;
+  });
+}
+
+bool PolicyStore::set_rule_enabled(std::int64_t id, bool enabled, const Actor& actor) {
+  std::lock_guard lock(mutex_);
+  return db_.transaction([&] {
+    if (!rule_locked(id)) return false;
+    db_.prepare(std::string("UPDATE rules SET enabled = ?, updated_at = ") + kNow + " WHERE id = ?")
+        .bind(1, std::int64_t{enabled})
+        .bind(2, id)
+        .step();
+    write_audit(actor, enabled ? "rule.enable" : "rule.disable", json{{"id", id}});
+    return true;
+  });
+}
+
+bool PolicyStore::move_rule(std::int64_t id, std::int64_t position, const Actor& actor) {
+  std::lock_guard lock(mutex_);
+  return db_.transaction([&] {
+    auto existing = rule_locked(id);
+    if (!existing) return false;
+    const std::int64_t from = existing->position;
+    const std::int64_t to = std::clamp<std::int64_t>(position, 1, rule_count());
+    if (to < from) {
+      db_.prepare("UPDATE rules SET position = position + 1 WHERE position >= ? AND position < ?").bind(1, to).bind(2, from).step();
+    } else if (to > from) {
+      db_.prepare("UPDATE rules SET position = position - 1 WHERE position > ? AND position <= ?").bind(1, from).bind(2, to).step();
+    }
+    db_.prepare(std::string("UPDATE rules SET position = ?, updated_at = ") + kNow + " WHERE id = ?").bind(1, to).bind(2, id).step();
+    write_audit(actor, "rule.move", json{{"id", id}, {"from", from}, {"to", to}});
+    return true;
+  });
+}
+
+std::vector<Quota> PolicyStore::quotas() {
+  std::lock_guard lock(mutex_);
+  std::vector<Quota> out;
+  auto s = db_.prepare(
+      "SELECT scope, app, rate_up, rate_down, burst_up, burst_down, volume_bytes, volume_period, on_exceed, throttle_rate, "
+      "updated_at FROM quotas ORDER BY scope DESC, app");
+  while (s.step()) out.push_back(quota_from_row(s));
+  return out;
+}
+
+std::optional<Quota> PolicyStore::quota(bool global, const std::string& app) {
+  std::lock_guard lock(mutex_);
+  auto s = db_.prepare(
+      "SELECT scope, app, rate_up, rate_down, burst_up, burst_down, volume_bytes, volume_period, on_exceed, throttle_rate, "
+      "updated_at FROM quotas WHERE scope = ? AND app = ?");
+  s.bind(1, std::string_view(global ? "global" : "app")).bind(2, global ? std::string() : app);
+  if (!s.step()) return std::nullopt;
+  return quota_from_row(s);
+}
+
+void PolicyStore::upsert_quota(const Quota& q) {
+  auto s = db_.prepare(std::string("INSERT OR REPLACE INTO quotas (scope, app, rate_up, rate_down, burst_up, burst_down, "
+                                   "volume_bytes, volume_period, on_exceed, throttle_rate, updated_at) "
+                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ") +
+                       kNow + ")");
+  s.bind(1, std::string_view(q.global ? "global" : "app")).bind(2, q.global ? std::string() : q.app);
+  bind_optional(s, 3, q.rate.up);
+  bind_optional(s, 4, q.rate.down);
+  bind_optional(s, 5, q.burst.up);
+  bind_optional(s, 6, q.burst.down);
+  bind_optional(s, 7, q.volume_bytes);
+  if (q.volume_bytes) s.bind(8, std::string_view(policy::to_string(q.volume_period.value_or(policy::VolumePeriod::day))));
+  else s.bind_null(8);
+  if (q.volume_bytes) s.bind(9, std::string_view(policy::to_string(q.on_exceed.value_or(policy::OnExceed::block))));
+  else s.bind_null(9);
+  bind_optional(s, 10, q.throttle_rate);
+  s.step();
+}
+
+Quota PolicyStore::set_quota(const Quota& quota, const Actor& actor) {
+  {
+    std::lock_guard lock(mutex_);
+    db_.transaction([&] {
+      upsert_quota(quota);
+      json detail = policy::quota_to_json(quota);
+      detail.erase("updated_at");
+      write_audit(actor, "quota.set", detail);
+    });
+  }
+  return *this->quota(quota.global, quota.app);
+}
+
+bool PolicyStore::clear_quota(bool global, const std::string& app, const Actor& actor) {
+  std::lock_guard lock(mutex_);
+  return db_.transaction([&] {
+    auto s = db_.prepare("DELETE FROM quotas WHERE scope = ? AND app = ?");
+    s.bind(1, std::string_view(global ? "global" : "app")).bind(2, global ? std::string() : app).step();
+    if (db_.changes() == 0) return false;
+    write_audit(actor, "quota.clear", global ? json{{"global", true}} : json{{"app", app}});
+    return true;
+  });
+}
+
+std::map<std::string, std::string> PolicyStore::settings() {
+  std::lock_guard lock(mutex_);
+  std::map<std::string, std::string> out;
+  auto s = db_.prepare("SELECT key, value FROM settings ORDER BY key");
+  while (s.step()) out[s.column_text(0)] = s.column_text(1);
+  return out;
+}
+
+void PolicyStore::set_setting(const std::string& key, const std::string& value, const Actor& actor) {
+  std::lock_guard lock(mutex_);
+  db_.transaction([&] {
+    db_.prepare(std::string("INSERT OR REPLACE INTO settings (key, value, updated_at) VALUES (?, ?, ") + kNow + ")")
+        .bind(1, key)
+        .bind(2, value)
+        .step();
+    write_audit(actor, "setting.set", json{{"key", key}, {"value", value}});
+  });
+}
+
+policy::PolicyDocument PolicyStore::export_policy() {
+  policy::PolicyDocument document;
+  document.rules = rules();
+  document.quotas = quotas();
+  for (const auto& [key, value] : settings()) {
+    if (std::find(policy::setting_keys().begin(), policy::setting_keys().end(), key) != policy::setting_keys().end()) {
+      document.settings[key] = value;
+    }
+  }
+  return document;
+}
+
+ImportResult PolicyStore::import_policy(const policy::PolicyDocument& document, ImportMode mode, const Actor& actor) {
+  std::lock_guard lock(mutex_);
+  return db_.transaction([&] {
+    ImportResult result;
+    std::vector<Rule> existing;
+    if (mode == ImportMode::replace) {
+      result.rules_removed = static_cast<std::size_t>(rule_count());
+      db_.exec("DELETE FROM rules");
+      auto q = db_.prepare("SELECT count(*) FROM quotas");
+      q.step();
+      result.quotas_removed = static_cast<std::size_t>(q.column_int64(0));
+      db_.exec("DELETE FROM quotas");
+    } else {
+      auto s = db_.prepare(std::string("SELECT ") + kRuleColumns + " FROM rules ORDER BY position");
+      while (s.step()) existing.push_back(rule_from_row(s));
+    }
+    for (const Rule& rule : document.rules) {
+      const bool duplicate = std::any_of(existing.begin(), existing.end(), [&](const Rule& r) { return same_rule(r, rule); });
+      if (duplicate) {
+        ++result.rules_skipped;
+        continue;
+      }
+      insert_rule_at_end(rule);
+      ++result.rules_added;
+    }
+    for (const Quota& quota : document.quotas) {
+      upsert_quota(quota);
+      ++result.quotas_set;
+    }
+    for (const auto& [key, value] : document.settings) {
+      db_.prepare(std::string("INSERT OR REPLACE INTO settings (key, value, updated_at) VALUES (?, ?, ") + kNow + ")")
+          .bind(1, key)
+          .bind(2, value)
+          .step();
+      ++result.settings_set;
+    }
+    write_audit(actor, "policy.import",
+                json{{"mode", mode == ImportMode::replace ? "replace" : "merge"},
+                     {"rules_added", result.rules_added},
+                     {"rules_skipped", result.rules_skipped},
+                     {"rules_removed", result.rules_removed},
+                     {"quotas_set", result.quotas_set},
+                     {"quotas_removed", result.quotas_removed},
+                     {"settings_set", result.settings_set}});
+    return result;
+  });
+}
+
+void PolicyStore::add_usage(const std::vector<UsageDelta>& deltas) {
+  if (deltas.empty()) return;
+  std::lock_guard lock(mutex_);
+  db_.transaction([&] {
+    auto s = db_.prepare(
+        "INSERT INTO usage_daily (app, day, bytes_up, bytes_down, packets_up, packets_down, dropped) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (app, day) DO UPDATE SET "
+        "bytes_up = bytes_up + excluded.bytes_up, bytes_down = bytes_down + excluded.bytes_down, "
+        "packets_up = packets_up + excluded.packets_up, packets_down = packets_down + excluded.packets_down, "
+        "dropped = dropped + excluded.dropped");
+    for (const auto& d : deltas) {
+      s.reset();
+      s.bind(1, d.app).bind(2, d.day);
+      s.bind(3, static_cast<std::int64_t>(d.bytes_up)).bind(4, static_cast<std::int64_t>(d.bytes_down));
+      s.bind(5, static_cast<std::int64_t>(d.packets_up)).bind(6, static_cast<std::int64_t>(d.packets_down));
+      s.bind(7, static_cast<std::int64_t>(d.dropped));
+      s.step();
+    }
+  });
+}
+
+std::vector<UsageRow> PolicyStore::usage(const std::optional<std::string>& app, const std::optional<std::string>& since_day,
+                                         bool by_day) {
+  std::lock_guard lock(mutex_);
+  std::string sql = std::string("SELECT app, ") + (by_day ? "day" : "''") +
+                    ", min(day), sum(bytes_up), sum(bytes_down), sum(packets_up), sum(packets_down), sum(dropped) "
+                    "FROM usage_daily WHERE (?1 IS NULL OR app = ?1) AND (?2 IS NULL OR day >= ?2) GROUP BY app" +
+                    (by_day ? ", day ORDER BY app, day" : " ORDER BY sum(bytes_up) + sum(bytes_down) DESC, app");
+  auto s = db_.prepare(sql);
+  if (app) s.bind(1, *app);
+  if (since_day) s.bind(2, *since_day);
+  std::vector<UsageRow> out;
+  while (s.step()) {
+    out.push_back(UsageRow{s.column_text(0), s.column_text(1), s.column_text(2),
+                           static_cast<std::uint64_t>(s.column_int64(3)), static_cast<std::uint64_t>(s.column_int64(4)),
+                           static_cast<std::uint64_t>(s.column_int64(5)), static_cast<std::uint64_t>(s.column_int64(6)),
+                           static_cast<std::uint64_t>(s.column_int64(7))});
+  }
+  return out;
+}
+
+std::vector<AuditEntry> PolicyStore::audit(std::size_t limit, const std::optional<std::string>& since) {
+  std::lock_guard lock(mutex_);
+  auto s = db_.prepare(
+      "SELECT id, at, uid, account, pid, executable, action, detail FROM audit WHERE (?1 IS NULL OR at >= ?1) "
+      "ORDER BY id DESC LIMIT ?2");
+  if (since) s.bind(1, *since);
+  s.bind(2, static_cast<std::int64_t>(limit));
+  std::vector<AuditEntry> out;
+  while (s.step()) {
+    out.push_back(AuditEntry{s.column_int64(0), s.column_text(1), s.column_is_null(2) ? -1 : s.column_int64(2),
+                             s.column_text(3), s.column_is_null(4) ? -1 : s.column_int64(4), s.column_text(5),
+                             s.column_text(6), json::parse(s.column_text(7), nullptr, false)});
+  }
+  return out;
+}
+
+}  // namespace sluice::store

@@ -1,0 +1,62 @@
+#pragma once
+
+// Counts traffic per application in memory and hands it to the store in batches:
+// the relay records on its hot path without touching SQLite, and a flusher thread
+// writes the totals every --flush-interval and once more at shutdown.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/stop_signal.h"
+#include "service/store/policy_store.h"
+
+namespace sluice::service {
+
+enum class Direction { up, down };
+
+class UsageLedger {
+ public:
+  void record(const std::string& app, Direction direction, std::uint64_t bytes, std::uint64_t packets);
+  void record_drop(const std::string& app, std::uint64_t packets);
+
+  // Returns what was counted since the last take, attributed to `day`, and resets.
+  std::vector<store::UsageDelta> take(const std::string& day);
+
+  // What has been counted for `app` and not yet taken (bytes up + down).
+  std::uint64_t pending_bytes(const std::string& app) const;
+
+ private:
+  struct Counters {
+    std::uint64_t bytes_up = 0, bytes_down = 0, packets_up = 0, packets_down = 0, dropped = 0;
+  };
+  mutable std::mutex mutex_;
+  std::map<std::string, Counters> counters_;
+};
+
+// Today's date in UTC as YYYY-MM-DD: usage days are UTC days on every machine.
+std::string utc_day();
+
+class UsageFlusher {
+ public:
+  UsageFlusher(UsageLedger& ledger, store::PolicyStore& store, std::chrono::milliseconds interval);
+  ~UsageFlusher();  // stops, with a final flush
+
+  void stop();
+  // Writes what the ledger holds now. Safe to call from any thread.
+  void flush();
+
+ private:
+  UsageLedger& ledger_;
+  store::PolicyStore& store_;
+  std::chrono::milliseconds interval_;
+  StopSignal stop_;
+  std::mutex flush_mutex_;
+  std::thread thread_;
+};
+
+}  // namespace sluice::service

@@ -1,0 +1,130 @@
+// The policy API over the real control transport (Unix socket, or the named pipe
+// under Wine) against the real service body: what sluicectl relies on.
+#include <gtest/gtest.h>
+
+#include "control/transport/rpc_client.h"
+#include "tests/support/running_service.h"
+#include "tests/support/temp_dir.h"
+
+namespace sluice::service {
+namespace {
+
+using namespace std::chrono_literals;
+using protocol::json;
+
+class PolicyMethodsTest : public ::testing::Test {
+ protected:
+  PolicyMethodsTest() : config_{dir.file("state"), test::unique_endpoint(dir), spdlog::level::warn}, service(config_) {}
+
+  transport::RpcClient client() { return transport::RpcClient(config_.control_endpoint, 10s, "test"); }
+
+  int error_code(const std::string& method, const json& params) {
+    try {
+      client().call(method, params);
+    } catch (const protocol::RpcError& e) {
+      return e.code();
+    }
+    return 0;
+  }
+
+  test::TempDir dir;
+  ServiceConfig config_;
+  test::RunningService service;
+};
+
+TEST_F(PolicyMethodsTest, RulesAreAddedMovedAndDecided) {
+  auto c = client();
+  json relay = c.call("rule.add", {{"rule", {{"app", "/usr/bin/curl"}, {"action", "relay"}, {"destinations", {"127.0.0.0/8", "::1"}}}}})["rule"];
+  json block = c.call("rule.add", {{"rule", {{"action", "block"}, {"ports", {"25"}}}}})["rule"];
+  EXPECT_EQ(relay["position"], 1);
+  EXPECT_EQ(block["position"], 2);
+
+  json check = c.call("policy.check", {{"app", "/usr/bin/curl"}, {"destination", "::1"}, {"port", 25}, {"protocol", "tcp"}});
+  EXPECT_EQ(check["action"], "relay") << "rule 1 comes first";
+  c.call("rule.move", {{"id", block["id"]}, {"position", 1}});
+  check = c.call("policy.check", {{"app", "/usr/bin/curl"}, {"destination", "::1"}, {"port", 25}, {"protocol", "tcp"}});
+  EXPECT_EQ(check["action"], "block");
+  EXPECT_EQ(check["rule_id"], block["id"]);
+
+  check = c.call("policy.check", {{"app", "/usr/bin/wget"}, {"destination", "192.0.2.1"}, {"port", 80}});
+  EXPECT_TRUE(check["rule_id"].is_null());
+  EXPECT_EQ(check["action"], "direct") << "the embedded default";
+  c.call("settings.set", {{"key", "default_action"}, {"value", "block"}});
+  EXPECT_EQ(c.call("policy.check", {{"app", "/usr/bin/wget"}, {"destination", "192.0.2.1"}, {"port", 80}})["action"], "block");
+  EXPECT_EQ(c.call("service.status")["policy"]["rules"], 2);
+}
+
+TEST_F(PolicyMethodsTest, BadParametersNameTheField) {
+  auto c = client();
+  try {
+    c.call("rule.add", {{"rule", {{"action", "block"}, {"destinations", {"10.0.0.300/8"}}}}});
+    FAIL();
+  } catch (const protocol::RpcError& e) {
+    EXPECT_EQ(e.code(), protocol::kInvalidParams);
+    EXPECT_EQ(e.data()["field"], "rule.destinations[0]");
+  }
+  EXPECT_EQ(error_code("rule.add", {{"rule", "block"}}), protocol::kInvalidParams);
+  EXPECT_EQ(error_code("rule.remove", {{"id", "seven"}}), protocol::kInvalidParams);
+  EXPECT_EQ(error_code("rule.remove", {{"id", 777}}), protocol::kNotFound);
+  EXPECT_EQ(error_code("policy.check", {{"app", "/x"}, {"destination", "nowhere"}, {"port", 1}}), protocol::kInvalidParams);
+  EXPECT_EQ(error_code("usage.show", {{"since", "2026-13-01"}}), protocol::kInvalidParams);
+}
+
+TEST_F(PolicyMethodsTest, RuleListPagesAtOneGeneration) {
+  json rules = json::array();
+  for (int i = 0; i < 2100; ++i) rules.push_back({{"action", "block"}, {"ports", {std::to_string(1 + i)}}});
+  auto c = client();
+  c.call("policy.import", {{"mode", "replace"}, {"document", {{"sluice_policy", 1}, {"rules", rules}}}});
+  json first = c.call("rule.list", {{"offset", 0}});
+  EXPECT_EQ(first["total"], 2100);
+  EXPECT_EQ(first["rules"].size(), 2000u) << "a page fits one frame";
+  json second = c.call("rule.list", {{"offset", 2000}});
+  EXPECT_EQ(second["rules"].size(), 100u);
+  EXPECT_EQ(second["generation"], first["generation"]);
+  EXPECT_EQ(second["rules"][0]["position"], 2001);
+  json export_answer = c.call("policy.export");
+  EXPECT_FALSE(export_answer["rules_included"].get<bool>()) << "too many rules for one answer: the client pages";
+  EXPECT_EQ(export_answer["rule_count"], 2100);
+}
+
+TEST_F(PolicyMethodsTest, ABrokenImportChangesNothing) {
+  auto c = client();
+  c.call("rule.add", {{"rule", {{"action", "relay"}}}});
+  const json before = c.call("policy.export")["document"];
+  json broken = {{"sluice_policy", 1}, {"rules", {{{"action", "block"}}, {{"action", "allow"}}}}};
+  try {
+    c.call("policy.import", {{"mode", "replace"}, {"document", broken}});
+    FAIL();
+  } catch (const protocol::RpcError& e) {
+    EXPECT_EQ(e.code(), protocol::kInvalidParams);
+    EXPECT_EQ(e.data()["field"], "rules[1].action");
+  }
+  EXPECT_EQ(c.call("policy.export")["document"], before);
+}
+
+TEST_F(PolicyMethodsTest, QuotaSetKeepsWhatItDoesNotMention) {
+  auto c = client();
+  c.call("quota.set", {{"app", "/usr/bin/curl"}, {"rate", {{"down", "1MiB/s"}}}});
+  json q = c.call("quota.set", {{"app", "/usr/bin/curl"}, {"volume", {{"bytes", "10GB"}, {"period", "month"}}}})["quota"];
+  EXPECT_EQ(q["rate"]["down"], 1048576);
+  EXPECT_EQ(q["volume"]["bytes"], 10000000000ULL);
+  q = c.call("quota.set", {{"app", "/usr/bin/curl"}, {"rate", {{"down", nullptr}}}})["quota"];
+  EXPECT_TRUE(q["rate"]["down"].is_null()) << "null removes a limit";
+  EXPECT_EQ(error_code("quota.set", {{"app", "/usr/bin/curl"}, {"volume", nullptr}}), protocol::kInvalidParams)
+      << "removing the last limit leaves a quota that limits nothing";
+  c.call("quota.clear", {{"app", "/usr/bin/curl"}});
+  EXPECT_TRUE(c.call("quota.list")["quotas"].empty());
+  EXPECT_EQ(error_code("quota.clear", {{"app", "/usr/bin/curl"}}), protocol::kNotFound);
+}
+
+TEST_F(PolicyMethodsTest, ChangesAreAuditedWithTheCallersIdentity) {
+  auto c = client();
+  c.call("rule.add", {{"rule", {{"action", "block"}}}});
+  json entries = c.call("audit.list", {{"limit", 5}})["entries"];
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0]["action"], "rule.add");
+  EXPECT_GT(entries[0]["pid"].get<std::int64_t>(), 0) << "the pid the OS reported for the caller";
+}
+
+}  // namespace
+}  // namespace sluice::service
