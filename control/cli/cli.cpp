@@ -113,7 +113,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   try {
     return command->run(context, rest);
   } catch (const UsageError& e) {
-    err << "sluicectl " << name << ": " << e.what() << "\nTry 'sluicectl " << name << " --help'.\n";
+    const std::string command = e.command().empty() ? name : e.command();
+    err << "sluicectl " << command << ": " << e.what() << "\nTry 'sluicectl " << command << " --help'.\n";
     return kExitUsage;
   } catch (const po::error& e) {
     err << "sluicectl " << name << ": " << e.what() << "\nTry 'sluicectl " << name << " --help'.\n";

@@ -15,10 +15,16 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;   // the service is unreachable or refused the request
 inline constexpr int kExitUsage = 2;     // the command line is wrong
 
-// Thrown by commands for a bad command line; becomes exit status 2.
+// Thrown by commands for a bad command line; becomes exit status 2. `command` is
+// the full command that was misused ("rule add"), when known.
 class UsageError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit UsageError(const std::string& message, std::string command = "")
+      : std::runtime_error(message), command_(std::move(command)) {}
+  const std::string& command() const { return command_; }
+
+ private:
+  std::string command_;
 };
 
 struct CliContext {

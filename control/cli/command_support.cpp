@@ -23,7 +23,15 @@ int dispatch(const CliContext& context, const std::string& group, std::initializ
     return kExitOk;
   }
   for (const auto& s : subcommands) {
-    if (args[0] == s.name) return s.run(context, std::vector<std::string>(args.begin() + 1, args.end()));
+    if (args[0] != s.name) continue;
+    const std::string command = group + " " + s.name;
+    try {
+      return s.run(context, std::vector<std::string>(args.begin() + 1, args.end()));
+    } catch (const UsageError& e) {
+      throw UsageError(e.what(), e.command().empty() ? command : e.command());
+    } catch (const po::error& e) {
+      throw UsageError(e.what(), command);
+    }
   }
   throw UsageError("unknown command '" + args[0] + "'");
 }
