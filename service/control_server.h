@@ -19,7 +19,9 @@
 namespace sluice::service {
 
 struct ControlServerLimits {
-  std::size_t max_clients = 64;
+  // Every program running under a provider keeps one connection for its flow
+  // registrations, besides the administrators' short-lived ones.
+  std::size_t max_clients = 512;
   std::chrono::milliseconds idle_timeout{60'000};   // a silent client is dropped after this
   std::chrono::milliseconds write_timeout{5'000};   // a client that does not read its answers is dropped
 };

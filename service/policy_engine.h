@@ -52,8 +52,10 @@ class PolicyEngine {
   store::PolicyStore& store() { return store_; }
   const policy::MatcherOptions& options() const { return options_; }
 
- private:
+  // How quotas are keyed: the path itself, case-folded where paths are case-insensitive.
   std::string quota_key(const std::string& app) const;
+
+ private:
 
   store::PolicyStore& store_;
   policy::MatcherOptions options_;

@@ -14,6 +14,7 @@
 #include "common/platform/platform.h"
 #include "common/version.h"
 #include "service/control_server.h"
+#include "service/flow_manager.h"
 #include "service/policy_engine.h"
 #include "service/policy_methods.h"
 #include "service/status_methods.h"
@@ -95,9 +96,23 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host) {
   UsageLedger ledger;
   UsageFlusher flusher(ledger, policy_store, config.flush_interval);
 
+  // Without a relay engine the service still administers policy and decides flows;
+  // relayed ones are refused and providers fall back to their fail mode.
+  auto relay = std::make_unique<relay::RelayEngine>();
+  try {
+    relay->start();
+    SPDLOG_INFO("relay listening on {} and {}", relay::format_address(relay->tcp_listener(false)),
+                relay::format_address(relay->tcp_listener(true)));
+  } catch (const std::exception& e) {
+    SPDLOG_ERROR("relay engine unavailable: {}; relay verdicts will fail", e.what());
+    relay.reset();
+  }
+  FlowManager flows(*engine, ledger, relay.get());
+
   protocol::Dispatcher dispatcher;
   register_status_methods(dispatcher, info);
   register_policy_methods(dispatcher, *engine, flusher);
+  register_flow_methods(dispatcher, flows, *engine);
 
   ControlServer server(std::move(listener), dispatcher);
   info.control = &server;
@@ -108,7 +123,9 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host) {
   host.stop.wait();
   SPDLOG_INFO("stop requested; shutting down");
   server.stop();
-  flusher.stop();
+  if (relay) relay->stop();  // every flow ends; its last bytes are counted
+  flows.stop();              // ... and reach the ledger
+  flusher.stop();            // ... and the database
   SPDLOG_INFO("sluiced stopped cleanly");
   spdlog::default_logger()->flush();
   return ExitCode::ok;

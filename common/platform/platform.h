@@ -17,6 +17,10 @@ std::int64_t current_pid();
 // Full path of the running executable.
 std::string current_executable();
 
+// Full path of another process's executable, as the OS reports it now (the
+// /proc/PID/exe link; QueryFullProcessImageName); "" when it cannot be read.
+std::string process_executable(std::int64_t pid);
+
 // True for uid 0 on POSIX, for an elevated Administrators token on Windows.
 bool running_as_administrator();
 
@@ -32,6 +36,9 @@ std::string default_control_endpoint();
 
 // True where executable paths compare case-insensitively (Windows).
 bool paths_are_case_insensitive();
+
+// True when standard output is a terminal (so a refreshing display may redraw it).
+bool stdout_is_terminal();
 
 // Value of an environment variable, or "" when unset.
 std::string environment(const char* name);

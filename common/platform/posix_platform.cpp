@@ -14,16 +14,24 @@ const char* name() { return "linux"; }
 
 std::int64_t current_pid() { return static_cast<std::int64_t>(::getpid()); }
 
-std::string current_executable() {
+namespace {
+std::string read_link(const std::string& path) {
   char buf[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  ssize_t n = ::readlink(path.c_str(), buf, sizeof buf - 1);
   if (n < 0) return {};
   return std::string(buf, static_cast<std::size_t>(n));
 }
+}  // namespace
+
+std::string current_executable() { return read_link("/proc/self/exe"); }
+
+std::string process_executable(std::int64_t pid) { return read_link("/proc/" + std::to_string(pid) + "/exe"); }
 
 bool running_as_administrator() { return ::geteuid() == 0; }
 
 bool paths_are_case_insensitive() { return false; }
+
+bool stdout_is_terminal() { return ::isatty(STDOUT_FILENO) == 1; }
 
 std::string environment(const char* name) {
   const char* value = std::getenv(name);

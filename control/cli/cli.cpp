@@ -27,6 +27,9 @@ const Command kCommands[] = {
     {"policy", "export, import and check the whole policy", policy_command},
     {"settings", "show and change service settings (default action, fail mode)", settings_command},
     {"audit", "show who changed what", audit_command},
+    {"flows", "list relayed flows: program, destination, bytes, rate", flows_command},
+    {"stats", "show data-plane totals and per-program counters", stats_command},
+    {"top", "watch per-program rates, refreshed", top_command},
 };
 
 po::options_description global_options() {

@@ -48,5 +48,8 @@ int policy_command(const CliContext& context, const std::vector<std::string>& ar
 int settings_command(const CliContext& context, const std::vector<std::string>& args);
 int usage_command(const CliContext& context, const std::vector<std::string>& args);
 int audit_command(const CliContext& context, const std::vector<std::string>& args);
+int flows_command(const CliContext& context, const std::vector<std::string>& args);
+int stats_command(const CliContext& context, const std::vector<std::string>& args);
+int top_command(const CliContext& context, const std::vector<std::string>& args);
 
 }  // namespace sluice::cli

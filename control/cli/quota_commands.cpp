@@ -32,7 +32,7 @@ int quota_set(const CliContext& context, const std::vector<std::string>& args) {
   options.add_options()
       ("rate-up", po::value<std::string>()->value_name("RATE"), "sustained send rate, e.g. 1MiB/s ('none' removes it)")
       ("rate-down", po::value<std::string>()->value_name("RATE"), "sustained receive rate ('none' removes it)")
-      ("burst-up", po::value<std::string>()->value_name("SIZE"), "how far sending may run ahead of the rate (default: one second)")
+      ("burst-up", po::value<std::string>()->value_name("SIZE"), "how far sending may run ahead of the rate (default: a twentieth of a second of rate, at least 4 KiB)")
       ("burst-down", po::value<std::string>()->value_name("SIZE"), "the same for receiving")
       ("volume", po::value<std::string>()->value_name("SIZE"), "bytes (up + down) per period, e.g. 10GB ('none' removes the cap)")
       ("period", po::value<std::string>()->value_name("PERIOD")->default_value("day"), "day, week or month (UTC)")

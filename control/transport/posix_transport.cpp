@@ -101,9 +101,7 @@ protocol::Caller identify(int fd) {
   caller.uid = cred.uid;
   if (const passwd* pw = ::getpwuid(cred.uid)) caller.account = pw->pw_name;
   else caller.account = std::to_string(cred.uid);
-  char exe[PATH_MAX];
-  ssize_t n = ::readlink(("/proc/" + std::to_string(cred.pid) + "/exe").c_str(), exe, sizeof exe - 1);
-  if (n > 0) caller.executable.assign(exe, static_cast<std::size_t>(n));
+  caller.executable = platform::process_executable(cred.pid);
   caller.administrator = cred.uid == 0 || in_admin_group(cred.pid, cred.uid, cred.gid);
   return caller;
 }

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <utility>
 
+#include "common/platform/platform.h"
 #include "common/platform/win_strings.h"
 #include "control/transport/transport.h"
 
@@ -167,16 +168,6 @@ bool is_end_of_stream(DWORD error) {
 
 // --- peer identity ------------------------------------------------------------
 
-std::string process_image(DWORD pid) {
-  UniqueHandle process(OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid));
-  if (!process) return {};
-  std::wstring path(32768, L'\0');
-  DWORD size = static_cast<DWORD>(path.size());
-  if (!QueryFullProcessImageNameW(process.get(), 0, path.data(), &size)) return {};
-  path.resize(size);
-  return narrow(path);
-}
-
 std::string account_of(PSID sid) {
   wchar_t name[256];
   wchar_t domain[256];
@@ -234,7 +225,7 @@ protocol::Caller identify(HANDLE pipe) {
   ULONG pid = 0;
   if (GetNamedPipeClientProcessId(pipe, &pid)) {
     caller.pid = pid;
-    caller.executable = process_image(pid);
+    caller.executable = platform::process_executable(pid);
   }
   identify_account(pipe, caller);
   return caller;

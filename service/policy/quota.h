@@ -18,7 +18,7 @@ struct Quota {
   bool global = false;          // the machine-wide cap; `app` is empty then
   std::string app;              // full executable path
   Rates rate;                   // sustained bytes/s per direction
-  Rates burst;                  // bucket depth in bytes; defaults to one second of rate
+  Rates burst;                  // bucket depth in bytes; default relay::default_burst(rate)
   std::optional<std::uint64_t> volume_bytes;  // up + down per period
   std::optional<VolumePeriod> volume_period;
   std::optional<OnExceed> on_exceed;          // with a volume cap; default block

@@ -1,0 +1,261 @@
+#include "service/flow_manager.h"
+
+#include <fmt/chrono.h>
+#include <spdlog/spdlog.h>
+
+#include <ctime>
+
+#include "service/policy/address.h"
+
+namespace sluice::service {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string utc_now() { return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr))); }
+
+bool finished(relay::FlowState state) { return state == relay::FlowState::closed || state == relay::FlowState::failed; }
+
+}  // namespace
+
+FlowManager::FlowManager(PolicyEngine& policy, UsageLedger& ledger, relay::RelayEngine* engine, FlowManagerOptions options)
+    : policy_(policy), ledger_(ledger), engine_(engine), options_(options), buckets_(policy), last_sample_(Clock::now()) {
+  sampler_ = std::thread([this] {
+    while (!stop_.wait_for(options_.sample_interval)) {
+      try {
+        sample();
+      } catch (const std::exception& e) {
+        SPDLOG_ERROR("flow accounting: {}", e.what());
+      }
+    }
+  });
+}
+
+FlowManager::~FlowManager() { stop(); }
+
+void FlowManager::stop() {
+  stop_.request();
+  if (sampler_.joinable()) {
+    sampler_.join();
+    sample();  // the bytes counted since the last sample reach the ledger
+  }
+}
+
+void FlowManager::count_decision(const std::string& app, policy::Action action) {
+  AppTotals& totals = apps_[app];
+  switch (action) {
+    case policy::Action::direct: ++totals.decided_direct; break;
+    case policy::Action::relay: ++totals.decided_relay; break;
+    case policy::Action::block: ++totals.decided_block; break;
+  }
+}
+
+FlowDecision FlowManager::register_flow(const FlowRequest& request, const FlowOwner& owner) {
+  policy::FlowKey key;
+  key.app = owner.executable;
+  if (owner.uid >= 0) key.user_ids.push_back(std::to_string(owner.uid));
+  if (!owner.account.empty()) key.user_ids.push_back(owner.account);
+  key.protocol = request.protocol;
+  key.destination = request.destination.ip;
+  key.port = request.destination.port;
+
+  const Verdict verdict = policy_.decide(key);
+  FlowDecision decision;
+  decision.action = verdict.action;
+  decision.rule_id = verdict.rule_id;
+  decision.reason = verdict.rule_id ? "rule " + std::to_string(*verdict.rule_id) : "default action";
+
+  // A volume cap reached with on_exceed=block refuses every new flow of the
+  // application that would use the network through us or around us.
+  if (verdict.action != policy::Action::block && buckets_.over_volume(key.app)) {
+    auto quota = policy_.quota_for(key.app);
+    if (quota && quota->on_exceed.value_or(policy::OnExceed::block) == policy::OnExceed::block) {
+      decision.action = policy::Action::block;
+      decision.reason = "volume cap reached";
+    }
+  }
+
+  if (decision.action != policy::Action::relay) {
+    std::lock_guard lock(mutex_);
+    count_decision(key.app, decision.action);
+    return decision;
+  }
+  if (!engine_) {
+    throw protocol::RpcError(protocol::kInternalError, "the relay engine is not running; cannot relay this flow");
+  }
+
+  auto flow = std::make_shared<relay::Flow>();
+  flow->protocol = request.protocol;
+  flow->app_local = request.local;
+  flow->destination = request.destination;
+  flow->limits = buckets_.limits_for(key.app, verdict);
+  {
+    std::lock_guard lock(mutex_);
+    flow->id = next_id_++;
+  }
+  if (request.protocol == policy::Protocol::tcp) {
+    // The application connects from its own family: IPv4 sockets to the IPv4
+    // listener; IPv6 ones to ::1, or to the IPv4 listener (v4-mapped) without ::1.
+    const bool ipv6 = !policy::is_ipv4(request.local.ip) && engine_->tcp_listener(true).port != 0;
+    decision.relay = engine_->tcp_listener(ipv6);
+    engine_->expect_tcp(flow);
+  } else {
+    try {
+      decision.relay = engine_->open_udp(flow);
+    } catch (const std::exception& e) {
+      throw protocol::RpcError(protocol::kInternalError, std::string("cannot open a UDP association: ") + e.what());
+    }
+  }
+  decision.flow = flow;
+
+  std::lock_guard lock(mutex_);
+  count_decision(key.app, decision.action);
+  ++apps_[key.app].flows_total;
+  Entry entry{flow, owner, verdict.rule_id, utc_now(), Clock::now()};
+  entries_.emplace(flow->id, std::move(entry));
+  return decision;
+}
+
+void FlowManager::release(std::uint64_t flow_id, std::int64_t owner_pid) {
+  {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(flow_id);
+    // Only the process that registered a flow may end it: a forked child closing
+    // its inherited copy of the socket must not cut off its parent.
+    if (it == entries_.end() || it->second.owner.pid != owner_pid) return;
+  }
+  if (engine_) engine_->close_flow(flow_id);
+}
+
+void FlowManager::sample() {
+  count_traffic();
+  // Outside the lock: reads the store, and registrations must not wait on it.
+  update_volume_caps();
+  buckets_.refresh();
+}
+
+void FlowManager::count_traffic() {
+  const auto now = Clock::now();
+  std::lock_guard lock(mutex_);
+  const double seconds = std::chrono::duration<double>(now - last_sample_).count();
+  last_sample_ = now;
+  for (auto& [app, totals] : apps_) totals.rate_up = totals.rate_down = 0;
+
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    Entry& e = it->second;
+    relay::FlowCounters& c = e.flow->counters;
+    const std::uint64_t up = c.bytes_up.load(), down = c.bytes_down.load();
+    const std::uint64_t packets_up = c.packets_up.load(), packets_down = c.packets_down.load();
+    const std::uint64_t dropped = c.dropped.load();
+    const std::uint64_t delta_up = up - e.counted_up, delta_down = down - e.counted_down;
+    e.rate_up = seconds > 0 ? static_cast<double>(delta_up) / seconds : 0;
+    e.rate_down = seconds > 0 ? static_cast<double>(delta_down) / seconds : 0;
+
+    const std::string& app = e.owner.executable;
+    if (delta_up || packets_up != e.counted_packets_up) ledger_.record(app, Direction::up, delta_up, packets_up - e.counted_packets_up);
+    if (delta_down || packets_down != e.counted_packets_down) {
+      ledger_.record(app, Direction::down, delta_down, packets_down - e.counted_packets_down);
+    }
+    if (dropped != e.counted_dropped) ledger_.record_drop(app, dropped - e.counted_dropped);
+    AppTotals& totals = apps_[app];
+    totals.bytes_up += delta_up;
+    totals.bytes_down += delta_down;
+    totals.dropped += dropped - e.counted_dropped;
+    totals.rate_up += e.rate_up;
+    totals.rate_down += e.rate_down;
+    e.counted_up = up;
+    e.counted_down = down;
+    e.counted_packets_up = packets_up;
+    e.counted_packets_down = packets_down;
+    e.counted_dropped = dropped;
+
+    if (finished(e.flow->state.load())) {
+      if (!e.finished) e.finished = now;
+      if (now - *e.finished >= options_.keep_finished) {
+        it = entries_.erase(it);
+        continue;
+      }
+    }
+    ++it;
+  }
+}
+
+// An application is over its cap when what the store holds
+// for the current period plus what the ledger has not flushed yet reaches the volume.
+void FlowManager::update_volume_caps() {
+  auto snapshot = policy_.snapshot();
+  const std::string today = utc_day();
+  for (const auto& [key, quota] : snapshot->quotas) {
+    if (!quota.volume_bytes || !quota.volume_period) continue;
+    std::uint64_t used = ledger_.pending_bytes(quota.app);
+    for (const auto& row : policy_.store().usage(quota.app, policy::period_start(*quota.volume_period, today), false)) {
+      used += row.bytes_up + row.bytes_down;
+    }
+    const bool over = used >= *quota.volume_bytes;
+    if (over != buckets_.over_volume(quota.app)) {
+      SPDLOG_INFO("quota: {} {} its {} volume cap ({} of {} bytes)", quota.app, over ? "reached" : "is back under",
+                  policy::to_string(*quota.volume_period), used, *quota.volume_bytes);
+    }
+    buckets_.set_over_volume(quota.app, over);
+  }
+}
+
+std::vector<FlowView> FlowManager::flows() const {
+  const auto now = Clock::now();
+  std::lock_guard lock(mutex_);
+  std::vector<FlowView> out;
+  out.reserve(entries_.size());
+  for (const auto& [id, e] : entries_) {
+    const relay::Flow& f = *e.flow;
+    FlowView v;
+    v.id = id;
+    v.owner = e.owner;
+    v.protocol = f.protocol;
+    v.local = f.app_local;
+    v.destination = f.destination;
+    v.rule_id = e.rule_id;
+    v.state = f.state.load();
+    if (v.state == relay::FlowState::failed) v.error = f.error;
+    v.bytes_up = f.counters.bytes_up.load();
+    v.bytes_down = f.counters.bytes_down.load();
+    v.packets_up = f.counters.packets_up.load();
+    v.packets_down = f.counters.packets_down.load();
+    v.dropped = f.counters.dropped.load();
+    v.rate_up = e.rate_up;
+    v.rate_down = e.rate_down;
+    v.started_at = e.started_at;
+    v.age_seconds = std::chrono::duration<double>(now - e.started).count();
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+std::vector<AppStats> FlowManager::app_stats() const {
+  std::lock_guard lock(mutex_);
+  std::map<std::string, std::uint64_t> active;
+  for (const auto& [id, e] : entries_) {
+    if (!finished(e.flow->state.load())) ++active[e.owner.executable];
+  }
+  std::vector<AppStats> out;
+  for (const auto& [app, t] : apps_) {
+    AppStats s;
+    s.app = app;
+    s.flows_active = active[app];
+    s.flows_total = t.flows_total;
+    s.decided_direct = t.decided_direct;
+    s.decided_relay = t.decided_relay;
+    s.decided_block = t.decided_block;
+    s.bytes_up = t.bytes_up;
+    s.bytes_down = t.bytes_down;
+    s.dropped = t.dropped;
+    s.rate_up = t.rate_up;
+    s.rate_down = t.rate_down;
+    s.over_volume = buckets_.over_volume(app);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+relay::EngineCounters FlowManager::engine_counters() const { return engine_ ? engine_->counters() : relay::EngineCounters{}; }
+
+}  // namespace sluice::service

@@ -1,0 +1,143 @@
+#pragma once
+
+// Flow registration and accounting: the service's side of the provider protocol
+// (provider/client/registration.h). It decides each new flow with the policy and the
+// volume caps, hands relayed ones to the relay engine with their token buckets, and,
+// once a second, turns the engine's counters into rates, usage in the ledger and
+// volume-cap state. Platform-neutral: the engine behind it is the platform's.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/stop_signal.h"
+#include "control/protocol/jsonrpc.h"
+#include "service/policy_engine.h"
+#include "service/quota_buckets.h"
+#include "service/relay/relay_engine.h"
+#include "service/usage_ledger.h"
+
+namespace sluice::service {
+
+// Who opened a flow, as the OS identified the caller.
+struct FlowOwner {
+  std::int64_t pid = -1;
+  std::int64_t uid = -1;
+  std::string account;
+  std::string executable;
+};
+
+struct FlowRequest {
+  policy::Protocol protocol = policy::Protocol::tcp;
+  relay::Address destination;
+  relay::Address local;  // the application socket's bound address
+};
+
+struct FlowDecision {
+  policy::Action action = policy::Action::direct;
+  std::optional<std::int64_t> rule_id;
+  std::string reason;                 // "rule 3", "default action", "volume cap reached"
+  std::shared_ptr<relay::Flow> flow;  // relay only
+  relay::Address relay;               // relay only: where the application sends instead
+};
+
+// One row of `sluicectl flows`.
+struct FlowView {
+  std::uint64_t id = 0;
+  FlowOwner owner;
+  policy::Protocol protocol = policy::Protocol::tcp;
+  relay::Address local, destination;
+  std::optional<std::int64_t> rule_id;
+  relay::FlowState state = relay::FlowState::pending;
+  std::string error;
+  std::uint64_t bytes_up = 0, bytes_down = 0, packets_up = 0, packets_down = 0, dropped = 0;
+  double rate_up = 0, rate_down = 0;  // bytes/s over the last sample
+  std::string started_at;
+  double age_seconds = 0;
+};
+
+// Per application, since the service started.
+struct AppStats {
+  std::string app;
+  std::uint64_t flows_active = 0, flows_total = 0;
+  std::uint64_t decided_direct = 0, decided_relay = 0, decided_block = 0;
+  std::uint64_t bytes_up = 0, bytes_down = 0, dropped = 0;
+  double rate_up = 0, rate_down = 0;
+  bool over_volume = false;
+};
+
+struct FlowManagerOptions {
+  std::chrono::milliseconds sample_interval{1000};
+  std::chrono::seconds keep_finished{30};  // finished flows stay listed this long
+};
+
+class FlowManager {
+ public:
+  // `engine` may be null (the relay is unavailable): relay verdicts then fail the
+  // registration with an error, and the provider applies its fail mode.
+  FlowManager(PolicyEngine& policy, UsageLedger& ledger, relay::RelayEngine* engine, FlowManagerOptions options = {});
+  ~FlowManager();  // stops, with a last sample so every counted byte reaches the ledger
+
+  void stop();
+
+  // Throws protocol::RpcError when a relay cannot be set up.
+  FlowDecision register_flow(const FlowRequest& request, const FlowOwner& owner);
+  // Closes a relayed flow on its owner's behalf; others' requests are ignored.
+  void release(std::uint64_t flow_id, std::int64_t owner_pid);
+
+  std::vector<FlowView> flows() const;
+  std::vector<AppStats> app_stats() const;
+  relay::EngineCounters engine_counters() const;
+  bool relay_available() const { return engine_ != nullptr; }
+
+  // Takes one sample now (tests; the sampler thread calls it every interval).
+  void sample();
+
+ private:
+  struct Entry {
+    std::shared_ptr<relay::Flow> flow;
+    FlowOwner owner;
+    std::optional<std::int64_t> rule_id;
+    std::string started_at;
+    std::chrono::steady_clock::time_point started;
+    std::optional<std::chrono::steady_clock::time_point> finished;
+    std::uint64_t counted_up = 0, counted_down = 0, counted_packets_up = 0, counted_packets_down = 0, counted_dropped = 0;
+    double rate_up = 0, rate_down = 0;
+  };
+  struct AppTotals {
+    std::uint64_t flows_total = 0, decided_direct = 0, decided_relay = 0, decided_block = 0;
+    std::uint64_t bytes_up = 0, bytes_down = 0, dropped = 0;
+    double rate_up = 0, rate_down = 0;
+  };
+
+  void count_decision(const std::string& app, policy::Action action);
+  // Moves what the engine counted since the last sample into rates, totals and the ledger.
+  void count_traffic();
+  void update_volume_caps();
+
+  PolicyEngine& policy_;
+  UsageLedger& ledger_;
+  relay::RelayEngine* engine_;
+  FlowManagerOptions options_;
+  QuotaBuckets buckets_;
+
+  mutable std::mutex mutex_;
+  std::uint64_t next_id_ = 1;
+  std::map<std::uint64_t, Entry> entries_;
+  std::map<std::string, AppTotals> apps_;
+  std::chrono::steady_clock::time_point last_sample_;
+
+  StopSignal stop_;
+  std::thread sampler_;
+};
+
+// flow.register, flow.release (providers), flows.list and stats.get (sluicectl).
+void register_flow_methods(protocol::Dispatcher& dispatcher, FlowManager& flows, PolicyEngine& policy);
+
+}  // namespace sluice::service

@@ -1,0 +1,160 @@
+// The provider protocol (flow.register, flow.release; see provider/client/registration.h)
+// and what sluicectl shows of the data plane (flows.list, stats.get).
+
+#include <cmath>
+
+#include "common/platform/platform.h"
+#include "service/flow_manager.h"
+#include "service/policy/address.h"
+
+namespace sluice::service {
+
+using protocol::Access;
+using protocol::Caller;
+using protocol::json;
+using protocol::RpcError;
+
+namespace {
+
+relay::Address address_param(const json& params, const char* address_field, const char* port_field, bool port_required) {
+  const auto text = protocol::required_param<std::string>(params, address_field);
+  auto ip = policy::parse_ip(text);
+  if (!ip) {
+    throw RpcError(protocol::kInvalidParams, std::string("parameter '") + address_field + "': '" + text + "' is not an IP address",
+                   json{{"field", address_field}});
+  }
+  const auto port = protocol::required_param<std::int64_t>(params, port_field);
+  if (port < (port_required ? 1 : 0) || port > 65535) {
+    throw RpcError(protocol::kInvalidParams, std::string("parameter '") + port_field + "' must be " +
+                                                 (port_required ? "1" : "0") + "-65535",
+                   json{{"field", port_field}});
+  }
+  return relay::Address{*ip, static_cast<std::uint16_t>(port)};
+}
+
+std::string owner_text(std::int64_t uid, const std::string& account) {
+  return account.empty() ? std::to_string(uid) : account;
+}
+
+json rate_json(double rate) { return static_cast<std::uint64_t>(std::llround(rate)); }
+
+json flow_to_json(const FlowView& v) {
+  return json{{"id", v.id},
+              {"pid", v.owner.pid},
+              {"user", owner_text(v.owner.uid, v.owner.account)},
+              {"executable", v.owner.executable},
+              {"protocol", policy::to_string(v.protocol)},
+              {"local", relay::format_address(v.local)},
+              {"destination", relay::format_address(v.destination)},
+              {"verdict", "relay"},
+              {"rule_id", v.rule_id ? json(*v.rule_id) : json()},
+              {"state", relay::to_string(v.state)},
+              {"error", v.error},
+              {"bytes_up", v.bytes_up},
+              {"bytes_down", v.bytes_down},
+              {"packets_up", v.packets_up},
+              {"packets_down", v.packets_down},
+              {"dropped", v.dropped},
+              {"rate_up", rate_json(v.rate_up)},
+              {"rate_down", rate_json(v.rate_down)},
+              {"started_at", v.started_at},
+              {"age_seconds", std::floor(v.age_seconds * 10) / 10}};
+}
+
+json app_to_json(const AppStats& s) {
+  return json{{"app", s.app},
+              {"flows_active", s.flows_active},
+              {"flows_total", s.flows_total},
+              {"decided", {{"direct", s.decided_direct}, {"relay", s.decided_relay}, {"block", s.decided_block}}},
+              {"bytes_up", s.bytes_up},
+              {"bytes_down", s.bytes_down},
+              {"dropped", s.dropped},
+              {"rate_up", rate_json(s.rate_up)},
+              {"rate_down", rate_json(s.rate_down)},
+              {"over_volume", s.over_volume}};
+}
+
+}  // namespace
+
+void register_flow_methods(protocol::Dispatcher& d, FlowManager& flows, PolicyEngine& policy) {
+  // Open to every local user: a program registers its own flows. Who it is comes
+  // from the transport and the executable is read again now, so a process that
+  // exec'd another program since it connected is judged as what it runs now.
+  d.add("flow.register", Access::read, [&flows, &policy](const json& params, const Caller& caller) {
+    const auto protocol_text = protocol::required_param<std::string>(params, "protocol");
+    auto protocol_value = policy::parse_protocol(protocol_text);
+    if (!protocol_value || *protocol_value == policy::Protocol::any) {
+      throw RpcError(protocol::kInvalidParams, "parameter 'protocol': '" + protocol_text + "' is not tcp or udp",
+                     json{{"field", "protocol"}});
+    }
+    FlowRequest request;
+    request.protocol = *protocol_value;
+    request.destination = address_param(params, "destination", "port", true);
+    request.local = address_param(params, "local", "local_port", false);
+
+    FlowOwner owner{caller.pid, caller.uid, caller.account, caller.executable};
+    if (caller.pid > 0) {
+      if (auto now = platform::process_executable(caller.pid); !now.empty()) owner.executable = now;
+    }
+    if (owner.executable.empty()) {
+      throw RpcError(protocol::kPermissionDenied, "cannot identify the calling program; flows are not registered anonymously");
+    }
+
+    const FlowDecision decision = flows.register_flow(request, owner);
+    auto snapshot = policy.snapshot();
+    auto setting = [&](const char* key, const char* fallback) {
+      auto it = snapshot->settings.find(key);
+      return it == snapshot->settings.end() ? std::string(fallback) : it->second;
+    };
+    json out{{"verdict", policy::to_string(decision.action)},
+             {"reason", decision.reason},
+             {"rule_id", decision.rule_id ? json(*decision.rule_id) : json()},
+             {"fail_mode", setting("fail_mode", "open")},
+             {"timeout_ms", std::stoul(setting("provider_timeout_ms", "250"))}};
+    if (decision.flow) {
+      out["flow_id"] = decision.flow->id;
+      out["relay"] = policy::format_ip(decision.relay.ip);
+      out["relay_port"] = decision.relay.port;
+    }
+    return out;
+  });
+
+  d.add("flow.release", Access::read, [&flows](const json& params, const Caller& caller) {
+    const auto id = protocol::required_param<std::uint64_t>(params, "flow_id");
+    flows.release(id, caller.pid);
+    return json{{"flow_id", id}};
+  });
+
+  d.add("flows.list", Access::read, [&flows](const json&, const Caller&) {
+    json rows = json::array();
+    for (const auto& v : flows.flows()) rows.push_back(flow_to_json(v));
+    return json{{"flows", rows}};
+  });
+
+  d.add("stats.get", Access::read, [&flows](const json&, const Caller&) {
+    json apps = json::array();
+    std::uint64_t up = 0, down = 0, dropped = 0, active = 0;
+    double rate_up = 0, rate_down = 0;
+    for (const auto& s : flows.app_stats()) {
+      apps.push_back(app_to_json(s));
+      up += s.bytes_up;
+      down += s.bytes_down;
+      dropped += s.dropped;
+      active += s.flows_active;
+      rate_up += s.rate_up;
+      rate_down += s.rate_down;
+    }
+    const relay::EngineCounters c = flows.engine_counters();
+    return json{{"relay_available", flows.relay_available()},
+                {"totals",
+                 {{"flows_active", active}, {"bytes_up", up}, {"bytes_down", down}, {"dropped", dropped},
+                  {"rate_up", rate_json(rate_up)}, {"rate_down", rate_json(rate_down)}}},
+                {"engine",
+                 {{"tcp_accepted", c.tcp_accepted}, {"tcp_unexpected", c.tcp_unexpected},
+                  {"tcp_connect_failures", c.tcp_connect_failures}, {"udp_associations", c.udp_associations},
+                  {"udp_dropped", c.udp_dropped}, {"flows_active", c.flows_active}}},
+                {"apps", apps}};
+  });
+}
+
+}  // namespace sluice::service

@@ -1,0 +1,106 @@
+#include "service/quota_buckets.h"
+
+#include <algorithm>
+
+namespace sluice::service {
+
+std::shared_ptr<relay::TokenBucket> QuotaBuckets::bucket(Pair& pair, bool up, std::optional<std::uint64_t> rate,
+                                                         std::optional<std::uint64_t> burst) {
+  if (!rate) return nullptr;
+  auto& slot = up ? pair.up : pair.down;
+  if (auto live = slot.lock()) {
+    live->set_rate(*rate, burst.value_or(0));
+    return live;
+  }
+  auto created = std::make_shared<relay::TokenBucket>(*rate, burst.value_or(0));
+  slot = created;
+  return created;
+}
+
+policy::Quota QuotaBuckets::effective_app_quota(const PolicySnapshot& snapshot, const std::string& key) const {
+  policy::Quota quota;
+  if (auto it = snapshot.quotas.find(key); it != snapshot.quotas.end()) quota = it->second;
+  auto over = over_volume_.find(key);
+  if (over != over_volume_.end() && over->second && quota.on_exceed == policy::OnExceed::throttle && quota.throttle_rate) {
+    // Over the cap: the throttle rate, or the quota's own rate when that is lower.
+    for (auto* rate : {&quota.rate.up, &quota.rate.down}) *rate = std::min(rate->value_or(UINT64_MAX), *quota.throttle_rate);
+    quota.burst = {};  // a throttled application gets no saved-up burst
+  }
+  return quota;
+}
+
+relay::FlowLimits QuotaBuckets::limits_for(const std::string& app, const Verdict& verdict) {
+  auto snapshot = engine_.snapshot();
+  std::lock_guard lock(mutex_);
+  apply_locked(*snapshot);
+  relay::FlowLimits limits;
+  auto add = [&](Pair& pair, const policy::Rates& rate, const policy::Rates& burst) {
+    if (auto b = bucket(pair, true, rate.up, burst.up)) limits.up.push_back(std::move(b));
+    if (auto b = bucket(pair, false, rate.down, burst.down)) limits.down.push_back(std::move(b));
+  };
+  const std::string key = engine_.quota_key(app);
+  const policy::Quota quota = effective_app_quota(*snapshot, key);
+  add(apps_[key], quota.rate, quota.burst);
+  if (verdict.rule_id) {
+    add(rules_[*verdict.rule_id], verdict.rate, {});
+  }
+  if (snapshot->global_quota) add(global_, snapshot->global_quota->rate, snapshot->global_quota->burst);
+  return limits;
+}
+
+void QuotaBuckets::set_over_volume(const std::string& app, bool over) {
+  std::lock_guard lock(mutex_);
+  const std::string key = engine_.quota_key(app);
+  if (over_volume_[key] == over) return;
+  over_volume_[key] = over;
+  applied_generation_ = 0;  // re-apply: this application's rate changes
+}
+
+bool QuotaBuckets::over_volume(const std::string& app) const {
+  std::lock_guard lock(mutex_);
+  auto it = over_volume_.find(engine_.quota_key(app));
+  return it != over_volume_.end() && it->second;
+}
+
+void QuotaBuckets::refresh() {
+  auto snapshot = engine_.snapshot();
+  std::lock_guard lock(mutex_);
+  apply_locked(*snapshot);
+}
+
+void QuotaBuckets::apply_locked(const PolicySnapshot& snapshot) {
+  if (snapshot.generation == applied_generation_) return;
+  applied_generation_ = snapshot.generation;
+
+  // A live bucket whose limit was removed keeps the flows it meters at an unlimited
+  // rate from now on (a bucket is only ever dropped when its last flow ends).
+  constexpr std::uint64_t kUnlimited = UINT64_MAX / 4;
+  auto update = [&](Pair& pair, const policy::Rates& rate, const policy::Rates& burst) {
+    if (auto b = pair.up.lock()) b->set_rate(rate.up.value_or(kUnlimited), burst.up.value_or(0));
+    if (auto b = pair.down.lock()) b->set_rate(rate.down.value_or(kUnlimited), burst.down.value_or(0));
+  };
+  for (auto it = apps_.begin(); it != apps_.end();) {
+    if (it->second.up.expired() && it->second.down.expired()) {
+      it = apps_.erase(it);
+      continue;
+    }
+    const policy::Quota quota = effective_app_quota(snapshot, it->first);
+    update(it->second, quota.rate, quota.burst);
+    ++it;
+  }
+  for (auto it = rules_.begin(); it != rules_.end();) {
+    if (it->second.up.expired() && it->second.down.expired()) {
+      it = rules_.erase(it);
+      continue;
+    }
+    policy::Rates rate;
+    auto rule = std::find_if(snapshot.rules.begin(), snapshot.rules.end(), [&](const policy::Rule& r) { return r.id == it->first; });
+    if (rule != snapshot.rules.end()) rate = rule->rate;
+    update(it->second, rate, {});
+    ++it;
+  }
+  if (snapshot.global_quota) update(global_, snapshot.global_quota->rate, snapshot.global_quota->burst);
+  else update(global_, {}, {});
+}
+
+}  // namespace sluice::service

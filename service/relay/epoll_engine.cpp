@@ -1,0 +1,172 @@
+// The Linux backend of the relay engine: a pool of workers, one epoll set and one
+// thread each (one per core by default), sharing the loopback TCP listeners.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <system_error>
+#include <thread>
+
+#include "service/policy/address.h"
+#include "service/relay/epoll_udp_association.h"
+#include "service/relay/epoll_worker.h"
+#include "service/relay/posix_socket.h"
+#include "service/relay/relay_engine.h"
+
+namespace sluice::relay {
+
+using epoll::Clock;
+
+struct RelayEngine::Impl {
+  epoll::Shared shared;
+  int listener[2] = {-1, -1};  // IPv4, IPv6
+  Address listener_address[2];
+  std::vector<std::unique_ptr<epoll::Worker>> workers;
+  std::atomic<unsigned> next_worker{0};
+  bool started = false;
+
+  ~Impl() {
+    for (int fd : listener) {
+      if (fd >= 0) ::close(fd);
+    }
+  }
+
+  // Binds a listener; false when the machine lacks the family (no ::1).
+  bool listen_on(int index, const std::string& text) {
+    auto ip = policy::parse_ip(text);
+    if (!ip) throw std::system_error(std::make_error_code(std::errc::invalid_argument), "relay listener address '" + text + "'");
+    const Address wanted{*ip, 0};
+    const int family = index == 0 ? AF_INET : AF_INET6;
+    const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      if (errno == EAFNOSUPPORT && index == 1) return false;
+      posix::throw_errno("relay listener socket");
+    }
+    const int one = 1;
+    if (index == 1) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    const auto address = posix::to_sockaddr(wanted);
+    if (::bind(fd, address.get(), address.length) != 0) {
+      const int error = errno;
+      ::close(fd);
+      if (index == 1 && (error == EADDRNOTAVAIL || error == EAFNOSUPPORT)) return false;
+      errno = error;
+      posix::throw_errno("bind relay listener " + text);
+    }
+    if (::listen(fd, SOMAXCONN) != 0) {
+      ::close(fd);
+      posix::throw_errno("listen on " + text);
+    }
+    listener[index] = fd;
+    listener_address[index] = posix::local_address(fd);
+    return true;
+  }
+
+  // Picks a worker for a flow that does not arrive on a listener.
+  epoll::Worker& pick_worker() { return *workers[next_worker++ % workers.size()]; }
+};
+
+RelayEngine::RelayEngine(EngineConfig config) : impl_(std::make_unique<Impl>()) { impl_->shared.config = std::move(config); }
+
+RelayEngine::~RelayEngine() { stop(); }
+
+void RelayEngine::start() {
+  Impl& m = *impl_;
+  if (m.started) return;
+  // splice() into a socket the peer has closed raises SIGPIPE, which has no flag to
+  // turn it off; the error it also returns is all the relay needs.
+  ::signal(SIGPIPE, SIG_IGN);
+  posix::raise_descriptor_limit();
+
+  m.listen_on(0, m.shared.config.ipv4_loopback);
+  m.listen_on(1, m.shared.config.ipv6_loopback);
+
+  // Zero-copy needs pipes; probe once so a machine without them falls back to
+  // copying through user space for every flow instead of failing them.
+  int probe[2];
+  m.shared.zero_copy = m.shared.config.zero_copy && ::pipe2(probe, O_CLOEXEC) == 0;
+  if (m.shared.zero_copy) {
+    ::close(probe[0]);
+    ::close(probe[1]);
+  }
+
+  unsigned count = m.shared.config.workers;
+  if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<int> listeners;
+  for (int fd : m.listener) {
+    if (fd >= 0) listeners.push_back(fd);
+  }
+  for (unsigned i = 0; i < count; ++i) m.workers.push_back(std::make_unique<epoll::Worker>(m.shared, i, listeners));
+  for (auto& worker : m.workers) worker->start();
+  m.started = true;
+}
+
+void RelayEngine::stop() {
+  Impl& m = *impl_;
+  if (!m.started) return;
+  m.started = false;
+  for (auto& worker : m.workers) worker->request_stop();
+  for (auto& worker : m.workers) worker->join();
+  m.workers.clear();
+  std::lock_guard lock(m.shared.mutex);
+  for (auto& [port, expectation] : m.shared.expected) {
+    expectation.flow->error = "the relay service stopped";
+    expectation.flow->state = FlowState::closed;
+  }
+  m.shared.expected.clear();
+  m.shared.owner.clear();
+}
+
+Address RelayEngine::tcp_listener(bool ipv6) const { return impl_->listener_address[ipv6 ? 1 : 0]; }
+
+void RelayEngine::expect_tcp(std::shared_ptr<Flow> flow) {
+  Impl& m = *impl_;
+  if (!m.started) throw std::system_error(std::make_error_code(std::errc::operation_not_permitted), "the relay engine is stopped");
+  flow->state = FlowState::pending;
+  std::lock_guard lock(m.shared.mutex);
+  const std::uint16_t port = flow->app_local.port;
+  m.shared.expected.emplace(port, epoll::Shared::Expectation{std::move(flow), Clock::now() + m.shared.config.tcp_expect_timeout});
+}
+
+Address RelayEngine::open_udp(std::shared_ptr<Flow> flow) {
+  Impl& m = *impl_;
+  if (!m.started) throw std::system_error(std::make_error_code(std::errc::operation_not_permitted), "the relay engine is stopped");
+  auto association = std::make_unique<epoll::UdpAssociation>(flow);
+  const Address address = association->address();
+  epoll::Worker& worker = m.pick_worker();
+  {
+    std::lock_guard lock(m.shared.mutex);
+    m.shared.owner[flow->id] = worker.index();
+  }
+  m.shared.counters.udp_associations++;
+  // The worker owns it from here on; a worker runs every posted command, even
+  // while stopping, so it is never lost.
+  worker.post([relay = association.release()](epoll::Worker& w) { w.adopt(std::unique_ptr<epoll::Relay>(relay)); });
+  return address;
+}
+
+void RelayEngine::close_flow(std::uint64_t id) {
+  Impl& m = *impl_;
+  std::unique_lock lock(m.shared.mutex);
+  for (auto it = m.shared.expected.begin(); it != m.shared.expected.end(); ++it) {
+    if (it->second.flow->id == id) {
+      it->second.flow->state = FlowState::closed;
+      m.shared.expected.erase(it);
+      return;
+    }
+  }
+  auto owner = m.shared.owner.find(id);
+  if (owner == m.shared.owner.end() || owner->second >= m.workers.size()) return;
+  epoll::Worker& worker = *m.workers[owner->second];
+  lock.unlock();
+  worker.post([id](epoll::Worker& w) { w.close_relay(id, FlowState::closed, ""); });
+}
+
+EngineCounters RelayEngine::counters() const {
+  const auto& c = impl_->shared.counters;
+  return EngineCounters{c.tcp_accepted.load(), c.tcp_unexpected.load(), c.tcp_connect_failures.load(),
+                        c.udp_associations.load(), c.udp_dropped.load(), c.flows_active.load()};
+}
+
+}  // namespace sluice::relay

@@ -1,0 +1,226 @@
+#include "service/relay/epoll_udp_association.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "service/policy/address.h"
+#include "service/relay/posix_socket.h"
+
+namespace sluice::relay::epoll {
+
+namespace {
+
+// Batches read per readiness event before other sockets get their turn.
+constexpr int kBatchesPerEvent = 8;
+
+bool transient(int error) { return error == EAGAIN || error == EWOULDBLOCK || error == EINTR || error == ENOBUFS; }
+
+}  // namespace
+
+UdpAssociation::UdpAssociation(std::shared_ptr<Flow> flow)
+    : Relay(std::move(flow)),
+      handle_{{this, app}, {this, destination}},
+      up_{app, destination, &flow_->limits.up, &flow_->counters.bytes_up, &flow_->counters.packets_up},
+      down_{destination, app, &flow_->limits.down, &flow_->counters.bytes_down, &flow_->counters.packets_down},
+      last_activity_(Clock::now()) {
+  const bool ipv4_app = posix::is_ipv4_family(flow_->app_local);
+  const Address loopback{ipv4_app ? policy::ipv4(127, 0, 0, 1) : policy::IpAddress{.bytes = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}}, 0};
+  try {
+    fd_[app] = posix::open_socket(ipv4_app ? AF_INET : AF_INET6, SOCK_DGRAM, "UDP association socket");
+    const auto bind_to = posix::to_sockaddr(loopback);
+    if (::bind(fd_[app], bind_to.get(), bind_to.length) != 0) posix::throw_errno("bind " + format_address(loopback));
+    // The application's socket is usually bound to the wildcard address; what we see
+    // of it is then the loopback address it sends from.
+    Address peer = flow_->app_local;
+    if (posix::is_unspecified(peer.ip)) peer.ip = loopback.ip;
+    const auto app_address = posix::to_sockaddr(peer);
+    if (::connect(fd_[app], app_address.get(), app_address.length) != 0) posix::throw_errno("connect to " + format_address(peer));
+    address_ = posix::local_address(fd_[app]);
+
+    const bool ipv4_destination = posix::is_ipv4_family(flow_->destination);
+    fd_[destination] = posix::open_socket(ipv4_destination ? AF_INET : AF_INET6, SOCK_DGRAM, "UDP upstream socket");
+    const auto to = posix::to_sockaddr(flow_->destination);
+    if (::connect(fd_[destination], to.get(), to.length) != 0) {
+      posix::throw_errno("connect to " + format_address(flow_->destination));
+    }
+  } catch (...) {
+    for (int fd : fd_) {
+      if (fd >= 0) ::close(fd);
+    }
+    throw;
+  }
+}
+
+UdpAssociation::~UdpAssociation() {
+  for (int fd : fd_) {
+    if (fd >= 0) ::close(fd);
+  }
+}
+
+void UdpAssociation::start(Worker& worker) {
+  flow_->state = FlowState::open;
+  for (Side side : {app, destination}) {
+    watched_[side] = EPOLLIN;
+    worker.watch(fd_[side], &handle_[side], EPOLLIN);
+  }
+  idle_check_at_ = last_activity_ + worker.shared().config.udp_idle_timeout;
+  worker.wake_at(idle_check_at_, flow_->id);
+}
+
+void UdpAssociation::enqueue(Worker& worker, Direction& d, const char* data, std::size_t size, bool paid) {
+  if (d.queue.size() >= worker.shared().config.udp_queue_datagrams) {
+    flow_->counters.dropped.fetch_add(1, std::memory_order_relaxed);
+    worker.shared().counters.udp_dropped++;
+    return;
+  }
+  d.queue.push_back(Pending{std::vector<char>(data, data + size), paid});
+}
+
+void UdpAssociation::forward(Worker& worker, Direction& d, Clock::time_point now) {
+  Worker::Scratch& s = worker.scratch();
+  for (int batch = 0; batch < kBatchesPerEvent; ++batch) {
+    for (unsigned i = 0; i < Worker::Scratch::kBatch; ++i) {
+      s.vectors[i] = iovec{s.data.data() + i * Worker::Scratch::kDatagram, Worker::Scratch::kDatagram};
+      s.messages[i].msg_hdr = msghdr{};
+      s.messages[i].msg_hdr.msg_iov = &s.vectors[i];
+      s.messages[i].msg_hdr.msg_iovlen = 1;
+    }
+    const int received = ::recvmmsg(fd_[d.from], s.messages, Worker::Scratch::kBatch, MSG_DONTWAIT, nullptr);
+    if (received <= 0) return;  // EAGAIN, or an ICMP error reported on a connected socket: nothing to read
+    last_activity_ = now;
+
+    // Datagrams that may go now are compacted to the front of the batch; once one
+    // has to wait, every later one waits behind it so order is kept.
+    unsigned sendable = 0;
+    for (int i = 0; i < received; ++i) {
+      const char* data = static_cast<const char*>(s.vectors[i].iov_base);
+      const std::size_t size = s.messages[i].msg_len;
+      const bool waiting = !d.queue.empty() || d.blocked;
+      if (!waiting && (d.chain->empty() || take_packet_from_all(*d.chain, size, now))) {
+        s.messages[sendable].msg_hdr.msg_iov = &s.vectors[i];
+        s.vectors[i].iov_len = size;
+        ++sendable;
+      } else {
+        enqueue(worker, d, data, size, false);
+      }
+    }
+    unsigned sent = 0;
+    while (sent < sendable) {
+      const int n = ::sendmmsg(fd_[d.to], s.messages + sent, sendable - sent, MSG_DONTWAIT);
+      if (n > 0) {
+        for (unsigned i = sent; i < sent + static_cast<unsigned>(n); ++i) {
+          d.bytes->fetch_add(s.messages[i].msg_len, std::memory_order_relaxed);
+        }
+        d.packets->fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
+        sent += static_cast<unsigned>(n);
+      } else if (n < 0 && transient(errno)) {
+        d.blocked = true;
+        break;
+      } else {
+        // This datagram cannot be sent (too large for the path, the destination
+        // unreachable): it is dropped and counted, and the rest go on.
+        flow_->counters.dropped.fetch_add(1, std::memory_order_relaxed);
+        ++sent;
+      }
+    }
+    // What the socket would not take goes to the front of the queue, in order.
+    for (unsigned i = sendable; i-- > sent;) {
+      const iovec* v = s.messages[i].msg_hdr.msg_iov;
+      d.queue.push_front(Pending{std::vector<char>(static_cast<char*>(v->iov_base), static_cast<char*>(v->iov_base) + v->iov_len), true});
+    }
+    if (!d.queue.empty() && !d.blocked && d.throttled_until <= now) {
+      d.throttled_until = throttle_deadline(now, time_until_all(*d.chain, d.queue.front().payload.size(), now));
+      worker.wake_at(d.throttled_until, flow_->id);
+    }
+    if (received < static_cast<int>(Worker::Scratch::kBatch)) return;
+  }
+}
+
+void UdpAssociation::flush(Worker& worker, Direction& d, Clock::time_point now) {
+  while (!d.queue.empty()) {
+    Pending& next = d.queue.front();
+    if (!next.paid) {
+      if (!d.chain->empty() && !take_packet_from_all(*d.chain, next.payload.size(), now)) {
+        d.throttled_until = throttle_deadline(now, time_until_all(*d.chain, next.payload.size(), now));
+        worker.wake_at(d.throttled_until, flow_->id);
+        return;
+      }
+      next.paid = true;
+    }
+    const ssize_t n = ::send(fd_[d.to], next.payload.data(), next.payload.size(), MSG_DONTWAIT);
+    if (n < 0 && transient(errno)) {
+      d.blocked = true;
+      return;
+    }
+    if (n >= 0) {
+      d.bytes->fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
+      d.packets->fetch_add(1, std::memory_order_relaxed);
+    } else {
+      flow_->counters.dropped.fetch_add(1, std::memory_order_relaxed);
+    }
+    d.queue.pop_front();
+  }
+  d.blocked = false;
+}
+
+void UdpAssociation::on_event(Worker& worker, int side, std::uint32_t events) {
+  if (finished_) return;
+  const auto now = Clock::now();
+  Direction& reading = side == app ? up_ : down_;
+  Direction& writing = side == app ? down_ : up_;
+  if (events & EPOLLOUT) {
+    writing.blocked = false;
+    flush(worker, writing, now);
+  }
+  if (events & (EPOLLIN | EPOLLERR)) {
+    if (!reading.queue.empty() && now >= reading.throttled_until) flush(worker, reading, now);
+    forward(worker, reading, now);
+  }
+  update_interest(worker);
+}
+
+void UdpAssociation::on_timer(Worker& worker, Clock::time_point now) {
+  if (finished_) return;
+  if (now >= idle_check_at_) {
+    const auto idle_until = last_activity_ + worker.shared().config.udp_idle_timeout;
+    if (now >= idle_until) {
+      close(worker, FlowState::closed, "");
+      return;
+    }
+    idle_check_at_ = idle_until;
+    worker.wake_at(idle_check_at_, flow_->id);
+  }
+  for (Direction* d : {&up_, &down_}) {
+    if (!d->queue.empty() && !d->blocked && now >= d->throttled_until) flush(worker, *d, now);
+  }
+  update_interest(worker);
+}
+
+void UdpAssociation::update_interest(Worker& worker) {
+  for (Side side : {app, destination}) {
+    // Always read (what is over the bound must be seen to be dropped); write
+    // readiness only while something waits for the socket.
+    const Direction& writing = side == app ? down_ : up_;
+    const std::uint32_t wanted = EPOLLIN | (writing.blocked ? EPOLLOUT : 0u);
+    if (wanted != watched_[side]) {
+      worker.rewatch(fd_[side], &handle_[side], wanted);
+      watched_[side] = wanted;
+    }
+  }
+}
+
+void UdpAssociation::close(Worker& worker, FlowState state, const std::string& why) {
+  if (finished_) return;
+  finished_ = true;
+  for (int& fd : fd_) {
+    worker.unwatch(fd);
+    ::close(fd);
+    fd = -1;
+  }
+  if (!why.empty()) flow_->error = why;
+  flow_->state = state;
+}
+
+}  // namespace sluice::relay::epoll

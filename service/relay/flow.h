@@ -1,0 +1,61 @@
+#pragma once
+
+// A relayed flow as the engine and the service share it: where it comes from and
+// goes to, its limits, and counters the engine updates without locks. Platform-neutral.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "service/policy/rule.h"
+#include "service/relay/token_bucket.h"
+
+namespace sluice::relay {
+
+// An IP address (IPv4 held IPv4-mapped, see policy::IpAddress) and a port.
+struct Address {
+  policy::IpAddress ip;
+  std::uint16_t port = 0;
+  bool operator==(const Address&) const = default;
+};
+
+// "1.2.3.4:80" or "[::1]:80".
+std::string format_address(const Address& address);
+
+enum class FlowState : int {
+  pending,     // registered, waiting for the application's connect (TCP)
+  connecting,  // application accepted, connecting to the destination (TCP)
+  open,        // relaying
+  closed,      // finished normally
+  failed,      // destination unreachable, reset, or never claimed
+};
+const char* to_string(FlowState state);
+
+struct FlowCounters {
+  std::atomic<std::uint64_t> bytes_up{0}, bytes_down{0};      // up: application -> destination
+  std::atomic<std::uint64_t> packets_up{0}, packets_down{0};  // datagrams (UDP) or reads (TCP)
+  std::atomic<std::uint64_t> dropped{0};                      // UDP datagrams dropped
+};
+
+// The buckets a flow draws on, per direction: typically the application's quota,
+// the matching rule's limit and the global cap. Bytes pass when every bucket in the
+// chain grants them; an empty chain is unlimited.
+struct FlowLimits {
+  std::vector<std::shared_ptr<TokenBucket>> up, down;
+};
+
+struct Flow {
+  std::uint64_t id = 0;
+  policy::Protocol protocol = policy::Protocol::tcp;
+  Address app_local;     // the application socket's address, as the relay will see it
+  Address destination;   // where the application meant to go
+  FlowLimits limits;
+  FlowCounters counters;
+  std::atomic<FlowState> state{FlowState::pending};
+  std::string error;     // why it failed, set once before state becomes failed
+};
+
+}  // namespace sluice::relay

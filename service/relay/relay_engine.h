@@ -1,0 +1,90 @@
+#pragma once
+
+// The relay engine: loopback listeners and UDP associations that carry the flows the
+// policy sends through the service, metered by token buckets. One API, one backend
+// per platform, chosen by CMake (epoll_engine.cpp on Linux, iocp_engine.cpp on
+// Windows): the class below is defined once by whichever backend is compiled in, so
+// the hot path has no virtual call and shared code has no #ifdef.
+//
+// TCP: the provider binds the application's socket, registers (application's local
+// address -> original destination) through the service, which calls expect_tcp(),
+// then connects the socket to tcp_listener(). When the engine accepts a connection
+// whose peer address matches an expectation it connects to the destination and
+// copies both ways (half-close and resets propagated). A destination that cannot be
+// reached resets the application's connection; an unexpected peer is reset at once.
+//
+// UDP: open_udp() creates an association socket on loopback that accepts datagrams
+// only from the application's registered address, forwards each one unchanged to the
+// destination from an upstream socket of its own, and sends what the destination
+// answers back to the application from the association address.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "service/relay/flow.h"
+
+namespace sluice::relay {
+
+struct EngineConfig {
+  unsigned workers = 0;                       // 0: one per core
+  std::size_t buffer_bytes = 256 * 1024;      // per TCP direction
+  bool zero_copy = true;                      // TCP through a kernel pipe (splice) where there is one
+  std::size_t udp_queue_datagrams = 512;      // queued per direction while over budget, then dropped
+  std::chrono::milliseconds udp_idle_timeout{60'000};     // an association with no traffic is closed
+  std::chrono::milliseconds tcp_expect_timeout{10'000};   // a registration never followed by a connect
+  std::chrono::milliseconds connect_timeout{10'000};      // to the destination
+  // Addresses the listeners bind; tests and benchmarks use the defaults.
+  std::string ipv4_loopback = "127.0.0.1";
+  std::string ipv6_loopback = "::1";
+};
+
+struct EngineCounters {
+  std::uint64_t tcp_accepted = 0;
+  std::uint64_t tcp_unexpected = 0;        // accepted connections no registration claimed
+  std::uint64_t tcp_connect_failures = 0;  // destination refused or unreachable
+  std::uint64_t udp_associations = 0;      // opened since start
+  std::uint64_t udp_dropped = 0;           // datagrams dropped over budget or queue
+  std::uint64_t flows_active = 0;
+};
+
+class RelayEngine {
+ public:
+  explicit RelayEngine(EngineConfig config = {});
+  ~RelayEngine();  // stops
+  RelayEngine(const RelayEngine&) = delete;
+  RelayEngine& operator=(const RelayEngine&) = delete;
+
+  // Binds the TCP listeners (127.0.0.1 and ::1, ephemeral ports; a family the machine
+  // lacks is skipped) and starts the workers. Throws std::system_error naming what failed.
+  void start();
+  // Closes every flow and joins the workers. Idempotent.
+  void stop();
+
+  // The TCP listener of a family; port 0 when that family is unavailable.
+  Address tcp_listener(bool ipv6) const;
+
+  // Expects a TCP connection from flow->app_local (see above). The flow's counters,
+  // limits and state are kept up to date by the engine.
+  void expect_tcp(std::shared_ptr<Flow> flow);
+
+  // Opens a UDP association for flow (protocol udp) and returns its address, in the
+  // family of flow->app_local. Throws std::system_error when no socket can be had.
+  Address open_udp(std::shared_ptr<Flow> flow);
+
+  // Closes a flow (an association the application released, an administrator's
+  // order). Unknown ids are ignored.
+  void close_flow(std::uint64_t id);
+
+  EngineCounters counters() const;
+
+  struct Impl;  // the backend's
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sluice::relay

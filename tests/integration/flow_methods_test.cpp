@@ -1,0 +1,207 @@
+// The provider protocol and the data-plane views over the real control transport,
+// against the real service body: flow.register decided by policy and volume caps,
+// relayed bytes counted per flow, per application and in the usage table.
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "common/platform/platform.h"
+#include "control/transport/rpc_client.h"
+#include "tests/support/running_service.h"
+#include "tests/support/temp_dir.h"
+
+namespace sluice::service {
+namespace {
+
+using namespace std::chrono_literals;
+using protocol::json;
+
+int ipv4_socket(int type, std::uint16_t& port, bool loopback) {
+  const int fd = ::socket(AF_INET, type, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(loopback ? INADDR_LOOPBACK : INADDR_ANY);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t length = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length);
+  port = ntohs(a.sin_port);
+  return fd;
+}
+
+class FlowMethodsTest : public ::testing::Test {
+ protected:
+  FlowMethodsTest() : config_{dir.file("state"), test::unique_endpoint(dir), spdlog::level::warn}, service(config_) {}
+
+  transport::RpcClient client() { return transport::RpcClient(config_.control_endpoint, 10s, "test"); }
+
+  void add_rule(const std::string& action, std::uint16_t port) {
+    client().call("rule.add", {{"rule",
+                                {{"app", platform::current_executable()},
+                                 {"action", action},
+                                 {"destinations", {"127.0.0.0/8"}},
+                                 {"ports", {std::to_string(port)}}}}});
+  }
+
+  json register_tcp(std::uint16_t port, std::uint16_t local_port) {
+    return client().call("flow.register", {{"protocol", "tcp"},
+                                            {"destination", "127.0.0.1"},
+                                            {"port", port},
+                                            {"local", "0.0.0.0"},
+                                            {"local_port", local_port}});
+  }
+
+  template <class Predicate>
+  static bool eventually(Predicate predicate) {
+    for (int i = 0; i < 500; ++i) {
+      if (predicate()) return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    return predicate();
+  }
+
+  test::TempDir dir;
+  ServiceConfig config_;
+  test::RunningService service;
+};
+
+TEST_F(FlowMethodsTest, VerdictsFollowThePolicyAndCarryTheProviderSettings) {
+  add_rule("block", 25);
+  json blocked = register_tcp(25, 40000);
+  EXPECT_EQ(blocked["verdict"], "block");
+  EXPECT_EQ(blocked["fail_mode"], "open");
+  EXPECT_EQ(blocked["timeout_ms"], 250);
+  EXPECT_FALSE(blocked.contains("flow_id"));
+
+  client().call("settings.set", {{"key", "fail_mode"}, {"value", "closed"}});
+  json direct = register_tcp(80, 40001);
+  EXPECT_EQ(direct["verdict"], "direct");
+  EXPECT_EQ(direct["reason"], "default action");
+  EXPECT_EQ(direct["fail_mode"], "closed");
+
+  json stats = client().call("stats.get");
+  ASSERT_EQ(stats["apps"].size(), 1u);
+  EXPECT_EQ(stats["apps"][0]["app"], platform::current_executable()) << "the caller is identified by the OS";
+  EXPECT_EQ(stats["apps"][0]["decided"]["block"], 1);
+  EXPECT_EQ(stats["apps"][0]["decided"]["direct"], 1);
+}
+
+TEST_F(FlowMethodsTest, RelayedTcpIsCarriedAndCounted) {
+  std::uint16_t destination_port, app_port;
+  const int destination = ipv4_socket(SOCK_STREAM, destination_port, true);
+  ::listen(destination, 4);
+  const int app = ipv4_socket(SOCK_STREAM, app_port, false);
+  add_rule("relay", destination_port);
+
+  json answer = register_tcp(destination_port, app_port);
+  ASSERT_EQ(answer["verdict"], "relay");
+  sockaddr_in relay{};
+  relay.sin_family = AF_INET;
+  relay.sin_port = htons(answer["relay_port"].get<std::uint16_t>());
+  ASSERT_EQ(::inet_pton(AF_INET, answer["relay"].get<std::string>().c_str(), &relay.sin_addr), 1);
+  ASSERT_EQ(::connect(app, reinterpret_cast<sockaddr*>(&relay), sizeof relay), 0);
+  pollfd p{destination, POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 5000), 1);
+  const int server = ::accept(destination, nullptr, nullptr);
+
+  const std::string payload(100'000, 'z');
+  ASSERT_EQ(::send(app, payload.data(), payload.size(), 0), static_cast<ssize_t>(payload.size()));
+  std::size_t received = 0;
+  char buffer[65536];
+  while (received < payload.size()) {
+    pollfd r{server, POLLIN, 0};
+    ASSERT_EQ(::poll(&r, 1, 5000), 1);
+    const ssize_t n = ::recv(server, buffer, sizeof buffer, 0);
+    ASSERT_GT(n, 0);
+    received += static_cast<std::size_t>(n);
+  }
+
+  json flows;
+  ASSERT_TRUE(eventually([&] {
+    flows = client().call("flows.list")["flows"];
+    return flows.size() == 1 && flows[0]["bytes_up"] == payload.size();
+  })) << flows.dump();
+  EXPECT_EQ(flows[0]["pid"], platform::current_pid());
+  EXPECT_EQ(flows[0]["state"], "open");
+  EXPECT_EQ(flows[0]["destination"], "127.0.0.1:" + std::to_string(destination_port));
+  EXPECT_EQ(flows[0]["local"], "0.0.0.0:" + std::to_string(app_port));
+
+  // The sampler moves what the engine counted into the ledger; usage.show flushes it.
+  json usage;
+  EXPECT_TRUE(eventually([&] {
+    usage = client().call("usage.show", {{"app", platform::current_executable()}})["usage"];
+    return usage.size() == 1 && usage[0]["bytes_up"] == payload.size();
+  })) << usage.dump();
+  ::close(server);
+  ::close(app);
+  ::close(destination);
+}
+
+TEST_F(FlowMethodsTest, VolumeCapWithBlockRefusesNewFlowsOnceReached) {
+  std::uint16_t destination_port, app_port;
+  const int destination = ipv4_socket(SOCK_DGRAM, destination_port, true);
+  const int app = ipv4_socket(SOCK_DGRAM, app_port, false);
+  add_rule("relay", destination_port);
+  client().call("quota.set", {{"app", platform::current_executable()},
+                              {"volume", {{"bytes", 1000}, {"period", "day"}, {"on_exceed", "block"}}}});
+
+  json answer = client().call("flow.register", {{"protocol", "udp"}, {"destination", "127.0.0.1"}, {"port", destination_port},
+                                                {"local", "0.0.0.0"}, {"local_port", app_port}});
+  ASSERT_EQ(answer["verdict"], "relay");
+  sockaddr_in association{};
+  association.sin_family = AF_INET;
+  association.sin_port = htons(answer["relay_port"].get<std::uint16_t>());
+  association.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const std::string datagram(600, 'v');
+  for (int i = 0; i < 2; ++i) {
+    ::sendto(app, datagram.data(), datagram.size(), 0, reinterpret_cast<sockaddr*>(&association), sizeof association);
+  }
+
+  json again;
+  EXPECT_TRUE(eventually([&] {
+    again = register_tcp(destination_port, 40002);
+    return again["verdict"] == "block";
+  })) << again.dump();
+  EXPECT_EQ(again["reason"], "volume cap reached");
+  EXPECT_EQ(client().call("stats.get")["apps"][0]["over_volume"], true);
+  ::close(app);
+  ::close(destination);
+}
+
+TEST_F(FlowMethodsTest, ReleaseEndsAnAssociation) {
+  std::uint16_t destination_port, app_port;
+  const int destination = ipv4_socket(SOCK_DGRAM, destination_port, true);
+  const int app = ipv4_socket(SOCK_DGRAM, app_port, false);
+  add_rule("relay", destination_port);
+  json answer = client().call("flow.register", {{"protocol", "udp"}, {"destination", "127.0.0.1"}, {"port", destination_port},
+                                                {"local", "0.0.0.0"}, {"local_port", app_port}});
+  ASSERT_EQ(answer["verdict"], "relay");
+  client().call("flow.release", {{"flow_id", answer["flow_id"]}});
+  EXPECT_TRUE(eventually([&] { return client().call("flows.list")["flows"][0]["state"] == "closed"; }));
+  ::close(app);
+  ::close(destination);
+}
+
+TEST_F(FlowMethodsTest, BadRegistrationsNameTheField) {
+  for (const auto& [params, field] : std::vector<std::pair<json, std::string>>{
+           {{{"protocol", "sctp"}, {"destination", "127.0.0.1"}, {"port", 1}, {"local", "0.0.0.0"}, {"local_port", 0}}, "protocol"},
+           {{{"protocol", "tcp"}, {"destination", "localhost"}, {"port", 1}, {"local", "0.0.0.0"}, {"local_port", 0}}, "destination"},
+           {{{"protocol", "tcp"}, {"destination", "127.0.0.1"}, {"port", 0}, {"local", "0.0.0.0"}, {"local_port", 0}}, "port"},
+           {{{"protocol", "udp"}, {"destination", "::1"}, {"port", 53}, {"local", "::"}, {"local_port", 70000}}, "local_port"}}) {
+    try {
+      client().call("flow.register", params);
+      ADD_FAILURE() << "accepted " << params.dump();
+    } catch (const protocol::RpcError& e) {
+      EXPECT_EQ(e.code(), protocol::kInvalidParams);
+      EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sluice::service
