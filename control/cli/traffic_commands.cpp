@@ -43,7 +43,8 @@ int flows_command(const CliContext& context, const std::vector<std::string>& arg
   }
   auto client = context.connect();
   json flows = json::array();
-  for (const auto& f : client.call("flows.list")["flows"]) {
+  const json listed = client.call("flows.list");  // kept: the loop below reads into it
+  for (const auto& f : listed["flows"]) {
     if (vm.count("app") && f["executable"] != vm["app"].as<std::string>()) continue;
     if (vm.count("active") && (f["state"] == "closed" || f["state"] == "failed")) continue;
     flows.push_back(f);
