@@ -99,9 +99,26 @@ void TcpRelay::on_timer(Worker& worker, Clock::time_point) {
 bool TcpRelay::step(Worker& worker, Direction& d, Clock::time_point now, bool& progress) {
   if (!d.eof && !d.full && now >= d.throttled_until && d.channel.space() > 0) {
     const std::uint64_t room = d.channel.space();
-    const std::uint64_t granted = d.chain->empty() ? room : take_from_all(*d.chain, room, now);
+    std::uint64_t granted = 0;
+    if (d.chain->empty()) {
+      granted = room;
+    } else if (d.reserved > 0) {
+      granted = std::min(d.reserved, room);
+      for (const auto& bucket : *d.chain) bucket->give_back(d.reserved - granted);
+      d.reserved = 0;
+    } else {
+      granted = take_from_all(*d.chain, room, now);
+    }
     if (granted == 0) {
-      d.throttled_until = throttle_deadline(now, time_until_all(*d.chain, std::min(room, kThrottleWakeBytes), now));
+      // Run dry: reserve the next chunk and wait in line for it, so the flows of one
+      // application take turns instead of the first to wake taking every refill.
+      const std::uint64_t chunk = std::min(room, kThrottleWakeBytes);
+      if (auto wait = reserve_from_all(*d.chain, chunk, now)) {
+        d.reserved = chunk;
+        d.throttled_until = now + *wait;
+      } else {  // a zero rate: look again now and then, for a quota that changed
+        d.throttled_until = throttle_deadline(now, time_until_all(*d.chain, chunk, now));
+      }
       worker.wake_at(d.throttled_until, flow_->id);
     } else {
       const IoResult r = d.channel.fill(fd_[d.from], granted);

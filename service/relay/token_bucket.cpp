@@ -42,6 +42,16 @@ bool TokenBucket::take_packet(std::uint64_t size, Clock::time_point now) {
   return true;
 }
 
+std::optional<TokenBucket::Clock::duration> TokenBucket::reserve(std::uint64_t amount, Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  refill(now);
+  if (rate_ == 0) return std::nullopt;
+  tokens_ -= static_cast<double>(amount);
+  if (tokens_ >= 0) return Clock::duration::zero();
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(-tokens_ / static_cast<double>(rate_))) +
+         Clock::duration(1);
+}
+
 void TokenBucket::give_back(std::uint64_t bytes) {
   std::lock_guard lock(mutex_);
   tokens_ = std::min(static_cast<double>(burst_), tokens_ + static_cast<double>(bytes));
@@ -89,6 +99,20 @@ bool take_packet_from_all(const std::vector<std::shared_ptr<TokenBucket>>& chain
     }
   }
   return true;
+}
+
+std::optional<TokenBucket::Clock::duration> reserve_from_all(const std::vector<std::shared_ptr<TokenBucket>>& chain,
+                                                            std::uint64_t amount, TokenBucket::Clock::time_point now) {
+  TokenBucket::Clock::duration longest = TokenBucket::Clock::duration::zero();
+  for (std::size_t i = 0; i < chain.size(); ++i) {
+    auto wait = chain[i]->reserve(amount, now);
+    if (!wait) {
+      for (std::size_t j = 0; j < i; ++j) chain[j]->give_back(amount);
+      return std::nullopt;
+    }
+    longest = std::max(longest, *wait);
+  }
+  return longest;
 }
 
 TokenBucket::Clock::duration time_until_all(const std::vector<std::shared_ptr<TokenBucket>>& chain, std::uint64_t amount,

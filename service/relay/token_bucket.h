@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 namespace sluice::relay {
@@ -30,6 +31,13 @@ class TokenBucket {
   // Takes a whole datagram of `size` bytes or nothing. A datagram larger than the
   // depth passes once the bucket is full, leaving it in debt, so no size starves.
   bool take_packet(std::uint64_t size, Clock::time_point now = Clock::now());
+
+  // Takes `amount` now even if the bucket runs into debt by it, and returns how long
+  // until the debt is paid: the amount is the caller's from then on. Callers that run
+  // dry and reserve are served in the order they reserved, so flows sharing a bucket
+  // share it fairly instead of whichever wakes first taking everything. nullopt, and
+  // nothing taken, at a zero rate: no wait can be promised until the rate changes.
+  std::optional<Clock::duration> reserve(std::uint64_t amount, Clock::time_point now = Clock::now());
 
   // Returns bytes taken earlier but not used (a read that returned less than granted).
   void give_back(std::uint64_t bytes);
@@ -62,6 +70,10 @@ std::uint64_t take_from_all(const std::vector<std::shared_ptr<TokenBucket>>& cha
 // take_packet() on every bucket of the chain, or on none.
 bool take_packet_from_all(const std::vector<std::shared_ptr<TokenBucket>>& chain, std::uint64_t size,
                           TokenBucket::Clock::time_point now = TokenBucket::Clock::now());
+
+// reserve() on every bucket of the chain and the longest wait, or on none.
+std::optional<TokenBucket::Clock::duration> reserve_from_all(const std::vector<std::shared_ptr<TokenBucket>>& chain, std::uint64_t amount,
+                                              TokenBucket::Clock::time_point now = TokenBucket::Clock::now());
 
 // The longest time_until(amount) of the chain; zero for an empty chain.
 TokenBucket::Clock::duration time_until_all(const std::vector<std::shared_ptr<TokenBucket>>& chain, std::uint64_t amount,

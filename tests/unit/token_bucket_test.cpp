@@ -123,5 +123,36 @@ TEST(TokenBucketChain, WaitsForTheSlowestBucket) {
   EXPECT_GE(time_until_all(chain, 100, t0), 1s);
 }
 
+TEST(TokenBucket, ReservationsAreServedInTheOrderTheyWereMade) {
+  TokenBucket bucket(1000, 100, t0);
+  bucket.take(100, t0);
+  // Two flows run dry at once: the first in line waits for one chunk, the second for two.
+  const auto first = bucket.reserve(100, t0);
+  const auto second = bucket.reserve(100, t0);
+  ASSERT_TRUE(first && second);
+  EXPECT_NEAR(std::chrono::duration<double>(*first).count(), 0.1, 0.001);
+  EXPECT_NEAR(std::chrono::duration<double>(*second).count(), 0.2, 0.001);
+  // Meanwhile nothing is granted to a third that did not wait in line.
+  EXPECT_EQ(bucket.take(50, t0 + 150ms), 0u);
+  EXPECT_EQ(bucket.take(50, t0 + 250ms), 50u);
+}
+
+TEST(TokenBucket, ReservingWhatIsThereCostsNoWait) {
+  TokenBucket bucket(1000, 500, t0);
+  EXPECT_EQ(bucket.reserve(200, t0), Clock::duration::zero());
+  TokenBucket stopped(0, 100, t0);
+  stopped.take(100, t0);
+  EXPECT_FALSE(stopped.reserve(10, t0)) << "no promise at a zero rate";
+  EXPECT_EQ(bucket.take(1000, t0), 300u);
+}
+
+TEST(TokenBucketChain, ReservationWaitsForTheSlowestBucket) {
+  auto fast = std::make_shared<TokenBucket>(10'000, 1000, t0);
+  auto slow = std::make_shared<TokenBucket>(100, 100, t0);
+  slow->take(100, t0);
+  std::vector chain{fast, slow};
+  EXPECT_NEAR(std::chrono::duration<double>(*reserve_from_all(chain, 100, t0)).count(), 1.0, 0.001);
+}
+
 }  // namespace
 }  // namespace sluice::relay
