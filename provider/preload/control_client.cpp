@@ -1,0 +1,157 @@
+#include "provider/preload/control_client.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "provider/preload/real_calls.h"
+
+namespace sluice::preload {
+
+namespace {
+
+int remaining_ms(std::chrono::steady_clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  return left.count() <= 0 ? 0 : static_cast<int>(left.count());
+}
+
+// Waits for `events` on fd until the deadline; false on timeout or error.
+bool wait_for(int fd, short events, std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    pollfd p{fd, events, 0};
+    const int ready = ::poll(&p, 1, remaining_ms(deadline));
+    if (ready > 0) return (p.revents & (events | POLLHUP | POLLERR)) != 0;
+    if (ready == 0) return false;
+    if (errno != EINTR) return false;
+  }
+}
+
+}  // namespace
+
+ControlClient::~ControlClient() {
+  std::lock_guard lock(mutex_);
+  disconnect_locked();
+}
+
+void ControlClient::disconnect_locked() {
+  if (fd_ >= 0) real().close(fd_);
+  fd_ = -1;
+  decoder_ = protocol::FrameDecoder();
+}
+
+void ControlClient::after_fork_in_child() {
+  // The descriptor is shared with the parent: closing our copy leaves its connection be.
+  disconnect_locked();
+  mutex_.unlock();
+}
+
+bool ControlClient::connect_locked(Clock::time_point deadline) {
+  if (fd_ >= 0) return true;
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path_.size() >= sizeof address.sun_path) return false;
+  std::memcpy(address.sun_path, path_.c_str(), path_.size() + 1);
+  const int fd = real().socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return false;
+  if (real().connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    // A Unix socket connects at once or, with a full backlog, not yet.
+    if (errno != EAGAIN && errno != EINPROGRESS) {
+      real().close(fd);
+      return false;
+    }
+    int error = 0;
+    socklen_t length = sizeof error;
+    if (!wait_for(fd, POLLOUT, deadline) || ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0 || error != 0) {
+      real().close(fd);
+      return false;
+    }
+  }
+  fd_ = fd;
+  return true;
+}
+
+bool ControlClient::send_locked(const std::string& payload, Clock::time_point deadline) {
+  const std::string frame = protocol::encode_frame(payload);
+  std::size_t sent = 0;
+  while (sent < frame.size()) {
+    const ssize_t n = real().sendto(fd_, frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL, nullptr, 0);
+    if (n > 0) {
+      sent += static_cast<std::size_t>(n);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && errno == EAGAIN) {
+      if (!wait_for(fd_, POLLOUT, deadline)) return false;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool ControlClient::receive_locked(std::string& payload, Clock::time_point deadline) {
+  char buffer[4096];
+  for (;;) {
+    try {
+      if (decoder_.next(payload)) return true;
+    } catch (const protocol::FrameTooLarge&) {
+      return false;
+    }
+    const ssize_t n = real().recvfrom(fd_, buffer, sizeof buffer, 0, nullptr, nullptr);
+    if (n > 0) {
+      decoder_.feed(buffer, static_cast<std::size_t>(n));
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && errno == EAGAIN) {
+      if (!wait_for(fd_, POLLIN, deadline)) return false;
+    } else {
+      return false;  // the service closed the connection (idle timeout, restart)
+    }
+  }
+}
+
+std::optional<provider::RegisterAnswer> ControlClient::register_flow(const provider::RegisterRequest& request,
+                                                                      std::chrono::milliseconds timeout) {
+  const int saved_errno = errno;  // the program sees only its own call's errno
+  const auto deadline = Clock::now() + timeout;
+  std::optional<provider::RegisterAnswer> answer;
+  try {
+    std::lock_guard lock(mutex_);
+    // A kept connection the service has since dropped fails on first use: try once more on a fresh one.
+    for (int attempt = 0; attempt < 2 && !answer; ++attempt) {
+      const bool reused = fd_ >= 0;
+      if (!connect_locked(deadline)) break;
+      const std::int64_t id = next_id_++;
+      std::string reply;
+      if (send_locked(provider::encode_register(request, id), deadline) && receive_locked(reply, deadline)) {
+        // An error answer (a relay that could not be set up) decodes to nothing; the
+        // connection stays in step either way, since the reply was read whole.
+        answer = provider::decode_register_answer(reply, id);
+        break;
+      }
+      disconnect_locked();
+      if (!reused || Clock::now() >= deadline) break;
+    }
+  } catch (...) {
+    // Out of memory in a program we live in: behave as if the service were silent.
+    answer.reset();
+  }
+  errno = saved_errno;
+  return answer;
+}
+
+void ControlClient::release(std::uint64_t flow_id) {
+  const int saved_errno = errno;
+  try {
+    std::lock_guard lock(mutex_);
+    const auto deadline = Clock::now() + std::chrono::milliseconds(100);
+    if (connect_locked(deadline) && !send_locked(provider::encode_release(flow_id), deadline)) disconnect_locked();
+  } catch (...) {
+  }
+  errno = saved_errno;
+}
+
+}  // namespace sluice::preload
