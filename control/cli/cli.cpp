@@ -30,6 +30,7 @@ const Command kCommands[] = {
     {"flows", "list relayed flows: program, destination, bytes, rate", flows_command},
     {"stats", "show data-plane totals and per-program counters", stats_command},
     {"top", "watch per-program rates, refreshed", top_command},
+    {"provider", "install, remove and check the provider that steers every program", provider_command},
 };
 
 po::options_description global_options() {
@@ -126,6 +127,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     err << "sluicectl: cannot reach sluiced at " << endpoint << ": " << e.what();
     if (e.kind() == transport::ErrorKind::not_running) err << " (is the service running?)";
     err << "\n";
+    return kExitFailure;
+  } catch (const CommandFailed& e) {
+    err << "sluicectl " << name << ": " << e.what() << "\n";
     return kExitFailure;
   } catch (const protocol::RpcError& e) {
     err << "sluicectl " << name << ": " << e.what() << "\n";

@@ -27,6 +27,13 @@ class UsageError : public std::runtime_error {
   std::string command_;
 };
 
+// Thrown by commands that work locally (not through the service) when the work
+// fails; becomes exit status 1 with the message.
+class CommandFailed : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 struct CliContext {
   std::string endpoint;
   std::chrono::milliseconds timeout{5000};
@@ -51,5 +58,7 @@ int audit_command(const CliContext& context, const std::vector<std::string>& arg
 int flows_command(const CliContext& context, const std::vector<std::string>& args);
 int stats_command(const CliContext& context, const std::vector<std::string>& args);
 int top_command(const CliContext& context, const std::vector<std::string>& args);
+// provider_commands_<platform>.cpp: the platform's provider, installed machine-wide.
+int provider_command(const CliContext& context, const std::vector<std::string>& args);
 
 }  // namespace sluice::cli
