@@ -153,7 +153,9 @@ std::optional<provider::RegisterAnswer> Provider::ask(const SocketState& state, 
 }
 
 Route Provider::route_to(int fd, SocketState& state, const NetAddress& destination) {
-  if (auto cached = state.find(destination, Clock::now())) return *cached;
+  if (auto cached = state.find(destination); cached && (!cached->retry_after || Clock::now() < *cached->retry_after)) {
+    return *cached;
+  }
   const int saved_errno = errno;
   auto answer = ask(state, fd, destination);
   errno = saved_errno;

@@ -21,13 +21,10 @@ SocketState::~SocketState() {
   }
 }
 
-std::optional<Route> SocketState::find(const NetAddress& destination, std::chrono::steady_clock::time_point now) const {
+std::optional<Route> SocketState::find(const NetAddress& destination) const {
   std::lock_guard lock(mutex_);
   for (const Route& route : routes_) {
-    if (route.destination == destination) {
-      if (route.retry_after && now >= *route.retry_after) return std::nullopt;
-      return route;
-    }
+    if (route.destination == destination) return route;
   }
   return std::nullopt;
 }

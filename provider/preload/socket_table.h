@@ -48,8 +48,9 @@ class SocketState {
   bool steered() const { return steered_; }  // an IPv4/IPv6 TCP or UDP socket
   bool udp() const { return udp_; }
 
-  // The cached route to `destination`, unless there is none or it is due to be asked again.
-  std::optional<Route> find(const NetAddress& destination, std::chrono::steady_clock::time_point now) const;
+  // The cached route to `destination`, if any. A fail-mode stand-in (retry_after set)
+  // is the caller's to check: the clock is read only for those, never on the hot path.
+  std::optional<Route> find(const NetAddress& destination) const;
   // Keeps `route` unless another thread got there first; returns the route that stands.
   // At most kMaxRoutes are kept: the oldest direct or block verdicts make room.
   Route remember(const Route& route);
