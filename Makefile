@@ -1,5 +1,5 @@
 # Thin entry points; the work is in scripts/ and CMake presets.
-.PHONY: all demo test build deps clean
+.PHONY: all demo test bench build deps clean
 
 all: build
 
@@ -10,6 +10,10 @@ demo:
 # Installs what is missing, builds Linux and Windows, runs every test natively and under Wine.
 test:
 	scripts/test.sh
+
+# Builds the data plane and runs every benchmark in tests/bench; writes build/bench/results.json.
+bench:
+	scripts/bench.sh
 
 deps:
 	scripts/bootstrap.sh
