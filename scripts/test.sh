@@ -27,10 +27,11 @@ export WINEPREFIX WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 cleanup() { wineserver -k 2>/dev/null || true; rm -rf "$WINEPREFIX"; }
 trap cleanup EXIT
 echo "booting Wine prefix $WINEPREFIX"
-wine wineboot -i >/dev/null 2>&1
-# Keep one wineserver for the whole run: by default it exits a few seconds after its
-# last client, and a test starting just then dies with "wine client error ... reset".
+# One wineserver for the whole run, started first (a second one would refuse to start):
+# by default it exits a few seconds after its last client, and a test starting just
+# then dies with "wine client error ... reset".
 wineserver -p
+wine wineboot -i >/dev/null 2>&1
 ctest --preset windows-cross -j "$jobs"
 
 step "all tests passed (linux and windows-cross)"
