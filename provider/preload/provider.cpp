@@ -102,11 +102,6 @@ std::shared_ptr<SocketState> Provider::state_of(int fd) {
   return state;
 }
 
-void Provider::forget(int fd) {
-  // Dropped here, outside the table's lock: a state's destructor may talk to the service.
-  auto previous = table_.take(fd);
-}
-
 int Provider::refusal_errno(const SocketState& state) { return state.udp() ? EACCES : ECONNREFUSED; }
 
 Route Provider::fail_mode_route(const NetAddress& destination) const {

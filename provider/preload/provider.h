@@ -28,9 +28,6 @@ class Provider {
   // The state of fd, learned now (and kept) if the table has none yet. Null for
   // descriptors beyond the table.
   std::shared_ptr<SocketState> state_of(int fd);
-  // A socket was just created at fd (socket(), accept()...): whatever the table held
-  // for that number belonged to a descriptor that was closed behind our back.
-  void forget(int fd);
 
   // The route to `destination` for a datagram or connect on this socket: cached, or
   // asked of the service now (binding the socket first so the service knows its port).

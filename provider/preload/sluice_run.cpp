@@ -10,7 +10,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <optional>
+#include <sstream>
 
 #include "common/platform/platform.h"
 #include "common/version.h"
@@ -100,7 +103,6 @@ int main(int argc, char** argv) {
 
   // The provider reads these from the environment (provider_config.h); checking them
   // here turns a typo into an error instead of a silently ignored setting.
-  preload::ProviderConfig check;
   if (vm.count("fail-mode")) {
     const auto& mode = vm["fail-mode"].as<std::string>();
     if (!provider::parse_fail_mode(mode)) {
@@ -149,8 +151,23 @@ int main(int argc, char** argv) {
   std::error_code error;
   library = std::filesystem::canonical(library, error).string();  // the program may chdir
 
+  // What the provider will make of the configuration file and the environment: it
+  // never writes to the program's output, so its complaints are said here.
+  preload::ProviderConfig config;
+  if (std::ifstream file(preload::kConfigFile); file) {
+    std::ostringstream text;
+    text << file.rdbuf();
+    preload::apply_config_file(text.str(), config);
+  }
+  preload::apply_environment([](const char* name) -> std::optional<std::string> {
+    const char* value = std::getenv(name);
+    return value ? std::optional<std::string>(value) : std::nullopt;
+  }, config);
+  for (const auto& problem : config.problems) std::cerr << "sluice-run: warning: ignored " << problem << "\n";
+  if (config.disabled) std::cerr << "sluice-run: warning: SLUICE_PROVIDER_DISABLE is set: PROGRAM will not be steered\n";
+
   if (!vm.count("no-check")) {
-    if (control.empty()) control = preload::kDefaultControl;
+    if (control.empty()) control = config.control;
     try {
       transport::RpcClient probe(control, std::chrono::milliseconds(1000), std::string("sluice-run/") + version());
     } catch (const std::exception& e) {

@@ -154,4 +154,15 @@ check "provider uninstall removes it and keeps the rest" bash -c \
 check "  ... and provider status says so" bash -c "'$bin/sluicectl' provider status --preload-file '$list' | grep -q 'not installed'"
 
 check "sluiced stops cleanly" stop_daemon
+
+# 6. Without the service, the fail mode decides; sluice-run's own errors.
+check "no service, fail mode closed: curl is refused" status_is 7 \
+  "$bin/sluice-run" --control "$sock" --fail-mode closed -- "$CURL" -sS -o /dev/null "http://127.0.0.1:$plain/small"
+check "  ... and sluice-run warned that nothing answers" said "sluiced does not answer"
+check "no service, fail mode open: curl goes direct" status_is 0 \
+  "$bin/sluice-run" --control "$sock" --fail-mode open -- "$CURL" -sS -o /dev/null "http://127.0.0.1:$plain/small"
+check "sluice-run without a program is bad usage" status_is 2 "$bin/sluice-run" --control "$sock"
+check "sluice-run with a bad fail mode is bad usage" status_is 2 "$bin/sluice-run" --fail-mode sometimes -- true
+check "  ... naming it" said "fail-mode must be open or closed, not 'sometimes'"
+check "sluice-run with a program that does not exist exits 127" status_is 127 "$bin/sluice-run" --no-check -- /nonexistent/program
 finish
