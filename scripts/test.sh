@@ -27,10 +27,6 @@ export WINEPREFIX WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 cleanup() { wineserver -k 2>/dev/null || true; rm -rf "$WINEPREFIX"; }
 trap cleanup EXIT
 echo "booting Wine prefix $WINEPREFIX"
-# One wineserver for the whole run, started first (a second one would refuse to start):
-# by default it exits a few seconds after its last client, and a test starting just
-# then dies with "wine client error ... reset".
-wineserver -p
 wine wineboot -i >/dev/null 2>&1
 ctest --preset windows-cross -j "$jobs"
 
