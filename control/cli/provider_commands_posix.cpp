@@ -55,17 +55,6 @@ void write_text(const std::string& path, const std::string& text) {
   if (::rename(temporary.c_str(), path.c_str()) != 0) fail("replace");
 }
 
-std::string own_directory() {
-  std::error_code error;
-  auto exe = fs::read_symlink("/proc/self/exe", error);
-  return error ? std::string(".") : exe.parent_path().string();
-}
-
-bool is_file(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
 // Loads the library into /bin/true before any program on the machine gets it: the
 // loader reports a library it cannot preload on stderr and runs the program anyway.
 void check_loads(const std::string& library) {
@@ -116,12 +105,12 @@ int install(const CliContext& context, const std::vector<std::string>& args) {
   std::string library;
   if (vm.count("library")) {
     library = vm["library"].as<std::string>();
-  } else if (auto found = preload::find_provider_library(own_directory(), is_file)) {
+  } else if (auto found = preload::find_provider_library(preload::own_directory(), preload::is_regular_file)) {
     library = *found;
   } else {
     throw UsageError("cannot find libsluice_preload.so beside sluicectl or in ../lib/sluice; name it with --library");
   }
-  if (!is_file(library)) throw UsageError("--library '" + library + "' is not a file");
+  if (!preload::is_regular_file(library)) throw UsageError("--library '" + library + "' is not a file");
   if (!is_provider_entry(library)) {
     throw UsageError("--library '" + library + "' is not named libsluice_preload.so");
   }
@@ -187,7 +176,7 @@ int status(const CliContext& context, const std::vector<std::string>& args) {
   bool all_present = true;
   for (const auto& entry : preload_entries(read_text(file))) {
     if (!is_provider_entry(entry)) continue;
-    const bool present = is_file(entry);
+    const bool present = preload::is_regular_file(entry);
     all_present = all_present && present;
     libraries.push_back({{"path", entry}, {"exists", present}});
   }

@@ -1,5 +1,8 @@
 #include "provider/preload/launcher.h"
 
+#include <sys/stat.h>
+
+#include <filesystem>
 #include <sstream>
 
 namespace sluice::preload {
@@ -39,6 +42,17 @@ std::optional<std::string> find_provider_library(const std::string& own_director
     if (exists(candidate)) return candidate;
   }
   return std::nullopt;
+}
+
+std::string own_directory() {
+  std::error_code error;
+  auto path = std::filesystem::read_symlink("/proc/self/exe", error);
+  return error ? std::string(".") : path.parent_path().string();
+}
+
+bool is_regular_file(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
 std::string compose_ld_preload(const std::string& existing, const std::string& library) {

@@ -20,10 +20,14 @@ struct LaunchLine {
 // `sluice-run -- curl -v URL` does.
 LaunchLine split_launch_line(const std::vector<std::string>& args);
 
-// The provider library for a sluice-run in `own_directory`: beside it (a build
-// tree), then ../lib/sluice and ../lib (an installation). nullopt if none exists.
+// The provider library for a program in `own_directory`: beside it (a build tree),
+// then ../lib/sluice and ../lib (an installation). nullopt if none exists.
 std::optional<std::string> find_provider_library(const std::string& own_directory,
                                                  const std::function<bool(const std::string&)>& exists);
+
+// The directory of the running program (sluice-run, sluicectl); "." if unknown.
+std::string own_directory();
+bool is_regular_file(const std::string& path);
 
 // `library` first, then whatever LD_PRELOAD already held, without a second copy of it.
 std::string compose_ld_preload(const std::string& existing, const std::string& library);

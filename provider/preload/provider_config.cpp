@@ -1,6 +1,12 @@
 #include "provider/preload/provider_config.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <charconv>
+#include <cstdlib>
+
+#include "provider/preload/real_calls.h"
 
 namespace sluice::preload {
 
@@ -66,6 +72,23 @@ void apply_environment(const Lookup& lookup, ProviderConfig& config) {
   if (auto v = lookup("SLUICE_CONTROL"); v && !v->empty()) set("control", *v, "SLUICE_CONTROL", config);
   if (auto v = lookup("SLUICE_FAIL_MODE"); v && !v->empty()) set("fail_mode", *v, "SLUICE_FAIL_MODE", config);
   if (auto v = lookup("SLUICE_PROVIDER_TIMEOUT_MS"); v && !v->empty()) set("timeout_ms", *v, "SLUICE_PROVIDER_TIMEOUT_MS", config);
+}
+
+ProviderConfig load_provider_config() {
+  ProviderConfig config;
+  std::string text;
+  if (const int fd = ::open(kConfigFile, O_RDONLY | O_CLOEXEC); fd >= 0) {
+    char buffer[4096];
+    ssize_t n;
+    while (text.size() < 64 * 1024 && (n = ::read(fd, buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<std::size_t>(n));
+    real().close(fd);  // not our own close(): this runs while the provider is being created
+  }
+  apply_config_file(text, config);
+  apply_environment([](const char* name) -> std::optional<std::string> {
+    const char* value = std::getenv(name);
+    return value ? std::optional<std::string>(value) : std::nullopt;
+  }, config);
+  return config;
 }
 
 bool is_service_program(std::string_view executable_path) {

@@ -43,6 +43,10 @@ void apply_config_file(std::string_view text, ProviderConfig& config);
 // Applies the environment (through `lookup`) over `config`.
 void apply_environment(const Lookup& lookup, ProviderConfig& config);
 
+// Defaults, then kConfigFile, then this process's environment: what the provider
+// loaded into this process would use (sluice-run reports the problems it finds).
+ProviderConfig load_provider_config();
+
 // The program the service itself runs as: never steered, whatever the environment says.
 bool is_service_program(std::string_view executable_path);
 

@@ -10,10 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <optional>
-#include <sstream>
 
 #include "common/platform/platform.h"
 #include "common/version.h"
@@ -60,20 +57,9 @@ void usage(std::ostream& out) {
          "See 'sluicectl provider install' to steer every program on the machine.\n";
 }
 
-bool is_file(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
 bool is_socket(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
-}
-
-std::string own_directory() {
-  std::error_code error;
-  auto path = std::filesystem::read_symlink("/proc/self/exe", error);
-  return error ? std::string(".") : path.parent_path().string();
 }
 
 }  // namespace
@@ -119,32 +105,29 @@ int main(int argc, char** argv) {
     }
     ::setenv("SLUICE_PROVIDER_TIMEOUT_MS", std::to_string(ms).c_str(), 1);
   }
-  std::string control;
   if (vm.count("control")) {
-    control = vm["control"].as<std::string>();
+    std::string control = vm["control"].as<std::string>();
     if (control.empty() || control[0] != '/') {
       std::error_code error;
       control = std::filesystem::absolute(control, error).string();
     }
     ::setenv("SLUICE_CONTROL", control.c_str(), 1);
-  } else if (const char* from_env = std::getenv("SLUICE_CONTROL"); from_env && *from_env) {
-    control = from_env;
-  } else if (is_socket(platform::default_control_endpoint())) {
-    control = platform::default_control_endpoint();
-    ::setenv("SLUICE_CONTROL", control.c_str(), 1);
+  } else if (const char* from_env = std::getenv("SLUICE_CONTROL"); (!from_env || !*from_env) &&
+                                                                     is_socket(platform::default_control_endpoint())) {
+    ::setenv("SLUICE_CONTROL", platform::default_control_endpoint().c_str(), 1);
   }
 
   std::string library;
   if (vm.count("library")) {
     library = vm["library"].as<std::string>();
-    if (!is_file(library)) {
+    if (!preload::is_regular_file(library)) {
       std::cerr << "sluice-run: --library '" << library << "' is not a file\n";
       return kExitUsage;
     }
-  } else if (auto found = preload::find_provider_library(own_directory(), is_file)) {
+  } else if (auto found = preload::find_provider_library(preload::own_directory(), preload::is_regular_file)) {
     library = *found;
   } else {
-    std::cerr << "sluice-run: cannot find libsluice_preload.so beside " << own_directory()
+    std::cerr << "sluice-run: cannot find libsluice_preload.so beside " << preload::own_directory()
               << " or in ../lib/sluice; name it with --library\n";
     return kExitCannotRun;
   }
@@ -153,27 +136,16 @@ int main(int argc, char** argv) {
 
   // What the provider will make of the configuration file and the environment: it
   // never writes to the program's output, so its complaints are said here.
-  preload::ProviderConfig config;
-  if (std::ifstream file(preload::kConfigFile); file) {
-    std::ostringstream text;
-    text << file.rdbuf();
-    preload::apply_config_file(text.str(), config);
-  }
-  preload::apply_environment([](const char* name) -> std::optional<std::string> {
-    const char* value = std::getenv(name);
-    return value ? std::optional<std::string>(value) : std::nullopt;
-  }, config);
+  const preload::ProviderConfig config = preload::load_provider_config();
   for (const auto& problem : config.problems) std::cerr << "sluice-run: warning: ignored " << problem << "\n";
   if (config.disabled) std::cerr << "sluice-run: warning: SLUICE_PROVIDER_DISABLE is set: PROGRAM will not be steered\n";
 
   if (!vm.count("no-check")) {
-    if (control.empty()) control = config.control;
     try {
-      transport::RpcClient probe(control, std::chrono::milliseconds(1000), std::string("sluice-run/") + version());
+      transport::RpcClient probe(config.control, std::chrono::milliseconds(1000), std::string("sluice-run/") + version());
     } catch (const std::exception& e) {
-      const char* mode = std::getenv("SLUICE_FAIL_MODE");
-      std::cerr << "sluice-run: warning: sluiced does not answer at " << control << " (" << e.what()
-                << "); new flows will " << (mode && std::string(mode) == "closed" ? "fail" : "go direct")
+      std::cerr << "sluice-run: warning: sluiced does not answer at " << config.control << " (" << e.what()
+                << "); new flows will " << (config.fail_mode == provider::FailMode::closed ? "fail" : "go direct")
                 << " until it does\n";
     }
   }
