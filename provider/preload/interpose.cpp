@@ -59,6 +59,17 @@ Steer steer(int fd, const sockaddr* to, socklen_t to_length, bool connecting, bo
   return Steer::unchanged;
 }
 
+// Writes `address` into a caller's (address, length) pair that held `capacity` bytes
+// before the call, as the kernel would have; nothing when the socket's family cannot
+// express it.
+void report(const NetAddress& address, int family, sockaddr* to, socklen_t* to_length, socklen_t capacity) {
+  sockaddr_storage storage;
+  const socklen_t length = to_sockaddr(address, family, storage);
+  if (length == 0) return;
+  *to_length = capacity;
+  copy_out(storage, length, to, to_length);
+}
+
 // A relayed UDP reply comes from the association: the program sees the original
 // destination instead. `capacity` is what the program's buffer held before the call.
 void restore_source(int fd, sockaddr* from, socklen_t* from_length, socklen_t capacity) {
@@ -69,14 +80,7 @@ void restore_source(int fd, sockaddr* from, socklen_t* from_length, socklen_t ca
   if (!state || !state->has_relay_routes()) return;
   auto source = from_sockaddr(from, *from_length);
   if (!source) return;
-  auto original = state->destination_for_relay(*source);
-  if (!original) return;
-  sockaddr_storage rewritten;
-  const socklen_t length = to_sockaddr(*original, state->family(), rewritten);
-  if (length != 0) {
-    *from_length = capacity;
-    copy_out(rewritten, length, from, from_length);
-  }
+  if (auto original = state->destination_for_relay(*source)) report(*original, state->family(), from, from_length, capacity);
 }
 
 void duplicated(int from, int to) {
@@ -88,7 +92,6 @@ void closed(int fd) {
   if (!provider().enabled()) return;
   auto previous = provider().table().take(fd);
 }
-
 
 // Runs exec with the environment plus the relayed sockets' handoff.
 template <typename Exec>
@@ -264,14 +267,7 @@ SLUICE_INTERPOSE int getpeername(int fd, sockaddr* address, socklen_t* length) {
   if (result != 0 || !provider().enabled()) return result;
   auto state = provider().table().get(fd);
   if (!state) return result;
-  if (auto original = state->original_peer()) {
-    sockaddr_storage peer;
-    const socklen_t peer_length = to_sockaddr(*original, state->family(), peer);
-    if (peer_length != 0) {
-      *length = capacity;
-      copy_out(peer, peer_length, address, length);
-    }
-  }
+  if (auto original = state->original_peer()) report(*original, state->family(), address, length, capacity);
   return result;
 }
 

@@ -1,6 +1,5 @@
 #include "provider/preload/provider.h"
 
-#include <fcntl.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,17 +18,6 @@ using Clock = std::chrono::steady_clock;
 // How long a fail-mode verdict stands before the service is asked again.
 constexpr auto kRetryAfterSilence = std::chrono::seconds(5);
 
-std::string read_small_file(const char* path) {
-  std::string text;
-  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return text;
-  char buffer[4096];
-  ssize_t n;
-  while (text.size() < 64 * 1024 && (n = ::read(fd, buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<std::size_t>(n));
-  real().close(fd);
-  return text;
-}
-
 std::string own_executable() {
   char path[4096];
   const ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
@@ -37,12 +25,7 @@ std::string own_executable() {
 }
 
 ProviderConfig load_config() {
-  ProviderConfig config;
-  apply_config_file(read_small_file(kConfigFile), config);
-  apply_environment([](const char* name) -> std::optional<std::string> {
-    const char* value = std::getenv(name);
-    return value ? std::optional<std::string>(value) : std::nullopt;
-  }, config);
+  ProviderConfig config = load_provider_config();
   // The service's own sockets are never steered, even under /etc/ld.so.preload.
   if (is_service_program(own_executable())) config.disabled = true;
   return config;
@@ -116,22 +99,22 @@ std::optional<provider::RegisterAnswer> Provider::ask(const SocketState& state, 
   // The service learns the socket's port from the registration and recognises the
   // relayed connection or datagrams by it: an unbound socket is bound now, to the
   // wildcard address with a port of the kernel's choosing, as connect or sendto would.
-  sockaddr_storage local{};
-  socklen_t length = sizeof local;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) return std::nullopt;
-  auto bound = from_sockaddr(reinterpret_cast<const sockaddr*>(&local), length);
-  if (!bound) return std::nullopt;
-  if (bound->port == 0) {
+  auto local_address = [fd]() -> std::optional<NetAddress> {
+    sockaddr_storage local{};
+    socklen_t length = sizeof local;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) return std::nullopt;
+    return from_sockaddr(reinterpret_cast<const sockaddr*>(&local), length);
+  };
+  auto bound = local_address();
+  if (bound && bound->port == 0) {
     sockaddr_storage wildcard{};
     NetAddress any;
     any.ipv4 = state.family() == AF_INET;
     const socklen_t n = to_sockaddr(any, state.family(), wildcard);  // 0.0.0.0 or ::
     if (::bind(fd, reinterpret_cast<const sockaddr*>(&wildcard), n) != 0) return std::nullopt;
-    length = sizeof local;
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) return std::nullopt;
-    bound = from_sockaddr(reinterpret_cast<const sockaddr*>(&local), length);
-    if (!bound) return std::nullopt;
+    bound = local_address();
   }
+  if (!bound) return std::nullopt;
 
   provider::RegisterRequest request;
   request.udp = state.udp();
