@@ -1,8 +1,7 @@
 #pragma once
 
-// What the provider knows of each descriptor: whether it is a socket it steers at
-// all (IPv4/IPv6 TCP or UDP), where a relayed connect really goes, and for UDP the
-// verdict per destination. Learned once per socket, so later calls cost a lookup:
+// The preload provider's table from descriptors to what it knows of each socket
+// (provider::SocketState). Learned once per socket, so later calls cost a lookup:
 // descriptors index a table of lazily allocated chunks, guarded by striped spin locks
 // that are held only to copy a pointer. dup'd descriptors share one state; the state
 // (and the relay flows it holds) ends with the last of them.
@@ -17,65 +16,20 @@
 #include <optional>
 #include <vector>
 
-#include "provider/preload/net_address.h"
+#include "provider/client/socket_state.h"
 
 namespace sluice::preload {
 
-enum class RouteKind : std::uint8_t { direct, relay, block };
-
-// The verdict for one destination, and where a relayed one goes instead.
-struct Route {
-  NetAddress destination;
-  RouteKind kind = RouteKind::direct;
-  NetAddress relay;              // relay only
-  std::uint64_t flow_id = 0;     // relay only
-  // Set when the service did not answer and the fail mode decided: asked again after this.
-  std::optional<std::chrono::steady_clock::time_point> retry_after;
-};
-
-class SocketState {
- public:
-  // Called with each relay flow id when the last descriptor of a socket is closed.
-  using ReleaseFlow = void (*)(std::uint64_t flow_id);
-  static void set_release(ReleaseFlow release);
-
-  SocketState(int family, bool steered, bool udp) : family_(family), steered_(steered), udp_(udp) {}
-  ~SocketState();
-  SocketState(const SocketState&) = delete;
-  SocketState& operator=(const SocketState&) = delete;
-
-  int family() const { return family_; }
-  bool steered() const { return steered_; }  // an IPv4/IPv6 TCP or UDP socket
-  bool udp() const { return udp_; }
-
-  // The cached route to `destination`, if any. A fail-mode stand-in (retry_after set)
-  // is the caller's to check: the clock is read only for those, never on the hot path.
-  std::optional<Route> find(const NetAddress& destination) const;
-  // Keeps `route` unless another thread got there first; returns the route that stands.
-  // At most kMaxRoutes are kept: the oldest direct or block verdicts make room.
-  Route remember(const Route& route);
-
-  // A relayed connect: the destination the program asked for, which getpeername shows.
-  void set_original_peer(std::optional<NetAddress> peer);
-  std::optional<NetAddress> original_peer() const;
-
-  // The destination whose relay address `source` is (UDP replies), if any.
-  std::optional<NetAddress> destination_for_relay(const NetAddress& source) const;
-  bool has_relay_routes() const { return relay_routes_.load(std::memory_order_relaxed) > 0; }
-
-  std::vector<Route> routes() const;
-
-  static constexpr std::size_t kMaxRoutes = 256;
-
- private:
-  const int family_;
-  const bool steered_;
-  const bool udp_;
-  mutable std::mutex mutex_;
-  std::vector<Route> routes_;
-  std::optional<NetAddress> original_peer_;
-  std::atomic<int> relay_routes_{0};
-};
+using provider::NetAddress;
+using provider::Route;
+using provider::RouteKind;
+using provider::SocketState;
+using provider::from_sockaddr;
+using provider::to_sockaddr;
+using provider::copy_out;
+using provider::ip_text;
+using provider::parse_address;
+using provider::is_unspecified;
 
 class SocketTable {
  public:

@@ -4,14 +4,13 @@
 // address (::ffff:a.b.c.d) is folded to IPv4, so one destination compares equal
 // however a program spelled it, and policy sees the IPv4 address its rules name.
 
-#include <netinet/in.h>
-#include <sys/socket.h>
+#include "socket_api.h"  // provider/client/{posix,win}/, picked by CMake
 
 #include <cstdint>
 #include <optional>
 #include <string>
 
-namespace sluice::preload {
+namespace sluice::provider {
 
 struct NetAddress {
   bool ipv4 = true;
@@ -39,4 +38,4 @@ std::optional<NetAddress> parse_address(const std::string& ip, std::uint16_t por
 
 bool is_unspecified(const NetAddress& address);
 
-}  // namespace sluice::preload
+}  // namespace sluice::provider

@@ -1,11 +1,9 @@
-#include "provider/preload/net_address.h"
-
-#include <arpa/inet.h>
+#include "provider/client/net_address.h"
 
 #include <algorithm>
 #include <cstring>
 
-namespace sluice::preload {
+namespace sluice::provider {
 
 namespace {
 
@@ -95,4 +93,4 @@ bool is_unspecified(const NetAddress& address) {
   return std::all_of(address.bytes, address.bytes + size, [](std::uint8_t b) { return b == 0; });
 }
 
-}  // namespace sluice::preload
+}  // namespace sluice::provider

@@ -1,12 +1,11 @@
-// provider/preload/net_address: the provider's view of socket addresses.
-#include <arpa/inet.h>
+// provider/client/net_address: the provider's view of socket addresses.
 #include <gtest/gtest.h>
 
 #include <cstring>
 
-#include "provider/preload/net_address.h"
+#include "provider/client/net_address.h"
 
-using namespace sluice::preload;
+using namespace sluice::provider;
 
 namespace {
 

@@ -1,0 +1,74 @@
+#include "provider/client/socket_state.h"
+
+#include <algorithm>
+
+namespace sluice::provider {
+
+namespace {
+
+std::atomic<SocketState::ReleaseFlow> release_flow{nullptr};
+
+}  // namespace
+
+void SocketState::set_release(ReleaseFlow release) { release_flow.store(release); }
+
+SocketState::~SocketState() {
+  auto release = release_flow.load();
+  if (release == nullptr) return;
+  for (const Route& route : routes_) {
+    if (route.kind == RouteKind::relay && route.flow_id != 0) release(route.flow_id);
+  }
+}
+
+std::optional<Route> SocketState::find(const NetAddress& destination) const {
+  std::lock_guard lock(mutex_);
+  for (const Route& route : routes_) {
+    if (route.destination == destination) return route;
+  }
+  return std::nullopt;
+}
+
+Route SocketState::remember(const Route& route) {
+  std::lock_guard lock(mutex_);
+  for (Route& existing : routes_) {
+    if (existing.destination != route.destination) continue;
+    // A lasting verdict is kept; a fail-mode stand-in is replaced by whatever is newer.
+    if (!existing.retry_after) return existing;
+    if (existing.kind == RouteKind::relay) relay_routes_.fetch_sub(1);
+    existing = route;
+    if (route.kind == RouteKind::relay) relay_routes_.fetch_add(1);
+    return existing;
+  }
+  if (routes_.size() >= kMaxRoutes) {
+    auto oldest = std::find_if(routes_.begin(), routes_.end(), [](const Route& r) { return r.kind != RouteKind::relay; });
+    if (oldest != routes_.end()) routes_.erase(oldest);
+  }
+  routes_.push_back(route);
+  if (route.kind == RouteKind::relay) relay_routes_.fetch_add(1);
+  return route;
+}
+
+void SocketState::set_original_peer(std::optional<NetAddress> peer) {
+  std::lock_guard lock(mutex_);
+  original_peer_ = peer;
+}
+
+std::optional<NetAddress> SocketState::original_peer() const {
+  std::lock_guard lock(mutex_);
+  return original_peer_;
+}
+
+std::optional<NetAddress> SocketState::destination_for_relay(const NetAddress& source) const {
+  std::lock_guard lock(mutex_);
+  for (const Route& route : routes_) {
+    if (route.kind == RouteKind::relay && route.relay == source) return route.destination;
+  }
+  return std::nullopt;
+}
+
+std::vector<Route> SocketState::routes() const {
+  std::lock_guard lock(mutex_);
+  return routes_;
+}
+
+}  // namespace sluice::provider
