@@ -1,0 +1,178 @@
+#include "provider/lsp/completion_forwarder.h"
+
+#include "provider/lsp/lower_provider.h"
+
+namespace sluice::lsp {
+
+namespace {
+
+// What WPUCompleteOverlappedRequest's documentation asks providers to put in
+// Internal while an operation runs.
+constexpr ULONG_PTR kOperationInProgress = WSS_OPERATION_IN_PROGRESS;
+constexpr ULONG_PTR kStopKey = ~ULONG_PTR{0};
+
+// A completion routine's call, run by WPUQueueApc on the thread that started the
+// operation; owns nothing of the operation, which may be gone by then.
+struct RoutineCall {
+  LPWSAOVERLAPPED_COMPLETION_ROUTINE routine;
+  DWORD error, bytes, flags;
+  LPWSAOVERLAPPED overlapped;
+};
+
+void CALLBACK call_routine(DWORD_PTR context) {
+  std::unique_ptr<RoutineCall> call(reinterpret_cast<RoutineCall*>(context));
+  call->routine(call->error, call->bytes, call->overlapped, call->flags);
+}
+
+}  // namespace
+
+void begin_overlapped(LPWSAOVERLAPPED overlapped) {
+  overlapped->Internal = kOperationInProgress;
+  overlapped->InternalHigh = 0;
+  overlapped->Offset = 0;
+  overlapped->OffsetHigh = 0;
+}
+
+BOOL overlapped_result(LPWSAOVERLAPPED overlapped, LPDWORD bytes, BOOL wait, LPDWORD flags, LPINT error) {
+  if (overlapped->Internal == kOperationInProgress) {
+    if (!wait) {
+      *error = WSA_IO_INCOMPLETE;
+      return FALSE;
+    }
+    // The low bit of hEvent only tells ws2_32 not to queue to a completion port.
+    const auto event = reinterpret_cast<HANDLE>(reinterpret_cast<ULONG_PTR>(overlapped->hEvent) & ~ULONG_PTR{1});
+    if (event == nullptr || WaitForSingleObject(event, INFINITE) != WAIT_OBJECT_0) {
+      *error = WSAEINVAL;
+      return FALSE;
+    }
+  }
+  *bytes = static_cast<DWORD>(overlapped->InternalHigh);
+  *flags = overlapped->Offset;
+  if (overlapped->OffsetHigh != 0) {
+    *error = static_cast<int>(overlapped->OffsetHigh);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+bool CompletionForwarder::start(const WSPUPCALLTABLE& upcalls, LPWPUCOMPLETEOVERLAPPEDREQUEST complete) {
+  upcalls_ = upcalls;
+  complete_ = complete;
+  if (port_ != nullptr) return true;
+  port_ = CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1);
+  if (port_ == nullptr) return false;
+  thread_ = CreateThread(nullptr, 0, &CompletionForwarder::thread_main, this, 0, nullptr);
+  if (thread_ == nullptr) {
+    CloseHandle(port_);
+    port_ = nullptr;
+    return false;
+  }
+  return true;
+}
+
+void CompletionForwarder::stop() {
+  if (port_ == nullptr) return;
+  PostQueuedCompletionStatus(port_, 0, kStopKey, nullptr);
+  WaitForSingleObject(thread_, INFINITE);
+  CloseHandle(thread_);
+  CloseHandle(port_);
+  thread_ = port_ = nullptr;
+}
+
+bool CompletionForwarder::adopt(SOCKET lower) {
+  return port_ != nullptr && CreateIoCompletionPort(reinterpret_cast<HANDLE>(lower), port_, 0, 0) == port_;
+}
+
+DWORD WINAPI CompletionForwarder::thread_main(void* self) {
+  auto& forwarder = *static_cast<CompletionForwarder*>(self);
+  for (;;) {
+    DWORD bytes = 0;
+    ULONG_PTR key = 0;
+    OVERLAPPED* overlapped = nullptr;
+    const BOOL ok = GetQueuedCompletionStatus(forwarder.port_, &bytes, &key, &overlapped, INFINITE);
+    if (key == kStopKey && overlapped == nullptr) return 0;
+    if (overlapped == nullptr) {
+      if (!ok) return 1;  // the port itself failed
+      continue;
+    }
+    forwarder.on_completion(reinterpret_cast<PendingIo*>(overlapped));
+  }
+}
+
+void CompletionForwarder::on_completion(PendingIo* io) {
+  if (!io->claimed.exchange(true)) {
+    // The lower provider's own account of the result: its error code and flags.
+    DWORD bytes = 0, flags = 0;
+    int error = 0;
+    const auto& calls = io->socket->provider->calls;
+    if (!calls.lpWSPGetOverlappedResult(io->socket->lower, &io->lower_overlapped, &bytes, FALSE, &flags, &error)) {
+      report(*io, error == 0 ? WSAEINVAL : error, bytes, flags);
+    } else {
+      report(*io, 0, bytes, flags);
+    }
+  }
+  release(io);
+}
+
+int CompletionForwarder::run(std::unique_ptr<PendingIo> owned, const StartLower& start, LPDWORD bytes, LPDWORD flags,
+                             LPINT error) {
+  if (!owned->socket->forwards_overlapped) {
+    *error = WSAEOPNOTSUPP;
+    return SOCKET_ERROR;
+  }
+  begin_overlapped(owned->app_overlapped);
+  PendingIo* io = owned.release();
+  DWORD done = 0, done_flags = 0;
+  int lower_error = 0;
+  const int rc = start(*io, &done, &done_flags, &lower_error);
+  if (rc != 0 && lower_error != WSA_IO_PENDING) {
+    // Nothing was started and nothing will complete: the operation is ours alone.
+    delete io;
+    *error = lower_error;
+    return SOCKET_ERROR;
+  }
+  if (rc == 0) {
+    // Done at once. The program must find the completion queued when we return,
+    // whichever of us (this thread, the port's) reports it.
+    if (!io->claimed.exchange(true)) {
+      report(*io, 0, done, done_flags);
+    } else {
+      while (!io->reported.load()) SwitchToThread();
+    }
+    if (bytes != nullptr) *bytes = done;  // may be null for an overlapped call
+    if (flags != nullptr) *flags = done_flags;
+  }
+  // The port's completion still comes and releases the other hold. (Lower sockets
+  // are never put in FILE_SKIP_COMPLETION_PORT_ON_SUCCESS mode, so it always does.)
+  release(io);
+  if (rc == 0) return 0;
+  *error = WSA_IO_PENDING;
+  return SOCKET_ERROR;
+}
+
+void CompletionForwarder::report(PendingIo& io, int error, DWORD bytes, DWORD flags) {
+  if (error == 0 && io.finish) io.finish(io, bytes);
+  LPWSAOVERLAPPED overlapped = io.app_overlapped;
+  overlapped->Offset = flags;
+  overlapped->OffsetHigh = static_cast<DWORD>(error);
+  if (io.routine != nullptr) {
+    overlapped->InternalHigh = bytes;
+    overlapped->Internal = static_cast<ULONG_PTR>(error);
+    auto* call = new RoutineCall{io.routine, static_cast<DWORD>(error), bytes, flags, overlapped};
+    int apc_error = 0;
+    if (upcalls_.lpWPUQueueApc(&io.thread, call_routine, reinterpret_cast<DWORD_PTR>(call), &apc_error) != 0) {
+      delete call;  // the thread is gone: there is no one left to tell
+    }
+    if (io.close_thread) upcalls_.lpWPUCloseThread(&io.thread, &apc_error);
+  } else {
+    int complete_error = 0;
+    complete_(io.socket->app, overlapped, static_cast<DWORD>(error), bytes, &complete_error);
+  }
+  io.reported.store(true);
+}
+
+void CompletionForwarder::release(PendingIo* io) {
+  if (io->holders.fetch_sub(1) == 1) delete io;
+}
+
+}  // namespace sluice::lsp

@@ -1,0 +1,62 @@
+#pragma once
+
+// Verdicts for the LSP's sockets: the same rules as the Linux provider. A flow is
+// registered once per socket and destination; the answer (direct, relay, block)
+// is cached on the socket. When the service cannot be asked, the fail mode
+// decides, and the service is asked again after a while. Settings come from the
+// environment (the service's answers then carry the administrator's fail mode and
+// timeout, which win):
+//
+//   SLUICE_CONTROL              control pipe      (default \\.\pipe\sluice)
+//   SLUICE_FAIL_MODE            open | closed
+//   SLUICE_PROVIDER_TIMEOUT_MS  1-60000           (default 250)
+//   SLUICE_PROVIDER_DISABLE=1   leave this process alone
+
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "provider/client/net_address.h"
+#include "provider/client/socket_state.h"
+#include "provider/lsp/lsp_socket.h"
+#include "provider/lsp/service_client.h"
+
+namespace sluice::lsp {
+
+struct LspConfig {
+  bool disabled = false;
+  std::string control;
+  provider::FailMode fail_mode = provider::FailMode::open;
+  std::chrono::milliseconds timeout{250};
+};
+
+// Defaults, then this process's environment; values that make no sense are ignored.
+LspConfig load_lsp_config();
+
+// True when this process is sluiced itself: its sockets are never steered.
+bool is_service_process();
+
+class Steering {
+ public:
+  explicit Steering(const LspConfig& config);
+
+  // The route for a flow of `socket` to `destination`.
+  provider::Route route_to(LspSocket& socket, const provider::NetAddress& destination);
+
+  void release(std::uint64_t flow_id) { client_.release(flow_id); }
+
+  // How a blocked destination fails: as a refused connection for TCP, as a
+  // forbidden destination (WSAEACCES) for datagrams.
+  static int refusal_error(const LspSocket& socket) { return socket.stream() ? WSAECONNREFUSED : WSAEACCES; }
+
+ private:
+  std::optional<provider::RegisterAnswer> ask(LspSocket& socket, const provider::NetAddress& destination);
+  provider::Route fail_mode_route(const provider::NetAddress& destination) const;
+
+  ServiceClient client_;
+  std::atomic<provider::FailMode> fail_mode_;
+  std::atomic<int> timeout_ms_;
+};
+
+}  // namespace sluice::lsp
