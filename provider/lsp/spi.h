@@ -11,6 +11,7 @@
 
 #include <memory>
 
+#include "provider/lsp/async_select_bridge.h"
 #include "provider/lsp/completion_forwarder.h"
 #include "provider/lsp/lsp_socket.h"
 #include "provider/lsp/steering.h"
@@ -22,6 +23,7 @@ struct Spi {
   LPWPUCOMPLETEOVERLAPPEDREQUEST complete_overlapped = nullptr;
   SocketRegistry sockets;
   CompletionForwarder forwarder;
+  AsyncSelectBridge async_select;
   std::unique_ptr<Steering> steering;  // null: this process is left alone
 };
 

@@ -85,6 +85,7 @@ int WSPAPI lsp_close_socket(SOCKET s, LPINT error) {
     *error = WSAENOTSOCK;
     return SOCKET_ERROR;
   }
+  spi().async_select.forget(s);
   // Closing below aborts what is outstanding; those completions still reach the
   // program, as the seeds' WSA_OPERATION_ABORTED says. Relay associations are
   // released when the last holder of the socket's state lets go.
@@ -135,6 +136,7 @@ int WSPAPI lsp_shutdown(SOCKET s, int how, LPINT error) {
 
 int WSPAPI lsp_event_select(SOCKET s, WSAEVENT event, long events, LPINT error) {
   auto socket = socket_or_error(s, error);
+  if (socket) spi().async_select.forget(s);  // one replaces the other, as in Winsock
   return socket ? socket->provider->calls.lpWSPEventSelect(socket->lower, event, events, error) : SOCKET_ERROR;
 }
 
@@ -143,11 +145,10 @@ int WSPAPI lsp_enum_network_events(SOCKET s, WSAEVENT event, LPWSANETWORKEVENTS 
   return socket ? socket->provider->calls.lpWSPEnumNetworkEvents(socket->lower, event, events, error) : SOCKET_ERROR;
 }
 
-int WSPAPI lsp_async_select(SOCKET s, HWND, unsigned int, long, LPINT error) {
-  // Window messages would name the lower socket, which the program does not know;
-  // translating them needs a message window of the LSP's own, not written yet.
-  if (socket_or_error(s, error)) *error = WSAEOPNOTSUPP;
-  return SOCKET_ERROR;
+int WSPAPI lsp_async_select(SOCKET s, HWND window, unsigned int message, long events, LPINT error) {
+  auto socket = socket_or_error(s, error);
+  return socket ? spi().async_select.select(socket, window, message, events, spi().upcalls.lpWPUPostMessage, error)
+                : SOCKET_ERROR;
 }
 
 int WSPAPI lsp_select(int nfds, fd_set* read, fd_set* write, fd_set* except, timeval* timeout, LPINT error) {

@@ -665,6 +665,30 @@ TEST_P(LspTest, TheWsabufArrayIsCapturedBeforeTheCallReturns) {
   expect_through_relay(s, echo);
 }
 
+// WSPAsyncSelect: the messages name the program's handle, not the lower socket's.
+TEST_P(LspTest, AsyncSelectPostsMessagesWithTheProgramsHandle) {
+  EchoServer echo(ipv6(), SOCK_DGRAM);
+  add_rule("relay", "udp", echo.port());
+  LspSocket s(ipv6(), SOCK_DGRAM);
+  const auto window = reinterpret_cast<HWND>(static_cast<ULONG_PTR>(0x5100 + (ipv6() ? 6 : 4)));
+  int error = 0;
+  ASSERT_EQ(lsp().lpWSPAsyncSelect(s, window, WM_USER + 7, FD_READ, &error), 0) << error;
+  ASSERT_EQ(lsp_send_to(s, "async", ipv6(), echo.port()), 0);
+  auto delivered = [&] {
+    for (const auto& m : SpiHarness::posted_messages()) {
+      if (m.window == window && m.message == WM_USER + 7 && m.wparam == s && WSAGETSELECTEVENT(m.lparam) == FD_READ &&
+          WSAGETSELECTERROR(m.lparam) == 0) {
+        return true;
+      }
+    }
+    return false;
+  };
+  for (int i = 0; i < 100 && !delivered(); ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(delivered());
+  EXPECT_EQ(lsp_receive_from(s).from_port, echo.port());
+  ASSERT_EQ(lsp().lpWSPAsyncSelect(s, window, 0, 0, &error), 0) << error;
+}
+
 TEST_P(LspTest, ClosingSocketsLeavesNoHandlesBehind) {
   const int before = SpiHarness::open_handles();
   {

@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <stdexcept>
+#include <vector>
 
 #include "provider/lsp/lsp_test_hooks.h"
 #include "tests/support/winsock_base_provider.h"
@@ -141,7 +142,16 @@ BOOL WSPAPI close_event(WSAEVENT event, LPINT) { return CloseHandle(event); }
 BOOL WSPAPI set_event(WSAEVENT event, LPINT) { return SetEvent(event); }
 BOOL WSPAPI reset_event(WSAEVENT event, LPINT) { return ResetEvent(event); }
 int WSPAPI fd_is_set(SOCKET s, fd_set* set) { return __WSAFDIsSet(s, set); }
-BOOL WSPAPI post_message(HWND window, UINT message, WPARAM w, LPARAM l) { return PostMessageW(window, message, w, l); }
+// Window messages are recorded, not posted: tests have no window (or display) to
+// post to, and want to see exactly what the LSP sent.
+std::mutex posted_mutex;
+std::vector<SpiHarness::PostedMessage> posted;
+
+BOOL WSPAPI post_message(HWND window, UINT message, WPARAM w, LPARAM l) {
+  std::lock_guard lock(posted_mutex);
+  posted.push_back(SpiHarness::PostedMessage{window, message, w, l});
+  return TRUE;
+}
 int WSPAPI query_blocking_callback(DWORD, LPBLOCKINGCALLBACK* callback, PDWORD_PTR context, LPINT) {
   *callback = nullptr;
   *context = 0;
@@ -234,6 +244,11 @@ LPWSATHREADID SpiHarness::this_thread() {
     opened = open_current_thread(&id, &error) == 0;
   }
   return &id;
+}
+
+std::vector<SpiHarness::PostedMessage> SpiHarness::posted_messages() {
+  std::lock_guard lock(posted_mutex);
+  return posted;
 }
 
 int SpiHarness::open_handles() {

@@ -12,6 +12,7 @@
 #include <ws2spi.h>
 
 #include <string>
+#include <vector>
 
 namespace sluice::test {
 
@@ -35,6 +36,15 @@ class SpiHarness {
 
   // The lpThreadId ws2_32 passes for calls made on the calling thread.
   static LPWSATHREADID this_thread();
+
+  // What WPUPostMessage was asked to post, in order (WSPAsyncSelect's messages).
+  struct PostedMessage {
+    HWND window;
+    UINT message;
+    WPARAM wparam;
+    LPARAM lparam;
+  };
+  static std::vector<PostedMessage> posted_messages();
 
   // Program handles the LSP created and has not closed yet.
   static int open_handles();
