@@ -1,8 +1,9 @@
 // The relay engine with real loopback sockets, over IPv4 and IPv6: TCP relayed both
 // ways with half-close and resets, failures surfacing as resets, UDP associations,
-// and token buckets holding traffic back. The sockets are the platform-neutral
-// test ones, so the same file can run against every backend, each on its fast path
-// (splice) and on its fallback (user-space copies). Every wait is bounded.
+// and token buckets holding traffic back. The same file runs against the epoll
+// backend (Linux) and the IOCP one (Windows, under Wine), each on its fast path
+// (splice / inline completions) and on its fallback (user-space copies / every
+// completion through the port). Every wait is bounded.
 
 #include "service/relay/relay_engine.h"
 
@@ -54,6 +55,7 @@ class RelayEngineTest : public ::testing::TestWithParam<std::tuple<bool, bool>> 
     config.workers = 2;
     config.udp_queue_datagrams = 3;
     config.zero_copy = fast_path();
+    config.inline_completions = fast_path();
     engine_ = std::make_unique<RelayEngine>(config);
     engine_->start();
   }
