@@ -1,33 +1,218 @@
-// The Windows backend of the relay engine (an I/O completion port, overlapped
-// WSARecv/WSARecvFrom in and WSASendTo out) is not written yet: until it is, start()
-// fails with a message saying so, and sluiced runs without a data plane (policy is
-// still administered and decided; relay verdicts are refused, so providers apply
-// their fail mode).
+// The Windows backend of the relay engine: one I/O completion port and a pool of
+// workers (one per core by default) that take its packets; overlapped AcceptEx and
+// ConnectEx set TCP relays up, overlapped WSARecv/WSARecvFrom bring data in and
+// overlapped WSASendTo takes it out. Operations that succeed at once are finished
+// inline where the socket allows it (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS).
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
 #include <system_error>
+#include <thread>
 
+#include "service/policy/address.h"
+#include "service/relay/iocp_listener.h"
+#include "service/relay/iocp_relay.h"
+#include "service/relay/iocp_tcp_relay.h"
+#include "service/relay/iocp_udp_association.h"
 #include "service/relay/relay_engine.h"
 
 namespace sluice::relay {
 
-struct RelayEngine::Impl {};
+using iocp::Clock;
 
-RelayEngine::RelayEngine(EngineConfig) {}
-RelayEngine::~RelayEngine() = default;
+namespace {
+
+// How long stop() waits for the kernel to give back the operations it cancelled.
+// Past it the relays left are leaked, not freed: memory the kernel may still write
+// to must not be reused.
+constexpr auto kDrainBound = std::chrono::seconds(10);
+
+bool address_matches(const Address& expected, const Address& peer) {
+  // The provider registers the socket's bound address, usually the wildcard; the
+  // port alone then identifies it.
+  return win::is_unspecified(expected.ip) || expected.ip == peer.ip;
+}
+
+}  // namespace
+
+struct RelayEngine::Impl {
+  explicit Impl(EngineConfig config) : context(std::move(config)) {}
+
+  win::WinsockSession winsock;
+  iocp::Context context;
+  std::unique_ptr<iocp::Listener> listener[2];  // IPv4, IPv6
+  Address listener_address[2];
+  bool started = false;
+  bool stopped = false;
+
+  // Registered TCP flows not yet connected, by the application's local port.
+  struct Expectation {
+    std::shared_ptr<Flow> flow;
+    Clock::time_point deadline;
+  };
+  std::mutex mutex;
+  std::multimap<std::uint16_t, Expectation> expected;
+
+  void listen_on(int index, const std::string& text) {
+    auto ip = policy::parse_ip(text);
+    if (!ip) throw std::system_error(std::make_error_code(std::errc::invalid_argument), "relay listener address '" + text + "'");
+    listener[index] = iocp::Listener::open(context.port, Address{*ip, 0}, context.config.inline_completions,
+                                           [this](win::Socket s) { accepted(s); });
+    if (listener[index]) listener_address[index] = listener[index]->address();
+  }
+
+  // The flow expecting a connection from `peer`, removed from the table.
+  std::shared_ptr<Flow> claim(const Address& peer) {
+    std::lock_guard lock(mutex);
+    auto [first, last] = expected.equal_range(peer.port);
+    for (auto it = first; it != last; ++it) {
+      if (address_matches(it->second.flow->app_local, peer)) {
+        auto flow = std::move(it->second.flow);
+        expected.erase(it);
+        return flow;
+      }
+    }
+    return nullptr;
+  }
+
+  // A listener took a connection (on a worker).
+  void accepted(win::Socket socket) {
+    context.counters.tcp_accepted++;
+    Address from;
+    try {
+      from = win::peer_address(socket);
+    } catch (const std::exception& e) {
+      SPDLOG_DEBUG("relay: accepted connection: {}", e.what());
+    }
+    auto flow = claim(from);
+    if (!flow) {
+      // Nobody registered this connection: it is not ours to carry anywhere.
+      context.counters.tcp_unexpected++;
+      SPDLOG_DEBUG("relay: unexpected connection from {}", format_address(from));
+      win::close_with_reset(socket);
+      return;
+    }
+    win::set_no_delay(socket);
+    context.adopt(std::make_shared<iocp::TcpRelay>(context, std::move(flow), socket));
+  }
+
+  // Fails expectations whose deadline passed; runs every second while started.
+  void sweep() {
+    const auto now = Clock::now();
+    {
+      std::lock_guard lock(mutex);
+      for (auto it = expected.begin(); it != expected.end();) {
+        if (now >= it->second.deadline) {
+          it->second.flow->error = "the application never connected";
+          it->second.flow->state = FlowState::failed;
+          it = expected.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    context.port.schedule(now + std::chrono::seconds(1), [this] { sweep(); });
+  }
+};
+
+RelayEngine::RelayEngine(EngineConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+
+RelayEngine::~RelayEngine() { stop(); }
 
 void RelayEngine::start() {
-  throw std::system_error(std::make_error_code(std::errc::function_not_supported),
-                          "the IOCP relay engine is not available in this build");
+  Impl& m = *impl_;
+  if (m.started) return;
+  if (m.stopped) {
+    throw std::system_error(std::make_error_code(std::errc::operation_not_permitted), "a stopped relay engine cannot start again");
+  }
+  try {
+    m.listen_on(0, m.context.config.ipv4_loopback);
+    m.listen_on(1, m.context.config.ipv6_loopback);
+  } catch (...) {
+    for (auto& listener : m.listener) listener.reset();  // nothing was started on them
+    throw;
+  }
+  unsigned count = m.context.config.workers;
+  if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
+  m.context.port.start(count);
+  for (auto& listener : m.listener) {
+    if (listener) listener->start();
+  }
+  m.context.port.schedule(Clock::now() + std::chrono::seconds(1), [&m] { m.sweep(); });
+  m.started = true;
 }
-void RelayEngine::stop() {}
-Address RelayEngine::tcp_listener(bool) const { return {}; }
-void RelayEngine::expect_tcp(std::shared_ptr<Flow>) {
-  throw std::system_error(std::make_error_code(std::errc::function_not_supported), "relay engine not started");
+
+void RelayEngine::stop() {
+  Impl& m = *impl_;
+  if (!m.started) return;
+  m.started = false;
+  m.stopped = true;
+  // No new connections, then every flow cut: its programs see an error now rather
+  // than a connection that silently stops moving. The workers keep running until
+  // the kernel has given back every cancelled operation.
+  for (auto& listener : m.listener) {
+    if (listener) listener->close();
+  }
+  bool drained = m.context.close_all_and_wait("the relay service stopped", kDrainBound);
+  for (auto& listener : m.listener) {
+    if (listener && !listener->wait_drained(kDrainBound)) {
+      drained = false;
+      (void)listener.release();  // leaked on purpose: the kernel still owns its accepts
+    }
+  }
+  if (!drained) SPDLOG_ERROR("relay: operations still outstanding after {} s; their memory is left to the kernel", kDrainBound.count());
+  m.context.port.stop();
+  for (auto& listener : m.listener) listener.reset();
+  std::lock_guard lock(m.mutex);
+  for (auto& [port, expectation] : m.expected) {
+    expectation.flow->error = "the relay service stopped";
+    expectation.flow->state = FlowState::closed;
+  }
+  m.expected.clear();
 }
-Address RelayEngine::open_udp(std::shared_ptr<Flow>) {
-  throw std::system_error(std::make_error_code(std::errc::function_not_supported), "relay engine not started");
+
+Address RelayEngine::tcp_listener(bool ipv6) const { return impl_->listener_address[ipv6 ? 1 : 0]; }
+
+void RelayEngine::expect_tcp(std::shared_ptr<Flow> flow) {
+  Impl& m = *impl_;
+  if (!m.started) throw std::system_error(std::make_error_code(std::errc::operation_not_permitted), "the relay engine is stopped");
+  flow->state = FlowState::pending;
+  std::lock_guard lock(m.mutex);
+  const std::uint16_t port = flow->app_local.port;
+  m.expected.emplace(port, Impl::Expectation{std::move(flow), Clock::now() + m.context.config.tcp_expect_timeout});
 }
-void RelayEngine::close_flow(std::uint64_t) {}
-EngineCounters RelayEngine::counters() const { return {}; }
+
+Address RelayEngine::open_udp(std::shared_ptr<Flow> flow) {
+  Impl& m = *impl_;
+  if (!m.started) throw std::system_error(std::make_error_code(std::errc::operation_not_permitted), "the relay engine is stopped");
+  auto association = std::make_shared<iocp::UdpAssociation>(m.context, std::move(flow));
+  const Address address = association->address();
+  m.context.counters.udp_associations++;
+  m.context.adopt(std::move(association));
+  return address;
+}
+
+void RelayEngine::close_flow(std::uint64_t id) {
+  Impl& m = *impl_;
+  {
+    std::lock_guard lock(m.mutex);
+    for (auto it = m.expected.begin(); it != m.expected.end(); ++it) {
+      if (it->second.flow->id == id) {
+        it->second.flow->state = FlowState::closed;
+        m.expected.erase(it);
+        return;
+      }
+    }
+  }
+  if (auto relay = m.context.find(id)) relay->close(FlowState::closed, "");
+}
+
+EngineCounters RelayEngine::counters() const {
+  const auto& c = impl_->context.counters;
+  return EngineCounters{c.tcp_accepted.load(), c.tcp_unexpected.load(), c.tcp_connect_failures.load(),
+                        c.udp_associations.load(), c.udp_dropped.load(), c.flows_active.load()};
+}
 
 }  // namespace sluice::relay

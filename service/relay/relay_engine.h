@@ -32,7 +32,10 @@ namespace sluice::relay {
 struct EngineConfig {
   unsigned workers = 0;                       // 0: one per core
   std::size_t buffer_bytes = 256 * 1024;      // per TCP direction
-  bool zero_copy = true;                      // TCP through a kernel pipe (splice) where there is one
+  bool zero_copy = true;                      // epoll: TCP through a kernel pipe (splice) where there is one
+  bool inline_completions = true;             // IOCP: an operation that succeeds at once is finished by the
+                                              // worker that started it, not through the port, where the
+                                              // socket's provider allows (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS)
   std::size_t udp_queue_datagrams = 512;      // queued per direction while over budget, then dropped
   std::chrono::milliseconds udp_idle_timeout{60'000};     // an association with no traffic is closed
   std::chrono::milliseconds tcp_expect_timeout{10'000};   // a registration never followed by a connect

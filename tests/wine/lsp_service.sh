@@ -51,9 +51,11 @@ expect "sluicectl quota show" 0 "lsp_spi_test.exe"
 
 run sluicectl usage show
 expect "sluicectl usage show counts the relayed bytes" 0 "lsp_spi_test.exe"
+printf '%s\n' "$out" | sed 's/^/     | /'
 
 run sluicectl stats
 expect "sluicectl stats" 0 ""
+printf '%s\n' "$out" | sed 's/^/     | /'
 [[ "$out" =~ [Tt][Cc][Pp][^0-9]*[1-9] ]] || fail "stats count relayed TCP connections"
 pass "stats count relayed TCP connections"
 

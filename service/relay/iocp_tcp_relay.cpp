@@ -1,0 +1,245 @@
+#include "service/relay/iocp_tcp_relay.h"
+
+#include <algorithm>
+
+#include "service/policy/address.h"
+
+namespace sluice::relay::iocp {
+
+namespace {
+
+// How many bytes a throttled direction waits for before it reads again: small
+// enough to keep slow rates smooth, large enough not to wake for every segment.
+constexpr std::uint64_t kThrottleWakeBytes = 16 * 1024;
+
+bool is_reset(int error) {
+  return error == WSAECONNRESET || error == WSAECONNABORTED || error == WSAETIMEDOUT || error == WSAEHOSTUNREACH ||
+         error == WSAENETRESET || error == ERROR_NETNAME_DELETED;
+}
+
+}  // namespace
+
+TcpRelay::TcpRelay(Context& context, std::shared_ptr<Flow> flow, win::Socket app_socket)
+    : Relay(context, std::move(flow)),
+      socket_{app_socket, win::Socket{}},
+      capacity_(std::max<std::size_t>(context.config.buffer_bytes, 1)),
+      up_{app, destination, &flow_->limits.up, &flow_->counters.bytes_up, &flow_->counters.packets_up},
+      down_{destination, app, &flow_->limits.down, &flow_->counters.bytes_down, &flow_->counters.packets_down} {
+  connect_.target = this;
+  for (Direction* d : {&up_, &down_}) d->read.target = d->send.target = this;
+}
+
+TcpRelay::~TcpRelay() {
+  for (win::Socket& socket : socket_) win::close_with_reset(socket);
+}
+
+void TcpRelay::start_locked() {
+  flow_->state = FlowState::connecting;
+  context_.attach(socket_[app]);
+  connect_deadline_ = Clock::now() + context_.config.connect_timeout;
+  win::Started started;
+  try {
+    const bool ipv4 = win::is_ipv4_family(flow_->destination);
+    socket_[destination] = win::open_socket(ipv4 ? AF_INET : AF_INET6, SOCK_STREAM, "relay socket");
+    // ConnectEx wants a bound socket; the system picks the address as connect() would.
+    win::bind(socket_[destination], Address{ipv4 ? policy::ipv4(0, 0, 0, 0) : policy::IpAddress{}, 0}, "bind relay socket");
+    context_.attach(socket_[destination]);
+    connect_.prepare();
+    started = track(win::start_connect(socket_[destination], win::to_sockaddr(flow_->destination), &connect_.overlapped));
+  } catch (const std::exception& e) {
+    connect_failed(e.what());
+    return;
+  }
+  if (started.kind == win::Started::failed) {
+    connect_failed("connect to " + format_address(flow_->destination) + ": " + win::error_text(started.error));
+    return;
+  }
+  wake_at(connect_deadline_);
+  if (started.kind == win::Started::done) connected();
+  // The application may send before the destination answers: it is read (and held)
+  // meanwhile, and an application that resets is noticed.
+  drive();
+}
+
+void TcpRelay::connected() {
+  connecting_ = false;
+  win::finish_connect(socket_[destination]);
+  win::set_no_delay(socket_[destination]);
+  flow_->state = FlowState::open;
+}
+
+void TcpRelay::connect_failed(const std::string& why) {
+  context_.counters.tcp_connect_failures++;
+  end_locked(FlowState::failed, why);
+}
+
+void TcpRelay::completed_locked(Operation& operation, DWORD bytes, bool succeeded) {
+  if (&operation == &connect_) {
+    const int error = succeeded ? 0 : win::completion_error(socket_[destination], &operation.overlapped);
+    if (error != 0) {
+      connect_failed("connect to " + format_address(flow_->destination) + ": " + win::error_text(error));
+      return;
+    }
+    connected();
+  }
+  for (Direction* d : {&up_, &down_}) {
+    if (&operation == &d->read) {
+      d->reading_now = false;
+      const int error = succeeded ? 0 : win::completion_error(socket_[d->from], &operation.overlapped);
+      if (error != 0) {
+        reset_from(d->from, error);
+        return;
+      }
+      read_done(*d, bytes);
+    } else if (&operation == &d->send) {
+      d->sending_now = false;
+      const int error = succeeded ? 0 : win::completion_error(socket_[d->to], &operation.overlapped);
+      if (error != 0) {
+        reset_from(d->to, error);
+        return;
+      }
+      send_done(*d, bytes);
+    }
+  }
+  if (!finished_) drive();
+}
+
+void TcpRelay::timer_locked(Clock::time_point now) {
+  if (connecting_ && now >= connect_deadline_) {
+    connect_failed("connect to " + format_address(flow_->destination) + ": timed out");
+    return;
+  }
+  drive();
+}
+
+void TcpRelay::drive() {
+  const auto now = Clock::now();
+  for (int round = 0; round < kInlineBudget; ++round) {
+    bool progress = false;
+    if (!step(up_, now, progress) || !step(down_, now, progress)) return;
+    if (up_.shut && down_.shut) {
+      end_locked(FlowState::closed, "");
+      return;
+    }
+    if (!progress) return;
+  }
+  // Still moving after a budget of inline completions: other relays get the worker,
+  // this one goes on from the port.
+  yield();
+}
+
+bool TcpRelay::step(Direction& d, Clock::time_point now, bool& progress) {
+  if (!d.eof && !d.reading_now && d.held < capacity_ && now >= d.throttled_until && ready(d.from)) {
+    if (!start_read(d, now, progress)) return false;
+  }
+  if (!d.sending_now && !d.chunks.empty() && ready(d.to)) {
+    if (!start_send(d, progress)) return false;
+  }
+  if (d.eof && d.chunks.empty() && !d.shut && ready(d.to)) {
+    win::shutdown_send(socket_[d.to]);
+    d.shut = true;
+    progress = true;
+  }
+  return true;
+}
+
+bool TcpRelay::start_read(Direction& d, Clock::time_point now, bool& progress) {
+  const std::uint64_t room = std::min(capacity_ - d.held, context_.buffers.buffer_bytes());
+  std::uint64_t granted = 0;
+  if (d.chain->empty()) {
+    granted = room;
+  } else if (d.reserved > 0) {
+    granted = std::min(d.reserved, room);
+    for (const auto& bucket : *d.chain) bucket->give_back(d.reserved - granted);
+    d.reserved = 0;
+  } else {
+    granted = take_from_all(*d.chain, room, now);
+  }
+  if (granted == 0) {
+    // Run dry: reserve the next chunk and wait in line for it, so the flows of one
+    // application take turns instead of the first to wake taking every refill.
+    const std::uint64_t chunk = std::min(room, kThrottleWakeBytes);
+    if (auto wait = reserve_from_all(*d.chain, chunk, now)) {
+      d.reserved = chunk;
+      d.throttled_until = now + *wait;
+    } else {  // a zero rate: look again now and then, for a quota that changed
+      d.throttled_until = throttle_deadline(now, time_until_all(*d.chain, chunk, now));
+    }
+    wake_at(d.throttled_until);
+    return true;
+  }
+  // Never a zero-byte read: it would complete at once and look like the end of stream.
+  d.reading = context_.buffers.take();
+  d.granted = granted;
+  d.read.prepare();
+  const win::Started started =
+      track(win::start_recv(socket_[d.from], d.reading.data(), granted, &d.read.flags, &d.read.overlapped));
+  switch (started.kind) {
+    case win::Started::pending: d.reading_now = true; return true;
+    case win::Started::done: read_done(d, started.bytes); progress = true; return true;
+    case win::Started::failed: reset_from(d.from, started.error); return false;
+  }
+  return true;
+}
+
+void TcpRelay::read_done(Direction& d, std::size_t bytes) {
+  if (d.granted > bytes) {
+    for (const auto& bucket : *d.chain) bucket->give_back(d.granted - bytes);
+  }
+  d.granted = 0;
+  if (bytes == 0) {
+    d.eof = true;
+    d.reading.release();
+    return;
+  }
+  d.reads->fetch_add(1, std::memory_order_relaxed);
+  d.chunks.push_back(Chunk{std::move(d.reading), bytes});
+  d.held += bytes;
+}
+
+bool TcpRelay::start_send(Direction& d, bool& progress) {
+  const Chunk& front = d.chunks.front();
+  d.send.prepare();
+  const win::Started started = track(win::start_send_to(socket_[d.to], front.buffer.data() + d.front_sent,
+                                                        front.size - d.front_sent, nullptr, &d.send.overlapped));
+  switch (started.kind) {
+    case win::Started::pending: d.sending_now = true; return true;
+    case win::Started::done: send_done(d, started.bytes); progress = true; return true;
+    case win::Started::failed: reset_from(d.to, started.error); return false;
+  }
+  return true;
+}
+
+void TcpRelay::send_done(Direction& d, std::size_t bytes) {
+  if (bytes == 0) {
+    // A stream send reports what it sent; nothing at all means the socket is gone.
+    reset_from(d.to, WSAECONNABORTED);
+    return;
+  }
+  d.bytes->fetch_add(bytes, std::memory_order_relaxed);
+  d.front_sent += bytes;
+  if (d.front_sent >= d.chunks.front().size) {
+    d.held -= d.chunks.front().size;
+    d.chunks.pop_front();  // its buffer goes back to the pool
+    d.front_sent = 0;
+  }
+}
+
+void TcpRelay::reset_from(Side side, int error) {
+  const bool by_destination = side == destination;
+  end_locked(by_destination && is_reset(error) ? FlowState::failed : FlowState::closed,
+             std::string(by_destination ? "the destination" : "the application") + " reset the connection (" +
+                 win::error_text(error) + ")");
+}
+
+void TcpRelay::close_sockets_locked(bool clean) {
+  for (win::Socket& socket : socket_) {
+    if (clean) {
+      win::close(socket);
+    } else {
+      win::close_with_reset(socket);
+    }
+  }
+}
+
+}  // namespace sluice::relay::iocp

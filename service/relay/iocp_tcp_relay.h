@@ -1,0 +1,80 @@
+#pragma once
+
+// A relayed TCP connection on the completion port: the application's accepted socket
+// and our connection to the destination (ConnectEx, bounded by connect_timeout), with
+// one Direction each way. A direction posts its next WSARecv only when it has room
+// and its token buckets grant bytes, so a full direction or an empty bucket stops
+// reading and the application's own send() blocks (or gets WSAEWOULDBLOCK) exactly as
+// with a slow peer. What was read goes out with WSASendTo (no address: the stream is
+// connected). An end of stream is passed on as shutdown(SD_SEND) once everything
+// before it was sent; a reset is passed on as a reset.
+
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "service/relay/iocp_relay.h"
+
+namespace sluice::relay::iocp {
+
+class TcpRelay final : public Relay {
+ public:
+  // Takes ownership of the accepted application socket.
+  TcpRelay(Context& context, std::shared_ptr<Flow> flow, win::Socket app_socket);
+  ~TcpRelay() override;
+
+ private:
+  enum Side { app = 0, destination = 1 };
+
+  struct Chunk {
+    Buffer buffer;
+    std::size_t size = 0;
+  };
+  struct Direction {
+    Side from, to;
+    const std::vector<std::shared_ptr<TokenBucket>>* chain;
+    std::atomic<std::uint64_t>* bytes;
+    std::atomic<std::uint64_t>* reads;
+    Operation read, send;
+    Buffer reading;             // what the outstanding read fills
+    std::uint64_t granted = 0;  // tokens the outstanding read was given
+    bool reading_now = false, sending_now = false;
+    std::deque<Chunk> chunks;   // read, not yet sent; the front one is being sent
+    std::size_t held = 0;       // bytes in chunks
+    std::size_t front_sent = 0; // of the front chunk
+    bool eof = false;           // the source ended its stream
+    bool shut = false;          // and we passed that on
+    Clock::time_point throttled_until{};
+    std::uint64_t reserved = 0; // bytes paid for in advance, readable from throttled_until
+  };
+
+  void start_locked() override;
+  void completed_locked(Operation& operation, DWORD bytes, bool succeeded) override;
+  void timer_locked(Clock::time_point now) override;
+  void resume_locked() override { drive(); }
+  void close_sockets_locked(bool clean) override;
+
+  void connected();
+  void connect_failed(const std::string& why);
+  // Moves what can move, finishing inline completions as they come (up to a budget).
+  void drive();
+  // One step of a direction; sets `progress`; false when the relay ended.
+  bool step(Direction& d, Clock::time_point now, bool& progress);
+  bool start_read(Direction& d, Clock::time_point now, bool& progress);
+  bool start_send(Direction& d, bool& progress);
+  void read_done(Direction& d, std::size_t bytes);
+  void send_done(Direction& d, std::size_t bytes);
+  // A side failed with `error`: reset the other, end the relay.
+  void reset_from(Side side, int error);
+  // A socket is usable once it is connected (the application's always is).
+  bool ready(Side side) const { return side == app || !connecting_; }
+
+  win::Socket socket_[2];
+  Operation connect_;
+  bool connecting_ = true;
+  Clock::time_point connect_deadline_{};
+  std::size_t capacity_;  // bytes a direction may hold
+  Direction up_, down_;
+};
+
+}  // namespace sluice::relay::iocp

@@ -1,0 +1,118 @@
+#pragma once
+
+// Winsock plumbing for the IOCP relay backend: conversions between relay::Address and
+// sockaddr, the overlapped calls the engine starts (each reporting whether it is
+// pending, done already, or failed without a completion), and Winsock errors turned
+// into std::system_error once, here, at the system-call boundary.
+
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <mswsock.h>
+#include <windows.h>
+
+#include <string>
+#include <system_error>
+
+#include "service/relay/flow.h"
+
+namespace sluice::relay::win {
+
+// Winsock started for as long as it lives (WSAStartup and WSACleanup are counted, so
+// the engine and whoever else in the process uses sockets do not interfere).
+class WinsockSession {
+ public:
+  WinsockSession();  // throws std::system_error
+  ~WinsockSession();
+  WinsockSession(const WinsockSession&) = delete;
+  WinsockSession& operator=(const WinsockSession&) = delete;
+};
+
+// Winsock error codes (WSAE*, and the Win32 codes overlapped calls report), with
+// the system's own text for them.
+const std::error_category& winsock_category();
+[[noreturn]] void throw_error(int error, const std::string& what);
+// The error of the last failed Winsock call.
+[[noreturn]] void throw_last_error(const std::string& what);
+// "No connection could be made ... (error 10061)".
+std::string error_text(int error);
+
+struct SocketAddress {
+  sockaddr_storage storage{};
+  int length = 0;
+  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
+};
+
+// IPv4 addresses (held v4-mapped) become sockaddr_in, the others sockaddr_in6.
+SocketAddress to_sockaddr(const Address& address);
+// sockaddr_in and sockaddr_in6 to Address; port 0 and :: for any other family.
+Address from_sockaddr(const sockaddr* address, int length);
+
+bool is_unspecified(const policy::IpAddress& ip);  // 0.0.0.0 or ::
+bool is_ipv4_family(const Address& address);
+policy::IpAddress loopback(bool ipv4);
+
+// An overlapped socket and whether its completions skip the port on success
+// (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS): then an operation that succeeds at once
+// is finished by its caller, and no completion packet will follow.
+struct Socket {
+  SOCKET handle = INVALID_SOCKET;
+  bool completes_inline = false;
+  bool open() const { return handle != INVALID_SOCKET; }
+};
+
+// An overlapped, non-inheritable socket; throws naming `what`.
+Socket open_socket(int family, int type, const std::string& what);
+void bind(const Socket& socket, const Address& address, const std::string& what);
+Address local_address(const Socket& socket);
+Address peer_address(const Socket& socket);
+void set_no_delay(const Socket& socket);
+// UDP: an ICMP "port unreachable" for a datagram sent earlier would otherwise fail
+// the next receive with WSAECONNRESET; the relay has nothing to do with it.
+void ignore_udp_resets(const Socket& socket);
+// Closes gracefully (FIN), or with a reset (SO_LINGER 0): how a failed relay tells
+// the application its connection is gone. Either cancels outstanding operations.
+void close(Socket& socket);
+void close_with_reset(Socket& socket);
+// Asks for FILE_SKIP_COMPLETION_PORT_ON_SUCCESS and records whether it was granted.
+// Only sockets of an IFS provider get it: a layered provider that is not IFS may
+// complete an operation at once *and* queue its packet, so there the completion
+// port keeps reporting every operation (as libuv and msquic decide too).
+void skip_completion_port_on_success(Socket& socket);
+
+// How starting an overlapped operation went.
+struct Started {
+  enum Kind {
+    pending,  // a completion packet will report it
+    done,     // finished at once; no packet follows (completes_inline sockets only)
+    failed,   // not started; no packet follows
+  } kind = pending;
+  DWORD bytes = 0;  // done: bytes transferred
+  int error = 0;    // failed: the Winsock error
+};
+
+// `data`, `flags` and `overlapped` must stay valid until the operation is reported
+// (now, or by its completion packet): the provider writes them when data arrives.
+Started start_recv(const Socket& socket, char* data, std::size_t size, DWORD* flags, OVERLAPPED* overlapped);
+// So must `from` and `from_length`.
+Started start_recv_from(const Socket& socket, char* data, std::size_t size, sockaddr_storage* from, int* from_length,
+                        DWORD* flags, OVERLAPPED* overlapped);
+// `to` null: the connected peer (a stream socket ignores it anyway).
+Started start_send_to(const Socket& socket, const char* data, std::size_t size, const SocketAddress* to,
+                      OVERLAPPED* overlapped);
+// ConnectEx: the socket must be bound.
+Started start_connect(const Socket& socket, const SocketAddress& to, OVERLAPPED* overlapped);
+// AcceptEx into `accepted` (a fresh socket of the listener's family); `addresses`
+// holds kAcceptAddressBytes. No data is awaited with the connection.
+constexpr DWORD kAcceptAddressBytes = 2 * (sizeof(sockaddr_storage) + 16);
+Started start_accept(const Socket& listener, const Socket& accepted, char* addresses, OVERLAPPED* overlapped);
+
+// After a completion packet: 0 when the operation succeeded, else its Winsock error.
+int completion_error(const Socket& socket, OVERLAPPED* overlapped);
+// Gives an accepted / connected socket its full state (getpeername, shutdown and
+// setsockopt need it after AcceptEx and ConnectEx).
+void finish_accept(const Socket& accepted, const Socket& listener);
+void finish_connect(const Socket& socket);
+// shutdown(SD_SEND): the peer sees the end of the stream.
+void shutdown_send(const Socket& socket);
+
+}  // namespace sluice::relay::win
