@@ -105,11 +105,17 @@ void CompletionForwarder::on_completion(PendingIo* io) {
     DWORD bytes = 0, flags = 0;
     int error = 0;
     const auto& calls = io->socket->provider->calls;
-    if (!calls.lpWSPGetOverlappedResult(io->socket->lower, &io->lower_overlapped, &bytes, FALSE, &flags, &error)) {
-      report(*io, error == 0 ? WSAEINVAL : error, bytes, flags);
-    } else {
-      report(*io, 0, bytes, flags);
+    if (calls.lpWSPGetOverlappedResult(io->socket->lower, &io->lower_overlapped, &bytes, FALSE, &flags, &error)) {
+      error = 0;
+    } else if (io->socket->closed.load()) {
+      // "WSA_OPERATION_ABORTED: Overlapped operation has been canceled due to the
+      // closure of the socket" (LPWSPSENDTO, Return value), whatever code the lower
+      // provider uses for it (Wine's is ERROR_HANDLES_CLOSED).
+      error = WSA_OPERATION_ABORTED;
+    } else if (error == 0) {
+      error = WSAEINVAL;
     }
+    report(*io, error, bytes, flags);
   }
   release(io);
 }

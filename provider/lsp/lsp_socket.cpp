@@ -2,7 +2,14 @@
 
 #include <mutex>
 
+#include "provider/lsp/spi.h"
+
 namespace sluice::lsp {
+
+LspSocket::~LspSocket() {
+  int ignored = 0;
+  if (app != INVALID_SOCKET) spi().upcalls.lpWPUCloseSocketHandle(app, &ignored);
+}
 
 void SocketRegistry::add(std::shared_ptr<LspSocket> socket) {
   std::unique_lock lock(mutex_);

@@ -9,6 +9,7 @@
 #include <winsock2.h>
 #include <ws2spi.h>
 
+#include <atomic>
 #include <memory>
 #include <shared_mutex>
 #include <unordered_map>
@@ -20,6 +21,14 @@ namespace sluice::lsp {
 struct LowerProvider;
 
 struct LspSocket {
+  LspSocket() = default;
+  LspSocket(const LspSocket&) = delete;
+  LspSocket& operator=(const LspSocket&) = delete;
+  // Gives the program's handle back to ws2_32. Runs when the last holder lets go:
+  // an overlapped operation still being reported holds the socket, so an aborted
+  // operation's completion reaches the program's handle before it is closed.
+  ~LspSocket();
+
   SOCKET app = INVALID_SOCKET;    // the program's handle
   SOCKET lower = INVALID_SOCKET;  // the lower provider's socket
   LowerProvider* provider = nullptr;
@@ -28,6 +37,7 @@ struct LspSocket {
   // Whether the lower socket is on the LSP's completion port, so overlapped
   // operations can be forwarded; false if the lower handle cannot be associated.
   bool forwards_overlapped = false;
+  std::atomic<bool> closed{false};  // by the program: what is still pending was aborted
   std::shared_ptr<provider::SocketState> state;  // verdicts and relay routes
 
   bool stream() const { return type == SOCK_STREAM; }

@@ -89,10 +89,9 @@ int WSPAPI lsp_close_socket(SOCKET s, LPINT error) {
   // Closing below aborts what is outstanding; those completions still reach the
   // program, as the seeds' WSA_OPERATION_ABORTED says. Relay associations are
   // released when the last holder of the socket's state lets go.
-  const int rc = socket->provider->calls.lpWSPCloseSocket(socket->lower, error);
-  int ignored = 0;
-  spi().upcalls.lpWPUCloseSocketHandle(socket->app, &ignored);
-  return rc;
+  // The program's handle goes when the last operation on it has been reported.
+  socket->closed = true;
+  return socket->provider->calls.lpWSPCloseSocket(socket->lower, error);
 }
 
 SOCKET WSPAPI lsp_accept(SOCKET s, sockaddr* address, LPINT length, LPCONDITIONPROC condition, DWORD_PTR data,

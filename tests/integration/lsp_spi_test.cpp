@@ -689,6 +689,27 @@ TEST_P(LspTest, AsyncSelectPostsMessagesWithTheProgramsHandle) {
   ASSERT_EQ(lsp().lpWSPAsyncSelect(s, window, 0, 0, &error), 0) << error;
 }
 
+// LPWSPSENDTO, Return value: "WSA_OPERATION_ABORTED: Overlapped operation has been
+// canceled due to the closure of the socket". The program still hears of it.
+TEST_P(LspTest, ClosingTheSocketCompletesItsPendingOperationsAsAborted) {
+  routine_result.calls = 0;
+  const int before = SpiHarness::open_handles();
+  {
+    LspSocket s(ipv6(), SOCK_DGRAM);
+    int length = 0, error = 0;
+    auto any = loopback(ipv6(), 0, length);
+    ASSERT_EQ(lsp().lpWSPBind(s, reinterpret_cast<sockaddr*>(&any), length, &error), 0);
+    OverlappedReceive r;
+    ASSERT_EQ(r.post(s, record_routine), WSA_IO_PENDING);
+    ASSERT_EQ(lsp().lpWSPCloseSocket(s, &error), 0);
+    s.s = INVALID_SOCKET;
+    for (int i = 0; i < 100 && routine_result.calls == 0; ++i) SleepEx(100, TRUE);
+    ASSERT_EQ(routine_result.calls, 1);
+    EXPECT_EQ(routine_result.error, static_cast<DWORD>(WSA_OPERATION_ABORTED));
+  }
+  EXPECT_EQ(SpiHarness::open_handles(), before);
+}
+
 TEST_P(LspTest, ClosingSocketsLeavesNoHandlesBehind) {
   const int before = SpiHarness::open_handles();
   {
