@@ -312,17 +312,17 @@ Corrections corrections(const Catalog& catalog, const std::string& dll) {
     fix.layered->dll_path = dll;
   }
   const BaseSelection selection = select_base_providers(catalog);
+  bool differs = false;
   for (const auto& e : catalog) {
     if (!is_chain_guid(e)) continue;
     const auto t = transport_of(e);
     const LayeringTarget* target = t ? target_for(selection, *t) : nullptr;
-    if (!target) continue;
-    CatalogEntry wanted = wanted_chain(*target, layered->id, dll);
+    CatalogEntry wanted = target ? wanted_chain(*target, layered->id, dll) : e;
     wanted.id = e.id;
-    if (wanted.chain != e.chain || !same_path(wanted.dll_path, e.dll_path) || wanted.name != e.name) {
-      fix.chains.push_back(std::move(wanted));
-    }
+    differs = differs || wanted.chain != e.chain || !same_path(wanted.dll_path, e.dll_path) || wanted.name != e.name;
+    fix.chains.push_back(std::move(wanted));
   }
+  if (!differs) fix.chains.clear();
   return fix;
 }
 

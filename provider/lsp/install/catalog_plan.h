@@ -118,7 +118,10 @@ std::vector<CatalogEntry> chain_entries(const Catalog& catalog, const std::strin
 // For a catalog that was given another catalog's entries (WSCInstallProvider64_32
 // writes the 64-bit catalog's ids and DLL into the 32-bit catalog too): our entries,
 // with their ids here, as they must read in this catalog (its own layered and base
-// ids, its DLL). Only the ones that differ; empty when all is well.
+// ids, its DLL). Empty when all is well. When one chain differs, every chain under
+// the chain GUID is listed: whether WSCUpdateProvider32 rewrites the listed entries
+// or replaces the GUID's whole list is not documented, and the full list is right
+// either way.
 struct Corrections {
   std::optional<CatalogEntry> layered;
   std::vector<CatalogEntry> chains;
