@@ -17,7 +17,7 @@ struct Guid {
   bool operator==(const Guid&) const = default;
 };
 
-// The hidden layered entry (ChainLen 1, LAYERED_PROTOCOL).
+// The hidden layered entry (ChainLen 0, LAYERED_PROTOCOL).
 inline constexpr Guid kLayeredProviderGuid{0xd4778df7, 0x6e72, 0x4e32, {0xb3, 0xdc, 0x96, 0xa2, 0xe8, 0xe1, 0xc0, 0x87}};
 // Every protocol chain over a base provider (ChainLen >= 2) shares this one.
 inline constexpr Guid kChainProviderGuid{0x4a7f5bf0, 0xd04f, 0x4ee7, {0xa7, 0x0f, 0x8c, 0x1b, 0xef, 0x2a, 0x27, 0xc6}};
