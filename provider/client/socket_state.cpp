@@ -71,4 +71,23 @@ std::vector<Route> SocketState::routes() const {
   return routes_;
 }
 
+std::optional<Route> route_from_answer(const RegisterAnswer& answer, const NetAddress& destination, int family, bool udp) {
+  Route route;
+  route.destination = destination;
+  switch (answer.verdict) {
+    case Verdict::direct: route.kind = RouteKind::direct; break;
+    case Verdict::block: route.kind = RouteKind::block; break;
+    case Verdict::relay: {
+      auto relay = parse_address(answer.relay, answer.relay_port);
+      sockaddr_storage probe;
+      if (!relay || to_sockaddr(*relay, family, probe) == 0) return std::nullopt;
+      route.kind = RouteKind::relay;
+      route.relay = *relay;
+      route.flow_id = udp ? answer.flow_id : 0;
+      break;
+    }
+  }
+  return route;
+}
+
 }  // namespace sluice::provider

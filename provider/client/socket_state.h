@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "provider/client/net_address.h"
+#include "provider/client/registration.h"
 
 namespace sluice::provider {
 
@@ -72,5 +73,11 @@ class SocketState {
   std::optional<NetAddress> original_peer_;
   std::atomic<int> relay_routes_{0};
 };
+
+// The route the service's answer gives for `destination` on a socket of `family`;
+// nullopt when it names a relay the socket cannot reach (the caller then applies its
+// fail mode). Only UDP keeps the flow id: a TCP flow ends with its connection, while
+// a UDP association is released when the socket is closed.
+std::optional<Route> route_from_answer(const RegisterAnswer& answer, const NetAddress& destination, int family, bool udp);
 
 }  // namespace sluice::provider

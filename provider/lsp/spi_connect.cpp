@@ -21,18 +21,11 @@ int connect_target(LspSocket& socket, const sockaddr* name, int length, sockaddr
   if (!socket.state->steered()) return 0;
   const auto destination = provider::from_sockaddr(name, length);
   if (!destination || provider::is_unspecified(*destination)) return 0;
-  const provider::Route route = spi().steering->route_to(socket, *destination);
-  switch (route.kind) {
-    case provider::RouteKind::direct: return 0;
-    case provider::RouteKind::block: return Steering::refusal_error(socket);
-    case provider::RouteKind::relay:
-      target_length = provider::to_sockaddr(route.relay, socket.family, storage);
-      target = reinterpret_cast<const sockaddr*>(&storage);
-      // getpeername reports where the program meant to go, for TCP and UDP alike.
-      socket.state->set_original_peer(*destination);
-      return 0;
-  }
-  return 0;
+  bool relayed = false;
+  const int refused = spi().steering->redirect(socket, *destination, storage, target, target_length, &relayed);
+  // getpeername reports where the program meant to go, for TCP and UDP alike.
+  if (relayed) socket.state->set_original_peer(*destination);
+  return refused;
 }
 
 BOOL PASCAL lsp_connect_ex(SOCKET s, const sockaddr* name, int length, PVOID send_buffer, DWORD send_length, LPDWORD sent,

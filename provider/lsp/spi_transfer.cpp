@@ -58,16 +58,7 @@ int datagram_target(LspSocket& socket, const sockaddr* to, int to_length, sockad
   // "WSAEACCES: Requested address is a broadcast address, but the appropriate flag
   // was not set" (LPWSPSENDTO, Return value): said before any verdict is asked for.
   if (is_limited_broadcast(*destination) && !broadcast_allowed(socket)) return WSAEACCES;
-  const provider::Route route = spi().steering->route_to(socket, *destination);
-  switch (route.kind) {
-    case provider::RouteKind::direct: return 0;
-    case provider::RouteKind::block: return Steering::refusal_error(socket);
-    case provider::RouteKind::relay:
-      target_length = provider::to_sockaddr(route.relay, socket.family, storage);
-      target = reinterpret_cast<const sockaddr*>(&storage);
-      return 0;
-  }
-  return 0;
+  return spi().steering->redirect(socket, *destination, storage, target, target_length);
 }
 
 }  // namespace

@@ -105,26 +105,28 @@ provider::Route Steering::route_to(LspSocket& socket, const provider::NetAddress
   WSASetLastError(saved_error);
   if (!answer) return state.remember(fail_mode_route(destination));
 
-  provider::Route route;
-  route.destination = destination;
-  switch (answer->verdict) {
-    case provider::Verdict::direct: route.kind = provider::RouteKind::direct; break;
-    case provider::Verdict::block: route.kind = provider::RouteKind::block; break;
-    case provider::Verdict::relay: {
-      auto relay = provider::parse_address(answer->relay, answer->relay_port);
-      sockaddr_storage probe;
-      if (!relay || provider::to_sockaddr(*relay, socket.family, probe) == 0) return state.remember(fail_mode_route(destination));
-      route.kind = provider::RouteKind::relay;
-      route.relay = *relay;
-      // A TCP flow ends with its connection; only UDP associations are released on close.
-      route.flow_id = socket.stream() ? 0 : answer->flow_id;
-      break;
-    }
-  }
+  auto routed = provider::route_from_answer(*answer, destination, socket.family, !socket.stream());
+  if (!routed) return state.remember(fail_mode_route(destination));
+  const provider::Route& route = *routed;
   const provider::Route kept = state.remember(route);
   // Another thread of the program registered the same destination first: ours goes.
   if (route.flow_id != 0 && kept.flow_id != route.flow_id) client_.release(route.flow_id);
   return kept;
+}
+
+int Steering::redirect(LspSocket& socket, const provider::NetAddress& destination, sockaddr_storage& storage,
+                       const sockaddr*& target, int& length, bool* relayed) {
+  const provider::Route route = route_to(socket, destination);
+  switch (route.kind) {
+    case provider::RouteKind::direct: return 0;
+    case provider::RouteKind::block: return refusal_error(socket);
+    case provider::RouteKind::relay:
+      length = provider::to_sockaddr(route.relay, socket.family, storage);
+      target = reinterpret_cast<const sockaddr*>(&storage);
+      if (relayed != nullptr) *relayed = true;
+      return 0;
+  }
+  return 0;
 }
 
 }  // namespace sluice::lsp

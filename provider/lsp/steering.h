@@ -44,6 +44,12 @@ class Steering {
   // The route for a flow of `socket` to `destination`.
   provider::Route route_to(LspSocket& socket, const provider::NetAddress& destination);
 
+  // Where a flow of `socket` to `destination` goes: 0 with `target`/`length` left
+  // alone (direct) or pointed at the relay, written into `storage` (then *relayed
+  // is set); otherwise the error that refuses it, with nothing to send.
+  int redirect(LspSocket& socket, const provider::NetAddress& destination, sockaddr_storage& storage,
+               const sockaddr*& target, int& length, bool* relayed = nullptr);
+
   void release(std::uint64_t flow_id) { client_.release(flow_id); }
 
   // How a blocked destination fails: as a refused connection for TCP, as a

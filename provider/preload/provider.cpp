@@ -139,22 +139,9 @@ Route Provider::route_to(int fd, SocketState& state, const NetAddress& destinati
   errno = saved_errno;
   if (!answer) return state.remember(fail_mode_route(destination));
 
-  Route route;
-  route.destination = destination;
-  switch (answer->verdict) {
-    case provider::Verdict::direct: route.kind = RouteKind::direct; break;
-    case provider::Verdict::block: route.kind = RouteKind::block; break;
-    case provider::Verdict::relay: {
-      auto relay = parse_address(answer->relay, answer->relay_port);
-      sockaddr_storage probe;
-      if (!relay || to_sockaddr(*relay, state.family(), probe) == 0) return state.remember(fail_mode_route(destination));
-      route.kind = RouteKind::relay;
-      route.relay = *relay;
-      // A TCP flow ends with its connection; only UDP associations are released on close.
-      route.flow_id = state.udp() ? answer->flow_id : 0;
-      break;
-    }
-  }
+  auto routed = provider::route_from_answer(*answer, destination, state.family(), state.udp());
+  if (!routed) return state.remember(fail_mode_route(destination));
+  const Route& route = *routed;
   const Route kept = state.remember(route);
   // Another thread of the program registered the same destination first: ours goes.
   if (route.flow_id != 0 && kept.flow_id != route.flow_id) client_.release(route.flow_id);

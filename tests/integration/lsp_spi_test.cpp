@@ -223,6 +223,17 @@ int lsp_send_to(SOCKET s, const std::string& data, bool ipv6, std::uint16_t port
              : error;
 }
 
+// An extension function as WSPIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER) hands it out.
+template <class Function>
+Function extension(SOCKET s, GUID id) {
+  Function function = nullptr;
+  DWORD returned = 0;
+  int error = 0;
+  EXPECT_EQ(lsp().lpWSPIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &id, sizeof id, &function, sizeof function, &returned,
+                             nullptr, nullptr, nullptr, &error), 0) << error;
+  return function;
+}
+
 bool readable(SOCKET s, DWORD ms = kWaitMs) {
   fd_set set;
   FD_ZERO(&set);
@@ -377,12 +388,9 @@ TEST_P(LspTest, ConnectExHandedOutByWSPIoctlGoesThroughTheRelay) {
   EchoServer echo(ipv6(), SOCK_STREAM);
   add_rule("relay", "tcp", echo.port());
   LspSocket s(ipv6(), SOCK_STREAM);
-  GUID id = WSAID_CONNECTEX;
-  LPFN_CONNECTEX connect_ex = nullptr;
-  DWORD returned = 0;
+  auto connect_ex = extension<LPFN_CONNECTEX>(s, WSAID_CONNECTEX);
+  ASSERT_NE(connect_ex, nullptr);
   int error = 0;
-  ASSERT_EQ(lsp().lpWSPIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &id, sizeof id, &connect_ex, sizeof connect_ex, &returned,
-                             nullptr, nullptr, nullptr, &error), 0);
   int length = 0;
   auto any = loopback(ipv6(), 0, length);
   std::memset(ipv6() ? static_cast<void*>(&reinterpret_cast<sockaddr_in6*>(&any)->sin6_addr)
@@ -473,12 +481,8 @@ TEST_P(LspTest, WSASendMsgHandedOutByWSPIoctlIsRelayed) {
   EchoServer echo(ipv6(), SOCK_DGRAM);
   add_rule("relay", "udp", echo.port());
   LspSocket s(ipv6(), SOCK_DGRAM);
-  GUID id = WSAID_WSASENDMSG;
-  LPFN_WSASENDMSG send_msg = nullptr;
-  DWORD returned = 0;
-  int error = 0;
-  ASSERT_EQ(lsp().lpWSPIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &id, sizeof id, &send_msg, sizeof send_msg, &returned,
-                             nullptr, nullptr, nullptr, &error), 0);
+  auto send_msg = extension<LPFN_WSASENDMSG>(s, WSAID_WSASENDMSG);
+  ASSERT_NE(send_msg, nullptr);
   int length = 0;
   auto target = loopback(ipv6(), echo.port(), length);
   char data[] = "sendmsg";

@@ -16,81 +16,11 @@ if [[ $# -ne 1 || ! -f "$1/sluicectl.exe" ]]; then
 fi
 bin_dir=$(cd "$1" && pwd)
 
-export WINEDEBUG=-all
-export WINEDLLOVERRIDES="${WINEDLLOVERRIDES:-mscoree,mshtml=}"  # no Mono/Gecko installer prompts
+test_name=provider_catalog
+# shellcheck source=tests/wine/wine_lib.sh
+source "$(dirname "$0")/wine_lib.sh"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-provider-catalog.XXXXXX")
-own_prefix=0
-passed=0
-failed=0
-out=""
-rc=0
-
-# Every Wine call is bounded: a hang must fail the test, not stall CTest.
-sluicectl() { timeout 120 wine "$bin_dir/sluicectl.exe" "$@"; }
-
-# run CMD...: keeps the output (without Windows' CRs) in $out and the exit status in
-# $rc. Through a file, not $(...): a Wine command that starts the prefix's wineserver
-# hands its stdout on to it, and $(...) would wait for the server to exit.
-run() {
-  set +e
-  "$@" >"$tmp/out" 2>&1
-  rc=$?
-  set -e
-  out=$(tr -d '\r' <"$tmp/out")
-}
-
-pass() {
-  passed=$((passed + 1))
-  echo "ok   $1"
-}
-
-fail() {
-  failed=$((failed + 1))
-  echo "FAIL $1 (exit status $rc)"
-  [[ -n "$out" ]] && printf '%s\n' "$out" | sed 's/^/     | /'
-  exit 1
-}
-
-# expect WHAT STATUS TEXT...: the last command exited with STATUS and printed every TEXT.
-expect() {
-  local what=$1 status=$2
-  shift 2
-  [[ $rc -eq $status ]] || fail "$what: expected exit status $status"
-  local text
-  for text in "$@"; do
-    [[ "$out" == *"$text"* ]] || fail "$what: expected output containing '$text'"
-  done
-  pass "$what"
-}
-
-# refuse WHAT TEXT: the last output does not contain TEXT.
-refuse() {
-  [[ "$out" != *"$2"* ]] || fail "$1: output contains '$2'"
-  pass "$1"
-}
-
-cleanup() {
-  local status=$?
-  trap - EXIT
-  set +e
-  if [[ $own_prefix -eq 1 ]]; then
-    wineserver -k >/dev/null 2>&1
-    wineserver -w >/dev/null 2>&1
-  fi
-  rm -rf "$tmp"
-  [[ $status -eq 0 && $failed -gt 0 ]] && status=1
-  echo "provider_catalog: $passed passed, $failed failed"
-  exit "$status"
-}
-trap cleanup EXIT
-
-if [[ -z "${WINEPREFIX:-}" ]]; then
-  own_prefix=1
-  export WINEPREFIX="$tmp/prefix"
-  echo "booting a fresh Wine prefix in $WINEPREFIX"
-  wine wineboot -i >"$tmp/wineboot.log" 2>&1 || { cat "$tmp/wineboot.log" >&2; exit 1; }
-fi
+sluicectl() { wine_run "$bin_dir/sluicectl.exe" "$@"; }
 
 # Some 64-bit DLL and some program that exist in every Wine prefix: the installer
 # checks only that --dll names a 64-bit DLL before it turns to the catalog.

@@ -51,12 +51,22 @@ fail() {
   exit 1
 }
 
-# expect WHAT STATUS TEXT: the last command exited with STATUS and printed TEXT.
+# expect WHAT STATUS [TEXT...]: the last command exited with STATUS and printed every TEXT.
 expect() {
-  local what=$1 status=$2 text=$3
+  local what=$1 status=$2
+  shift 2
   [[ $rc -eq $status ]] || fail "$what: expected exit status $status"
-  [[ -z "$text" || "$out" == *"$text"* ]] || fail "$what: expected output containing '$text'"
+  local text
+  for text in "$@"; do
+    [[ -z "$text" || "$out" == *"$text"* ]] || fail "$what: expected output containing '$text'"
+  done
   pass "$what"
+}
+
+# refuse WHAT TEXT: the last output does not contain TEXT.
+refuse() {
+  [[ "$out" != *"$2"* ]] || fail "$1: output contains '$2'"
+  pass "$1"
 }
 
 cleanup() {
@@ -68,8 +78,6 @@ cleanup() {
       echo "--- $log_file"
       tr -d '\r' <"$log_file"
       echo "---"
-    else
-      echo "(no service log at $log_file)"
     fi
   fi
   if [[ $installed -eq 1 ]]; then
