@@ -198,6 +198,8 @@ void TcpRelay::read_done(Direction& d, std::size_t bytes) {
 }
 
 bool TcpRelay::start_send(Direction& d, bool& progress) {
+  // No address: "On a connection-oriented socket, the lpTo and iToLen parameters are
+  // ignored" (WSASendTo).
   const Chunk& front = d.chunks.front();
   d.send.prepare();
   const win::Started started = track(win::start_send_to(socket_[d.to], front.buffer.data() + d.front_sent,

@@ -47,6 +47,9 @@ Started outcome(const Socket& socket, bool succeeded, DWORD bytes) {
     if (socket.completes_inline) return Started{Started::done, bytes, 0};
     return Started{Started::pending, 0, 0};
   }
+  // WSASendTo: "WSA_IO_PENDING indicates that the overlapped operation has been
+  // successfully initiated ... Any other error code indicates that the overlapped
+  // operation was not successfully initiated and no completion indication will occur."
   const int error = WSAGetLastError();
   if (error == WSA_IO_PENDING) return Started{Started::pending, 0, 0};
   return Started{Started::failed, 0, error};
