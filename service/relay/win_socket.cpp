@@ -268,4 +268,9 @@ void finish_connect(const Socket& socket) { setsockopt(socket.handle, SOL_SOCKET
 
 void shutdown_send(const Socket& socket) { ::shutdown(socket.handle, SD_SEND); }
 
+bool ended_by_reset(const Socket& socket) {
+  WSAPOLLFD poll{socket.handle, POLLRDNORM, 0};
+  return WSAPoll(&poll, 1, 0) == 1 && (poll.revents & POLLERR) != 0;
+}
+
 }  // namespace sluice::relay::win
