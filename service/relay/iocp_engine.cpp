@@ -165,6 +165,9 @@ void RelayEngine::stop() {
   if (!drained) SPDLOG_ERROR("relay: operations still outstanding after {} s; their memory is left to the kernel", kDrainBound.count());
   m.context.port.stop();
   for (auto& listener : m.listener) listener.reset();
+  if (drained && m.context.buffers.in_use() != 0) {
+    SPDLOG_ERROR("relay: {} buffers still out after every relay ended", m.context.buffers.in_use());
+  }
   std::lock_guard lock(m.mutex);
   for (auto& [port, expectation] : m.expected) {
     expectation.flow->error = "the relay service stopped";

@@ -176,7 +176,7 @@ bool TcpRelay::start_read(Direction& d, Clock::time_point now, bool& progress) {
       track(win::start_recv(socket_[d.from], d.reading.data(), granted, &d.read.flags, &d.read.overlapped));
   switch (started.kind) {
     case win::Started::pending: d.reading_now = true; return true;
-    case win::Started::done: read_done(d, started.bytes); progress = true; return true;
+    case win::Started::done: read_done(d, started.bytes); progress = true; return !finished_;
     case win::Started::failed: reset_from(d.from, started.error); return false;
   }
   return true;
@@ -188,8 +188,12 @@ void TcpRelay::read_done(Direction& d, std::size_t bytes) {
   }
   d.granted = 0;
   if (bytes == 0) {
-    d.eof = true;
     d.reading.release();
+    if (win::ended_by_reset(socket_[d.from])) {
+      reset_from(d.from, WSAECONNRESET);
+      return;
+    }
+    d.eof = true;
     return;
   }
   d.reads->fetch_add(1, std::memory_order_relaxed);
@@ -198,13 +202,15 @@ void TcpRelay::read_done(Direction& d, std::size_t bytes) {
 }
 
 bool TcpRelay::start_send(Direction& d, bool& progress) {
+  // No address: "On a connection-oriented socket, the lpTo and iToLen parameters are
+  // ignored" (WSASendTo).
   const Chunk& front = d.chunks.front();
   d.send.prepare();
   const win::Started started = track(win::start_send_to(socket_[d.to], front.buffer.data() + d.front_sent,
                                                         front.size - d.front_sent, nullptr, &d.send.overlapped));
   switch (started.kind) {
     case win::Started::pending: d.sending_now = true; return true;
-    case win::Started::done: send_done(d, started.bytes); progress = true; return true;
+    case win::Started::done: send_done(d, started.bytes); progress = true; return !finished_;
     case win::Started::failed: reset_from(d.to, started.error); return false;
   }
   return true;

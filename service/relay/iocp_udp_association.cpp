@@ -192,6 +192,9 @@ void UdpAssociation::flush(Direction& d, Clock::time_point now, bool& progress) 
 }
 
 void UdpAssociation::start_send(Direction& d, std::size_t size, bool& progress) {
+  // The socket's own peer, named explicitly: on a connected datagram socket "lpTo
+  // overrides the destination address for that particular datagram only" (WSASendTo),
+  // so this is the same address either way.
   d.send.prepare();
   const win::Started started =
       track(win::start_send_to(socket_[d.to], d.sending.data(), size, &peer_[d.to], &d.send.overlapped));

@@ -47,6 +47,9 @@ Started outcome(const Socket& socket, bool succeeded, DWORD bytes) {
     if (socket.completes_inline) return Started{Started::done, bytes, 0};
     return Started{Started::pending, 0, 0};
   }
+  // WSASendTo: "WSA_IO_PENDING indicates that the overlapped operation has been
+  // successfully initiated ... Any other error code indicates that the overlapped
+  // operation was not successfully initiated and no completion indication will occur."
   const int error = WSAGetLastError();
   if (error == WSA_IO_PENDING) return Started{Started::pending, 0, 0};
   return Started{Started::failed, 0, error};
@@ -264,5 +267,10 @@ void finish_accept(const Socket& accepted, const Socket& listener) {
 void finish_connect(const Socket& socket) { setsockopt(socket.handle, SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, nullptr, 0); }
 
 void shutdown_send(const Socket& socket) { ::shutdown(socket.handle, SD_SEND); }
+
+bool ended_by_reset(const Socket& socket) {
+  WSAPOLLFD poll{socket.handle, POLLRDNORM, 0};
+  return WSAPoll(&poll, 1, 0) == 1 && (poll.revents & POLLERR) != 0;
+}
 
 }  // namespace sluice::relay::win

@@ -114,5 +114,10 @@ void finish_accept(const Socket& accepted, const Socket& listener);
 void finish_connect(const Socket& socket);
 // shutdown(SD_SEND): the peer sees the end of the stream.
 void shutdown_send(const Socket& socket);
+// After a receive reported the end of a stream: true when the peer reset it rather
+// than closing it. Windows fails the receive itself with WSAECONNRESET; Wine 8 does
+// so only for a receive already waiting when the reset arrives, and reports a later
+// one as a plain end of stream, while WSAPoll keeps saying POLLERR, as on Windows.
+bool ended_by_reset(const Socket& socket);
 
 }  // namespace sluice::relay::win

@@ -2,12 +2,7 @@
 // against the real service body: flow.register decided by policy and volume caps,
 // relayed bytes counted per flow, per application and in the usage table.
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <thread>
 
@@ -15,6 +10,7 @@
 #include "control/transport/rpc_client.h"
 #include "tests/support/running_service.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_socket.h"
 
 namespace sluice::service {
 namespace {
@@ -22,16 +18,14 @@ namespace {
 using namespace std::chrono_literals;
 using protocol::json;
 
-int ipv4_socket(int type, std::uint16_t& port, bool loopback) {
-  const int fd = ::socket(AF_INET, type, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(loopback ? INADDR_LOOPBACK : INADDR_ANY);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t length = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length);
-  port = ntohs(a.sin_port);
-  return fd;
+using test::Endpoint;
+using test::Socket;
+
+Socket ipv4_socket(bool stream, std::uint16_t& port, bool loopback) {
+  Socket socket = stream ? test::tcp_socket(false) : test::udp_socket(false);
+  EXPECT_FALSE(test::bind(socket, Endpoint{loopback ? "127.0.0.1" : "0.0.0.0", 0}));
+  port = test::local_endpoint(socket).port;
+  return socket;
 }
 
 class FlowMethodsTest : public ::testing::Test {
@@ -93,32 +87,30 @@ TEST_F(FlowMethodsTest, VerdictsFollowThePolicyAndCarryTheProviderSettings) {
 
 TEST_F(FlowMethodsTest, RelayedTcpIsCarriedAndCounted) {
   std::uint16_t destination_port, app_port;
-  const int destination = ipv4_socket(SOCK_STREAM, destination_port, true);
-  ::listen(destination, 4);
-  const int app = ipv4_socket(SOCK_STREAM, app_port, false);
+  const Socket destination = ipv4_socket(true, destination_port, true);
+  ASSERT_FALSE(test::listen(destination, 4));
+  const Socket app = ipv4_socket(true, app_port, false);
   add_rule("relay", destination_port);
 
   json answer = register_tcp(destination_port, app_port);
   ASSERT_EQ(answer["verdict"], "relay");
-  sockaddr_in relay{};
-  relay.sin_family = AF_INET;
-  relay.sin_port = htons(answer["relay_port"].get<std::uint16_t>());
-  ASSERT_EQ(::inet_pton(AF_INET, answer["relay"].get<std::string>().c_str(), &relay.sin_addr), 1);
-  ASSERT_EQ(::connect(app, reinterpret_cast<sockaddr*>(&relay), sizeof relay), 0);
-  pollfd p{destination, POLLIN, 0};
-  ASSERT_EQ(::poll(&p, 1, 5000), 1);
-  const int server = ::accept(destination, nullptr, nullptr);
+  const Endpoint relay{answer["relay"].get<std::string>(), answer["relay_port"].get<std::uint16_t>()};
+  ASSERT_FALSE(test::connect(app, relay));
+  ASSERT_TRUE(test::readable(destination, 5000));
+  const Socket server = test::accept(destination);
 
   const std::string payload(100'000, 'z');
-  ASSERT_EQ(::send(app, payload.data(), payload.size(), 0), static_cast<ssize_t>(payload.size()));
+  const test::IoResult sent = test::send(app, payload);
+  ASSERT_FALSE(sent.error) << sent.error.message();
+  ASSERT_EQ(sent.bytes, payload.size());
   std::size_t received = 0;
   char buffer[65536];
   while (received < payload.size()) {
-    pollfd r{server, POLLIN, 0};
-    ASSERT_EQ(::poll(&r, 1, 5000), 1);
-    const ssize_t n = ::recv(server, buffer, sizeof buffer, 0);
-    ASSERT_GT(n, 0);
-    received += static_cast<std::size_t>(n);
+    ASSERT_TRUE(test::readable(server, 5000));
+    const test::IoResult r = test::recv(server, buffer, sizeof buffer);
+    ASSERT_FALSE(r.error) << r.error.message();
+    ASSERT_GT(r.bytes, 0u);
+    received += r.bytes;
   }
 
   json flows;
@@ -137,15 +129,12 @@ TEST_F(FlowMethodsTest, RelayedTcpIsCarriedAndCounted) {
     usage = client().call("usage.show", {{"app", platform::current_executable()}})["usage"];
     return usage.size() == 1 && usage[0]["bytes_up"] == payload.size();
   })) << usage.dump();
-  ::close(server);
-  ::close(app);
-  ::close(destination);
 }
 
 TEST_F(FlowMethodsTest, VolumeCapWithBlockRefusesNewFlowsOnceReached) {
   std::uint16_t destination_port, app_port;
-  const int destination = ipv4_socket(SOCK_DGRAM, destination_port, true);
-  const int app = ipv4_socket(SOCK_DGRAM, app_port, false);
+  const Socket destination = ipv4_socket(false, destination_port, true);
+  const Socket app = ipv4_socket(false, app_port, false);
   add_rule("relay", destination_port);
   client().call("quota.set", {{"app", platform::current_executable()},
                               {"volume", {{"bytes", 1000}, {"period", "day"}, {"on_exceed", "block"}}}});
@@ -153,14 +142,9 @@ TEST_F(FlowMethodsTest, VolumeCapWithBlockRefusesNewFlowsOnceReached) {
   json answer = client().call("flow.register", {{"protocol", "udp"}, {"destination", "127.0.0.1"}, {"port", destination_port},
                                                 {"local", "0.0.0.0"}, {"local_port", app_port}});
   ASSERT_EQ(answer["verdict"], "relay");
-  sockaddr_in association{};
-  association.sin_family = AF_INET;
-  association.sin_port = htons(answer["relay_port"].get<std::uint16_t>());
-  association.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const Endpoint association{"127.0.0.1", answer["relay_port"].get<std::uint16_t>()};
   const std::string datagram(600, 'v');
-  for (int i = 0; i < 2; ++i) {
-    ::sendto(app, datagram.data(), datagram.size(), 0, reinterpret_cast<sockaddr*>(&association), sizeof association);
-  }
+  for (int i = 0; i < 2; ++i) test::send_to(app, datagram, association);
 
   json again;
   EXPECT_TRUE(eventually([&] {
@@ -169,22 +153,18 @@ TEST_F(FlowMethodsTest, VolumeCapWithBlockRefusesNewFlowsOnceReached) {
   })) << again.dump();
   EXPECT_EQ(again["reason"], "volume cap reached");
   EXPECT_EQ(client().call("stats.get")["apps"][0]["over_volume"], true);
-  ::close(app);
-  ::close(destination);
 }
 
 TEST_F(FlowMethodsTest, ReleaseEndsAnAssociation) {
   std::uint16_t destination_port, app_port;
-  const int destination = ipv4_socket(SOCK_DGRAM, destination_port, true);
-  const int app = ipv4_socket(SOCK_DGRAM, app_port, false);
+  const Socket destination = ipv4_socket(false, destination_port, true);
+  const Socket app = ipv4_socket(false, app_port, false);
   add_rule("relay", destination_port);
   json answer = client().call("flow.register", {{"protocol", "udp"}, {"destination", "127.0.0.1"}, {"port", destination_port},
                                                 {"local", "0.0.0.0"}, {"local_port", app_port}});
   ASSERT_EQ(answer["verdict"], "relay");
   client().call("flow.release", {{"flow_id", answer["flow_id"]}});
   EXPECT_TRUE(eventually([&] { return client().call("flows.list")["flows"][0]["state"] == "closed"; }));
-  ::close(app);
-  ::close(destination);
 }
 
 TEST_F(FlowMethodsTest, BadRegistrationsNameTheField) {

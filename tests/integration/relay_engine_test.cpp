@@ -51,12 +51,20 @@ class RelayEngineTest : public ::testing::TestWithParam<std::tuple<bool, bool>> 
     if (ipv6()) {
       ASSERT_TRUE(test::ipv6_loopback_available()) << "cannot bind ::1: this test needs IPv4 and IPv6 loopback";
     }
-    EngineConfig config;
-    config.workers = 2;
-    config.udp_queue_datagrams = 3;
-    config.zero_copy = fast_path();
-    config.inline_completions = fast_path();
-    engine_ = std::make_unique<RelayEngine>(config);
+    config_.workers = 2;
+    config_.udp_queue_datagrams = 3;
+    config_.zero_copy = fast_path();
+    config_.inline_completions = fast_path();
+    engine_ = std::make_unique<RelayEngine>(config_);
+    engine_->start();
+  }
+
+  // Replaces the engine with one whose configuration `change` adjusted.
+  template <class Change>
+  void restart_with(Change change) {
+    engine_.reset();
+    change(config_);
+    engine_ = std::make_unique<RelayEngine>(config_);
     engine_->start();
   }
 
@@ -136,6 +144,7 @@ class RelayEngineTest : public ::testing::TestWithParam<std::tuple<bool, bool>> 
     return predicate();
   }
 
+  EngineConfig config_;
   std::unique_ptr<RelayEngine> engine_;
   std::uint64_t next_id_ = 1;
 };
@@ -313,6 +322,30 @@ TEST_P(RelayEngineTest, ClosedAssociationForwardsNothingMore) {
   EXPECT_TRUE(eventually([&] { return flow->state == FlowState::closed; }));
   test::send_to(app, "late", to);
   EXPECT_FALSE(readable(destination, 200));
+}
+
+TEST_P(RelayEngineTest, AnExpectationNobodyClaimsExpires) {
+  restart_with([](EngineConfig& c) { c.tcp_expect_timeout = 50ms; });
+  Socket app = bound_socket(true, false);
+  auto flow = make_flow(policy::Protocol::tcp, app, 9);
+  engine_->expect_tcp(flow);
+  EXPECT_TRUE(eventually([&] { return flow->state == FlowState::failed; }));
+  EXPECT_EQ(flow->error, "the application never connected");
+  // Too late: the registration is gone, so the connection is a stranger's.
+  ASSERT_FALSE(test::connect(app, endpoint_of(engine_->tcp_listener(ipv6()))));
+  EXPECT_EQ(read_text(app), kReset);
+  EXPECT_EQ(engine_->counters().tcp_unexpected, 1u);
+}
+
+TEST_P(RelayEngineTest, AnIdleAssociationClosesItself) {
+  restart_with([](EngineConfig& c) { c.udp_idle_timeout = 100ms; });
+  Socket destination = bound_socket(false, true);
+  Socket app = bound_socket(false, false);
+  auto flow = make_flow(policy::Protocol::udp, app, port_of(destination));
+  engine_->open_udp(flow);
+  EXPECT_TRUE(eventually([&] { return flow->state == FlowState::closed; }));
+  EXPECT_TRUE(flow->error.empty()) << flow->error;
+  EXPECT_TRUE(eventually([&] { return engine_->counters().flows_active == 0; }));
 }
 
 TEST_P(RelayEngineTest, StoppingCutsRelayedConnections) {

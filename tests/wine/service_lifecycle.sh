@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Windows service lifecycle, end to end under Wine's service control manager:
-# install (twice: idempotent), start, query with sluicectl over the named pipe, stop,
-# see the service unreachable, uninstall (twice), and find the database it created.
+# install (twice: idempotent), start, query with sluicectl over the named pipe (the
+# relay engine included), stop, see the service unreachable, uninstall (twice), and
+# find the database it created.
 #
 #   usage: service_lifecycle.sh BIN_DIR     (BIN_DIR holds sluiced.exe and sluicectl.exe)
 #
@@ -47,6 +48,10 @@ expect "sluicectl status" 0 "running"
 run sluicectl status --json
 expect "sluicectl status --json" 0 '"schema_level"'
 
+# The data plane came up with the service: the IOCP relay engine is listening.
+run sluicectl stats
+expect "sluicectl stats: the relay is running" 0 "Relay:        running"
+
 run sluiced service start
 expect "service start while running" 0 "running (pid "
 
@@ -70,6 +75,9 @@ out=""
 rc=0
 [[ -f "$state_unix/sluice.db" ]] || fail "the database exists in the state directory ($state_unix/sluice.db)"
 pass "the database exists in the state directory"
+
+[[ -f "$log_file" ]] && grep -q "relay listening on 127.0.0.1:" "$log_file" || fail "the service log records the relay listening"
+pass "the service log records the relay listening"
 
 [[ -f "$log_file" ]] && grep -q "stopped cleanly" "$log_file" || fail "the service log records a clean stop"
 pass "the service log records a clean stop"
