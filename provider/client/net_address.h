@@ -4,7 +4,7 @@
 // address (::ffff:a.b.c.d) is folded to IPv4, so one destination compares equal
 // however a program spelled it, and policy sees the IPv4 address its rules name.
 
-#include "socket_api.h"  // provider/client/{posix,win}/, picked by CMake
+#include "socket_api.h"  // common/platform/{posix,win}/, picked by CMake
 
 #include <cstdint>
 #include <optional>

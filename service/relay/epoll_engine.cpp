@@ -109,12 +109,8 @@ void RelayEngine::stop() {
   for (auto& worker : m.workers) worker->request_stop();
   for (auto& worker : m.workers) worker->join();
   m.workers.clear();
+  m.shared.expected.close_all("the relay service stopped");
   std::lock_guard lock(m.shared.mutex);
-  for (auto& [port, expectation] : m.shared.expected) {
-    expectation.flow->error = "the relay service stopped";
-    expectation.flow->state = FlowState::closed;
-  }
-  m.shared.expected.clear();
   m.shared.owner.clear();
 }
 
@@ -123,10 +119,7 @@ Address RelayEngine::tcp_listener(bool ipv6) const { return impl_->listener_addr
 void RelayEngine::expect_tcp(std::shared_ptr<Flow> flow) {
   Impl& m = *impl_;
   if (!m.started) throw std::system_error(std::make_error_code(std::errc::operation_not_permitted), "the relay engine is stopped");
-  flow->state = FlowState::pending;
-  std::lock_guard lock(m.shared.mutex);
-  const std::uint16_t port = flow->app_local.port;
-  m.shared.expected.emplace(port, epoll::Shared::Expectation{std::move(flow), Clock::now() + m.shared.config.tcp_expect_timeout});
+  m.shared.expected.add(std::move(flow), Clock::now() + m.shared.config.tcp_expect_timeout);
 }
 
 Address RelayEngine::open_udp(std::shared_ptr<Flow> flow) {
@@ -148,14 +141,8 @@ Address RelayEngine::open_udp(std::shared_ptr<Flow> flow) {
 
 void RelayEngine::close_flow(std::uint64_t id) {
   Impl& m = *impl_;
+  if (m.shared.expected.close(id)) return;
   std::unique_lock lock(m.shared.mutex);
-  for (auto it = m.shared.expected.begin(); it != m.shared.expected.end(); ++it) {
-    if (it->second.flow->id == id) {
-      it->second.flow->state = FlowState::closed;
-      m.shared.expected.erase(it);
-      return;
-    }
-  }
   auto owner = m.shared.owner.find(id);
   if (owner == m.shared.owner.end() || owner->second >= m.workers.size()) return;
   epoll::Worker& worker = *m.workers[owner->second];

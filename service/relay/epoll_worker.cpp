@@ -14,42 +14,6 @@
 
 namespace sluice::relay::epoll {
 
-namespace {
-
-bool address_matches(const Address& expected, const Address& peer) {
-  // The provider registers the socket's bound address, usually the wildcard; the
-  // port alone then identifies it.
-  return posix::is_unspecified(expected.ip) || expected.ip == peer.ip;
-}
-
-}  // namespace
-
-std::shared_ptr<Flow> Shared::claim(const Address& peer) {
-  std::lock_guard lock(mutex);
-  auto [first, last] = expected.equal_range(peer.port);
-  for (auto it = first; it != last; ++it) {
-    if (address_matches(it->second.flow->app_local, peer)) {
-      auto flow = std::move(it->second.flow);
-      expected.erase(it);
-      return flow;
-    }
-  }
-  return nullptr;
-}
-
-void Shared::expire(Clock::time_point now) {
-  std::lock_guard lock(mutex);
-  for (auto it = expected.begin(); it != expected.end();) {
-    if (now >= it->second.deadline) {
-      it->second.flow->error = "the application never connected";
-      it->second.flow->state = FlowState::failed;
-      it = expected.erase(it);
-    } else {
-      ++it;
-    }
-  }
-}
-
 Worker::Worker(Shared& shared, unsigned index, const std::vector<int>& listeners)
     : shared_(shared), index_(index), scratch_(std::make_unique<Scratch>()), next_sweep_(Clock::now()) {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
@@ -181,7 +145,7 @@ void Worker::accept_from(int listener) {
     }
     shared_.counters.tcp_accepted++;
     const Address from = posix::from_sockaddr(peer.get(), peer.length);
-    auto flow = shared_.claim(from);
+    auto flow = shared_.expected.claim(from);
     if (!flow) {
       // Nobody registered this connection: it is not ours to carry anywhere.
       shared_.counters.tcp_unexpected++;
@@ -254,7 +218,7 @@ void Worker::run() {
     const auto now = Clock::now();
     run_timers(now);
     if (now >= next_sweep_) {
-      if (index_ == 0) shared_.expire(now);
+      if (index_ == 0) shared_.expected.expire(now);
       next_sweep_ = now + std::chrono::seconds(1);
     }
     retired_.clear();

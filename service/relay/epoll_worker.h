@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "service/relay/expected_connections.h"
 #include "service/relay/relay_engine.h"
 
 namespace sluice::relay::epoll {
@@ -70,19 +71,9 @@ struct Shared {
   bool zero_copy = true;
   AtomicCounters counters;
 
-  // Registered TCP flows not yet connected, by the application's local port.
-  struct Expectation {
-    std::shared_ptr<Flow> flow;
-    Clock::time_point deadline;
-  };
-  std::mutex mutex;
-  std::multimap<std::uint16_t, Expectation> expected;
+  ExpectedConnections expected;  // registered TCP flows not yet connected
+  std::mutex mutex;              // guards owner
   std::unordered_map<std::uint64_t, unsigned> owner;  // flow id -> worker index
-
-  // The flow expecting a connection from `peer`, removed from the table.
-  std::shared_ptr<Flow> claim(const Address& peer);
-  // Fails expectations whose deadline passed.
-  void expire(Clock::time_point now);
 };
 
 class Worker {

@@ -7,7 +7,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <map>
 #include <system_error>
 #include <thread>
 
@@ -16,6 +15,7 @@
 #include "service/relay/iocp_relay.h"
 #include "service/relay/iocp_tcp_relay.h"
 #include "service/relay/iocp_udp_association.h"
+#include "service/relay/expected_connections.h"
 #include "service/relay/relay_engine.h"
 
 namespace sluice::relay {
@@ -29,12 +29,6 @@ namespace {
 // to must not be reused.
 constexpr auto kDrainBound = std::chrono::seconds(10);
 
-bool address_matches(const Address& expected, const Address& peer) {
-  // The provider registers the socket's bound address, usually the wildcard; the
-  // port alone then identifies it.
-  return win::is_unspecified(expected.ip) || expected.ip == peer.ip;
-}
-
 }  // namespace
 
 struct RelayEngine::Impl {
@@ -47,13 +41,7 @@ struct RelayEngine::Impl {
   bool started = false;
   bool stopped = false;
 
-  // Registered TCP flows not yet connected, by the application's local port.
-  struct Expectation {
-    std::shared_ptr<Flow> flow;
-    Clock::time_point deadline;
-  };
-  std::mutex mutex;
-  std::multimap<std::uint16_t, Expectation> expected;
+  ExpectedConnections expected;  // registered TCP flows not yet connected
 
   void listen_on(int index, const std::string& text) {
     auto ip = policy::parse_ip(text);
@@ -61,20 +49,6 @@ struct RelayEngine::Impl {
     listener[index] = iocp::Listener::open(context.port, Address{*ip, 0}, context.config.inline_completions,
                                            [this](win::Socket s) { accepted(s); });
     if (listener[index]) listener_address[index] = listener[index]->address();
-  }
-
-  // The flow expecting a connection from `peer`, removed from the table.
-  std::shared_ptr<Flow> claim(const Address& peer) {
-    std::lock_guard lock(mutex);
-    auto [first, last] = expected.equal_range(peer.port);
-    for (auto it = first; it != last; ++it) {
-      if (address_matches(it->second.flow->app_local, peer)) {
-        auto flow = std::move(it->second.flow);
-        expected.erase(it);
-        return flow;
-      }
-    }
-    return nullptr;
   }
 
   // A listener took a connection (on a worker).
@@ -86,7 +60,7 @@ struct RelayEngine::Impl {
     } catch (const std::exception& e) {
       SPDLOG_DEBUG("relay: accepted connection: {}", e.what());
     }
-    auto flow = claim(from);
+    auto flow = expected.claim(from);
     if (!flow) {
       // Nobody registered this connection: it is not ours to carry anywhere.
       context.counters.tcp_unexpected++;
@@ -101,18 +75,7 @@ struct RelayEngine::Impl {
   // Fails expectations whose deadline passed; runs every second while started.
   void sweep() {
     const auto now = Clock::now();
-    {
-      std::lock_guard lock(mutex);
-      for (auto it = expected.begin(); it != expected.end();) {
-        if (now >= it->second.deadline) {
-          it->second.flow->error = "the application never connected";
-          it->second.flow->state = FlowState::failed;
-          it = expected.erase(it);
-        } else {
-          ++it;
-        }
-      }
-    }
+    expected.expire(now);
     context.port.schedule(now + std::chrono::seconds(1), [this] { sweep(); });
   }
 };
@@ -168,12 +131,7 @@ void RelayEngine::stop() {
   if (drained && m.context.buffers.in_use() != 0) {
     SPDLOG_ERROR("relay: {} buffers still out after every relay ended", m.context.buffers.in_use());
   }
-  std::lock_guard lock(m.mutex);
-  for (auto& [port, expectation] : m.expected) {
-    expectation.flow->error = "the relay service stopped";
-    expectation.flow->state = FlowState::closed;
-  }
-  m.expected.clear();
+  m.expected.close_all("the relay service stopped");
 }
 
 Address RelayEngine::tcp_listener(bool ipv6) const { return impl_->listener_address[ipv6 ? 1 : 0]; }
@@ -181,10 +139,7 @@ Address RelayEngine::tcp_listener(bool ipv6) const { return impl_->listener_addr
 void RelayEngine::expect_tcp(std::shared_ptr<Flow> flow) {
   Impl& m = *impl_;
   if (!m.started) throw std::system_error(std::make_error_code(std::errc::operation_not_permitted), "the relay engine is stopped");
-  flow->state = FlowState::pending;
-  std::lock_guard lock(m.mutex);
-  const std::uint16_t port = flow->app_local.port;
-  m.expected.emplace(port, Impl::Expectation{std::move(flow), Clock::now() + m.context.config.tcp_expect_timeout});
+  m.expected.add(std::move(flow), Clock::now() + m.context.config.tcp_expect_timeout);
 }
 
 Address RelayEngine::open_udp(std::shared_ptr<Flow> flow) {
@@ -199,16 +154,7 @@ Address RelayEngine::open_udp(std::shared_ptr<Flow> flow) {
 
 void RelayEngine::close_flow(std::uint64_t id) {
   Impl& m = *impl_;
-  {
-    std::lock_guard lock(m.mutex);
-    for (auto it = m.expected.begin(); it != m.expected.end(); ++it) {
-      if (it->second.flow->id == id) {
-        it->second.flow->state = FlowState::closed;
-        m.expected.erase(it);
-        return;
-      }
-    }
-  }
+  if (m.expected.close(id)) return;
   if (auto relay = m.context.find(id)) relay->close(FlowState::closed, "");
 }
 

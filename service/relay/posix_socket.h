@@ -1,8 +1,8 @@
 #pragma once
 
-// Socket plumbing for the POSIX relay backend: conversions between relay::Address and
-// sockaddr, the few socket options the engine sets, and errno turned into
-// std::system_error once, here, at the system-call boundary.
+// Socket plumbing for the POSIX relay backend: the few socket options the engine
+// sets, and errno turned into std::system_error once, here, at the system-call
+// boundary. Address conversions are socket_address.h's.
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -10,25 +10,16 @@
 #include <string>
 
 #include "service/relay/flow.h"
+#include "service/relay/socket_address.h"
 
 namespace sluice::relay::posix {
 
-struct SocketAddress {
-  sockaddr_storage storage{};
-  socklen_t length = 0;
-  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
-  int family() const { return storage.ss_family; }
-};
-
-// IPv4 addresses (held v4-mapped) become sockaddr_in, unless `for_ipv6_socket`, when
-// they stay v4-mapped in a sockaddr_in6.
-SocketAddress to_sockaddr(const Address& address, bool for_ipv6_socket = false);
-// sockaddr_in and sockaddr_in6 (v4-mapped ones included) to Address; port 0 and
-// :: for any other family.
-Address from_sockaddr(const sockaddr* address, socklen_t length);
-
-bool is_unspecified(const policy::IpAddress& ip);  // 0.0.0.0 or ::
-bool is_ipv4_family(const Address& address);
+// The conversions of socket_address.h, under this backend's names.
+using relay::SocketAddress;
+using relay::to_sockaddr;
+using relay::from_sockaddr;
+using relay::is_unspecified;
+using relay::is_ipv4_family;
 
 [[noreturn]] void throw_errno(const std::string& what);
 

@@ -1,9 +1,9 @@
 #pragma once
 
-// Winsock plumbing for the IOCP relay backend: conversions between relay::Address and
-// sockaddr, the overlapped calls the engine starts (each reporting whether it is
-// pending, done already, or failed without a completion), and Winsock errors turned
-// into std::system_error once, here, at the system-call boundary.
+// Winsock plumbing for the IOCP relay backend: the overlapped calls the engine starts
+// (each reporting whether it is pending, done already, or failed without a
+// completion), and Winsock errors turned into std::system_error once, here, at the
+// system-call boundary. Address conversions are socket_address.h's.
 
 #include <winsock2.h>
 #include <ws2tcpip.h>
@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "service/relay/flow.h"
+#include "service/relay/socket_address.h"
 
 namespace sluice::relay::win {
 
@@ -36,19 +37,12 @@ const std::error_category& winsock_category();
 // "No connection could be made ... (error 10061)".
 std::string error_text(int error);
 
-struct SocketAddress {
-  sockaddr_storage storage{};
-  int length = 0;
-  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
-};
-
-// IPv4 addresses (held v4-mapped) become sockaddr_in, the others sockaddr_in6.
-SocketAddress to_sockaddr(const Address& address);
-// sockaddr_in and sockaddr_in6 to Address; port 0 and :: for any other family.
-Address from_sockaddr(const sockaddr* address, int length);
-
-bool is_unspecified(const policy::IpAddress& ip);  // 0.0.0.0 or ::
-bool is_ipv4_family(const Address& address);
+// The conversions of socket_address.h, under this backend's names.
+using relay::SocketAddress;
+using relay::to_sockaddr;
+using relay::from_sockaddr;
+using relay::is_unspecified;
+using relay::is_ipv4_family;
 policy::IpAddress loopback(bool ipv4);
 
 // An overlapped socket and whether its completions skip the port on success

@@ -1,5 +1,5 @@
 #pragma once
-// The socket declarations the providers' shared code needs, from POSIX headers
+// The socket declarations platform-neutral code needs, from POSIX headers
 // (win/socket_api.h has the Winsock ones; CMake puts one directory on the path).
 #include <arpa/inet.h>
 #include <netinet/in.h>
