@@ -40,7 +40,7 @@ class TcpRelay final : public Relay {
     bool full = false;        // the channel refused more (splice: pipe slots ran out)
     bool blocked = false;     // the sink would not take more
     Clock::time_point throttled_until{};
-    std::uint64_t reserved = 0;  // bytes paid for in advance, readable from throttled_until
+    ReadAllowance allowance;
   };
 
   void connected(Worker& worker);

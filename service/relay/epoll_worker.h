@@ -26,12 +26,6 @@ namespace sluice::relay::epoll {
 
 using Clock = std::chrono::steady_clock;
 
-// A throttled direction looks at its buckets again after at most this long, even if
-// they said to wait longer: a quota raised by an administrator takes effect promptly.
-inline Clock::time_point throttle_deadline(Clock::time_point now, Clock::duration wait) {
-  return now + std::min<Clock::duration>(wait, std::chrono::milliseconds(200));
-}
-
 class Worker;
 
 // A relayed flow as a worker drives it: a TCP connection pair or a UDP association.

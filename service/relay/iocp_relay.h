@@ -24,12 +24,6 @@
 
 namespace sluice::relay::iocp {
 
-// A throttled direction looks at its buckets again after at most this long, even if
-// they said to wait longer: a quota raised by an administrator takes effect promptly.
-inline Clock::time_point throttle_deadline(Clock::time_point now, Clock::duration wait) {
-  return now + std::min<Clock::duration>(wait, std::chrono::milliseconds(200));
-}
-
 // Operations a relay finishes inline in one go before it lets other relays have the
 // worker (the rest is posted back to the port).
 constexpr int kInlineBudget = 32;

@@ -8,10 +8,6 @@ namespace sluice::relay::iocp {
 
 namespace {
 
-// How many bytes a throttled direction waits for before it reads again: small
-// enough to keep slow rates smooth, large enough not to wake for every segment.
-constexpr std::uint64_t kThrottleWakeBytes = 16 * 1024;
-
 bool is_reset(int error) {
   return error == WSAECONNRESET || error == WSAECONNABORTED || error == WSAETIMEDOUT || error == WSAEHOSTUNREACH ||
          error == WSAENETRESET || error == ERROR_NETNAME_DELETED;
@@ -145,26 +141,8 @@ bool TcpRelay::step(Direction& d, Clock::time_point now, bool& progress) {
 
 bool TcpRelay::start_read(Direction& d, Clock::time_point now, bool& progress) {
   const std::uint64_t room = std::min(capacity_ - d.held, context_.buffers.buffer_bytes());
-  std::uint64_t granted = 0;
-  if (d.chain->empty()) {
-    granted = room;
-  } else if (d.reserved > 0) {
-    granted = std::min(d.reserved, room);
-    for (const auto& bucket : *d.chain) bucket->give_back(d.reserved - granted);
-    d.reserved = 0;
-  } else {
-    granted = take_from_all(*d.chain, room, now);
-  }
+  const std::uint64_t granted = d.allowance.grant(*d.chain, room, now, d.throttled_until);
   if (granted == 0) {
-    // Run dry: reserve the next chunk and wait in line for it, so the flows of one
-    // application take turns instead of the first to wake taking every refill.
-    const std::uint64_t chunk = std::min(room, kThrottleWakeBytes);
-    if (auto wait = reserve_from_all(*d.chain, chunk, now)) {
-      d.reserved = chunk;
-      d.throttled_until = now + *wait;
-    } else {  // a zero rate: look again now and then, for a quota that changed
-      d.throttled_until = throttle_deadline(now, time_until_all(*d.chain, chunk, now));
-    }
     wake_at(d.throttled_until);
     return true;
   }

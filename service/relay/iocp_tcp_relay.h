@@ -45,7 +45,7 @@ class TcpRelay final : public Relay {
     bool eof = false;           // the source ended its stream
     bool shut = false;          // and we passed that on
     Clock::time_point throttled_until{};
-    std::uint64_t reserved = 0; // bytes paid for in advance, readable from throttled_until
+    ReadAllowance allowance;
   };
 
   void start_locked() override;

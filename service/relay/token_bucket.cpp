@@ -122,4 +122,27 @@ TokenBucket::Clock::duration time_until_all(const std::vector<std::shared_ptr<To
   return longest;
 }
 
+std::uint64_t ReadAllowance::grant(const std::vector<std::shared_ptr<TokenBucket>>& chain, std::uint64_t room,
+                                   TokenBucket::Clock::time_point now, TokenBucket::Clock::time_point& retry_at) {
+  // A reservation is claimed in chunks of this size: small enough that flows sharing
+  // a quota interleave finely, large enough that a fast one is not woken per packet.
+  constexpr std::uint64_t kChunk = 16 * 1024;
+  if (chain.empty()) return room;
+  if (reserved > 0) {
+    const std::uint64_t granted = std::min(reserved, room);
+    for (const auto& bucket : chain) bucket->give_back(reserved - granted);
+    reserved = 0;
+    return granted;
+  }
+  if (const std::uint64_t granted = take_from_all(chain, room, now); granted > 0) return granted;
+  const std::uint64_t chunk = std::min(room, kChunk);
+  if (auto wait = reserve_from_all(chain, chunk, now)) {
+    reserved = chunk;
+    retry_at = now + *wait;
+  } else {  // a zero rate: look again now and then, for a quota that changed
+    retry_at = throttle_deadline(now, time_until_all(chain, chunk, now));
+  }
+  return 0;
+}
+
 }  // namespace sluice::relay

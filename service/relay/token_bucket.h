@@ -5,6 +5,7 @@
 // datagram larger than the depth runs the balance below zero (and is paid back before
 // anything else passes), so the long-run rate never exceeds `rate`.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -74,6 +75,26 @@ bool take_packet_from_all(const std::vector<std::shared_ptr<TokenBucket>>& chain
 // reserve() on every bucket of the chain and the longest wait, or on none.
 std::optional<TokenBucket::Clock::duration> reserve_from_all(const std::vector<std::shared_ptr<TokenBucket>>& chain, std::uint64_t amount,
                                               TokenBucket::Clock::time_point now = TokenBucket::Clock::now());
+
+// A throttled direction looks at its buckets again after at most this long, even if
+// they said to wait longer: a quota raised by an administrator takes effect promptly.
+inline TokenBucket::Clock::time_point throttle_deadline(TokenBucket::Clock::time_point now,
+                                                        TokenBucket::Clock::duration wait) {
+  return now + std::min<TokenBucket::Clock::duration>(wait, std::chrono::milliseconds(200));
+}
+
+// What one direction of a relayed TCP connection may read, metered by its chain.
+// Both relay backends read this way: back-pressure on the application is simply not
+// reading.
+struct ReadAllowance {
+  std::uint64_t reserved = 0;  // paid for in advance while waiting its turn
+
+  // How many bytes (at most `room`) may be read now. 0 when the chain ran dry: the
+  // next chunk is then reserved, so the flows sharing a chain take turns instead of
+  // the first to wake taking every refill, and `retry_at` says when to look again.
+  std::uint64_t grant(const std::vector<std::shared_ptr<TokenBucket>>& chain, std::uint64_t room,
+                      TokenBucket::Clock::time_point now, TokenBucket::Clock::time_point& retry_at);
+};
 
 // The longest time_until(amount) of the chain; zero for an empty chain.
 TokenBucket::Clock::duration time_until_all(const std::vector<std::shared_ptr<TokenBucket>>& chain, std::uint64_t amount,

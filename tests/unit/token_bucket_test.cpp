@@ -155,4 +155,38 @@ TEST(TokenBucketChain, ReservationWaitsForTheSlowestBucket) {
 }
 
 }  // namespace
+TEST(ReadAllowance, AnUnmeteredDirectionReadsAllItHasRoomFor) {
+  ReadAllowance allowance;
+  Clock::time_point retry{};
+  EXPECT_EQ(allowance.grant({}, 5000, t0, retry), 5000u);
+}
+
+TEST(ReadAllowance, ADryChainReservesAChunkThatIsGrantedWhenItsTurnComes) {
+  auto bucket = std::make_shared<TokenBucket>(16 * 1024, 16 * 1024, t0);
+  const std::vector<std::shared_ptr<TokenBucket>> chain{bucket};
+  ReadAllowance allowance;
+  Clock::time_point retry{};
+  EXPECT_EQ(allowance.grant(chain, 64 * 1024, t0, retry), 16u * 1024);  // the full bucket
+  EXPECT_EQ(allowance.grant(chain, 64 * 1024, t0, retry), 0u);          // dry: reserved
+  EXPECT_EQ(allowance.reserved, 16u * 1024);
+  EXPECT_GE(retry, t0 + 1s);  // 16 KiB at 16 KiB/s (rounded up)
+  EXPECT_LE(retry, t0 + 1s + 1ms);
+  // At its turn the reservation is read without taking again; what the room cannot
+  // hold goes back to the bucket.
+  EXPECT_EQ(allowance.grant(chain, 4096, retry, retry), 4096u);
+  EXPECT_EQ(allowance.reserved, 0u);
+  EXPECT_EQ(bucket->take(64 * 1024, retry), 12u * 1024);
+}
+
+TEST(ReadAllowance, AZeroRateLooksAgainSoonForAChangedQuota) {
+  auto bucket = std::make_shared<TokenBucket>(0, 4096, t0);
+  bucket->take(4096, t0);
+  ReadAllowance allowance;
+  Clock::time_point retry{};
+  EXPECT_EQ(allowance.grant({bucket}, 1000, t0, retry), 0u);
+  EXPECT_EQ(allowance.reserved, 0u);
+  EXPECT_GT(retry, t0);
+  EXPECT_LE(retry, t0 + 200ms);
+}
+
 }  // namespace sluice::relay
