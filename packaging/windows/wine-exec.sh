@@ -29,4 +29,25 @@ if [[ -z "${WINEPREFIX:-}" ]]; then
   fi
 fi
 
-exec wine "$@"
+# Wine itself sometimes fails to start a program: a process that connects to the
+# prefix's wineserver just as the server shuts down (its last client gone, between two
+# tests) dies in the loader with "wine client error:...: Connection reset by peer"
+# before the program ran. That is not the program's failure, so it is run once more;
+# any other failure, or the same one twice, is the program's exit status.
+err=$(mktemp "${TMPDIR:-/tmp}/sluice-wine-exec.XXXXXX")
+pid=""
+trap 'rm -f "$err"' EXIT
+trap '[[ -n "$pid" ]] && kill -TERM "$pid" 2>/dev/null; exit 143' TERM INT
+for attempt in 1 2; do
+  rc=0
+  wine "$@" 2>"$err" &
+  pid=$!
+  wait "$pid" || rc=$?
+  pid=""
+  if [[ $rc -ne 0 && $attempt -eq 1 ]] && grep -q '^wine client error:.*Connection reset by peer' "$err"; then
+    echo "wine-exec: Wine could not start $1 (wineserver connection reset); starting it again" >&2
+    continue
+  fi
+  cat "$err" >&2
+  exit "$rc"
+done
