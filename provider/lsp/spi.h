@@ -32,13 +32,6 @@ Spi& spi();
 // The socket behind a program's handle, or null with *error = WSAENOTSOCK.
 std::shared_ptr<LspSocket> socket_or_error(SOCKET s, LPINT error);
 
-// The address a datagram from `source` is reported as: the original destination
-// when it came from a relay association of the socket, else `source` unchanged.
-void restore_source(const LspSocket& socket, sockaddr_storage& source, int& length);
-
-// Fills `procedures` with the LSP's functions.
-void fill_procedure_table(WSPPROC_TABLE& procedures);
-
 // spi_sockets.cpp
 SOCKET WSPAPI lsp_socket(int af, int type, int protocol, LPWSAPROTOCOL_INFOW info, GROUP g, DWORD flags, LPINT error);
 int WSPAPI lsp_close_socket(SOCKET s, LPINT error);

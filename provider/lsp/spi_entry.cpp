@@ -42,6 +42,9 @@ Spi& spi() {
   return *state;
 }
 
+namespace {
+
+// The LSP's functions, one table for every chain it serves.
 void fill_procedure_table(WSPPROC_TABLE& t) {
   t.lpWSPAccept = lsp_accept;
   t.lpWSPAddressToString = lsp_address_to_string;
@@ -74,6 +77,8 @@ void fill_procedure_table(WSPPROC_TABLE& t) {
   t.lpWSPSocket = lsp_socket;
   t.lpWSPStringToAddress = lsp_string_to_address;
 }
+
+}  // namespace
 
 }  // namespace sluice::lsp
 

@@ -61,8 +61,8 @@ int datagram_target(LspSocket& socket, const sockaddr* to, int to_length, sockad
   return spi().steering->redirect(socket, *destination, storage, target, target_length);
 }
 
-}  // namespace
-
+// The address a datagram from `source` is reported as: the original destination
+// when it came from a relay association of the socket, else `source` unchanged.
 void restore_source(const LspSocket& socket, sockaddr_storage& source, int& length) {
   if (!socket.state->has_relay_routes()) return;
   const auto from = provider::from_sockaddr(reinterpret_cast<const sockaddr*>(&source), length);
@@ -71,6 +71,8 @@ void restore_source(const LspSocket& socket, sockaddr_storage& source, int& leng
     length = provider::to_sockaddr(*original, socket.family, source);
   }
 }
+
+}  // namespace
 
 int WSPAPI lsp_send(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD sent, DWORD flags, LPWSAOVERLAPPED overlapped,
                     LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID thread, LPINT error) {
