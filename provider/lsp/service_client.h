@@ -15,19 +15,20 @@
 
 #include "control/protocol/frame.h"
 #include "control/transport/transport.h"
+#include "provider/client/flow_router.h"
 #include "provider/client/registration.h"
 
 namespace sluice::lsp {
 
-class ServiceClient {
+class ServiceClient final : public provider::RegistrationClient {
  public:
   explicit ServiceClient(std::string endpoint) : endpoint_(std::move(endpoint)) {}
 
   // nullopt when the service is not there, does not answer in time, or refuses.
   std::optional<provider::RegisterAnswer> register_flow(const provider::RegisterRequest& request,
-                                                       std::chrono::milliseconds timeout);
+                                                       std::chrono::milliseconds timeout) override;
   // Best effort: a notification, nothing is awaited.
-  void release(std::uint64_t flow_id);
+  void release(std::uint64_t flow_id) override;
 
  private:
   bool exchange_locked(const std::string& payload, std::int64_t id, std::chrono::milliseconds timeout,

@@ -10,14 +10,35 @@ namespace sluice::lsp {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-// How long a fail-mode verdict stands before the service is asked again.
-constexpr auto kRetryAfterSilence = std::chrono::seconds(5);
-
 std::string lower_case(std::string text) {
   for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return text;
+}
+
+// The socket's bound address. The service recognises the relayed connection or
+// datagrams by its port: an unbound socket is bound now, to the wildcard address
+// with a port of the system's choosing, as connect or sendto would. nullopt when
+// that fails.
+std::optional<provider::NetAddress> bound_address(const LspSocket& socket) {
+  const auto& calls = socket.provider->calls;
+  auto local_address = [&]() -> std::optional<provider::NetAddress> {
+    sockaddr_storage local{};
+    int length = sizeof local;
+    int error = 0;
+    if (calls.lpWSPGetSockName(socket.lower, reinterpret_cast<sockaddr*>(&local), &length, &error) != 0) return std::nullopt;
+    return provider::from_sockaddr(reinterpret_cast<const sockaddr*>(&local), length);
+  };
+  auto bound = local_address();
+  if (!bound || bound->port == 0) {  // Winsock: getsockname fails on an unbound socket
+    provider::NetAddress any;
+    any.ipv4 = socket.family == AF_INET;
+    sockaddr_storage wildcard{};
+    const int length = provider::to_sockaddr(any, socket.family, wildcard);
+    int error = 0;
+    if (calls.lpWSPBind(socket.lower, reinterpret_cast<const sockaddr*>(&wildcard), length, &error) != 0) return std::nullopt;
+    bound = local_address();
+  }
+  return bound;
 }
 
 }  // namespace
@@ -47,71 +68,14 @@ bool is_service_process() {
 }
 
 Steering::Steering(const LspConfig& config)
-    : client_(config.control), fail_mode_(config.fail_mode), timeout_ms_(static_cast<int>(config.timeout.count())) {}
-
-provider::Route Steering::fail_mode_route(const provider::NetAddress& destination) const {
-  provider::Route route;
-  route.destination = destination;
-  route.kind = fail_mode_.load() == provider::FailMode::open ? provider::RouteKind::direct : provider::RouteKind::block;
-  route.retry_after = Clock::now() + kRetryAfterSilence;
-  return route;
-}
-
-std::optional<provider::RegisterAnswer> Steering::ask(LspSocket& socket, const provider::NetAddress& destination) {
-  // The service recognises the relayed connection or datagrams by the socket's
-  // port: an unbound socket is bound now, to the wildcard address with a port of
-  // the system's choosing, as connect or sendto would.
-  const auto& calls = socket.provider->calls;
-  auto local_address = [&]() -> std::optional<provider::NetAddress> {
-    sockaddr_storage local{};
-    int length = sizeof local;
-    int error = 0;
-    if (calls.lpWSPGetSockName(socket.lower, reinterpret_cast<sockaddr*>(&local), &length, &error) != 0) return std::nullopt;
-    return provider::from_sockaddr(reinterpret_cast<const sockaddr*>(&local), length);
-  };
-  auto bound = local_address();
-  if (!bound || bound->port == 0) {
-    provider::NetAddress any;
-    any.ipv4 = socket.family == AF_INET;
-    sockaddr_storage wildcard{};
-    const int length = provider::to_sockaddr(any, socket.family, wildcard);
-    int error = 0;
-    if (calls.lpWSPBind(socket.lower, reinterpret_cast<const sockaddr*>(&wildcard), length, &error) != 0) return std::nullopt;
-    bound = local_address();
-  }
-  if (!bound) return std::nullopt;
-
-  provider::RegisterRequest request;
-  request.udp = !socket.stream();
-  request.destination = provider::ip_text(destination);
-  request.port = destination.port;
-  request.local = provider::ip_text(*bound);
-  request.local_port = bound->port;
-  auto answer = client_.register_flow(request, std::chrono::milliseconds(timeout_ms_.load()));
-  if (answer) {
-    fail_mode_.store(answer->fail_mode);
-    timeout_ms_.store(static_cast<int>(answer->timeout_ms));
-  }
-  return answer;
-}
+    : client_(config.control), router_(client_, config.fail_mode, config.timeout) {}
 
 provider::Route Steering::route_to(LspSocket& socket, const provider::NetAddress& destination) {
-  auto& state = *socket.state;
-  if (auto cached = state.find(destination); cached && (!cached->retry_after || Clock::now() < *cached->retry_after)) {
-    return *cached;
-  }
+  if (auto route = provider::FlowRouter::cached(*socket.state, destination)) return *route;
   const int saved_error = WSAGetLastError();  // the program sees only its own call's error
-  auto answer = ask(socket, destination);
+  const provider::Route route = router_.decide(*socket.state, destination, bound_address(socket));
   WSASetLastError(saved_error);
-  if (!answer) return state.remember(fail_mode_route(destination));
-
-  auto routed = provider::route_from_answer(*answer, destination, socket.family, !socket.stream());
-  if (!routed) return state.remember(fail_mode_route(destination));
-  const provider::Route& route = *routed;
-  const provider::Route kept = state.remember(route);
-  // Another thread of the program registered the same destination first: ours goes.
-  if (route.flow_id != 0 && kept.flow_id != route.flow_id) client_.release(route.flow_id);
-  return kept;
+  return route;
 }
 
 int Steering::redirect(LspSocket& socket, const provider::NetAddress& destination, sockaddr_storage& storage,

@@ -1,9 +1,8 @@
 #pragma once
 
-// Verdicts for the LSP's sockets: the same rules as the Linux provider. A flow is
-// registered once per socket and destination; the answer (direct, relay, block)
-// is cached on the socket. When the service cannot be asked, the fail mode
-// decides, and the service is asked again after a while. Settings come from the
+// Verdicts for the LSP's sockets, decided by provider::FlowRouter as the Linux
+// provider's are: once per socket and destination, the fail mode when the service
+// cannot be asked. Settings come from the
 // environment (the service's answers then carry the administrator's fail mode and
 // timeout, which win):
 //
@@ -12,11 +11,11 @@
 //   SLUICE_PROVIDER_TIMEOUT_MS  1-60000           (default 250)
 //   SLUICE_PROVIDER_DISABLE=1   leave this process alone
 
-#include <atomic>
 #include <chrono>
 #include <optional>
 #include <string>
 
+#include "provider/client/flow_router.h"
 #include "provider/client/net_address.h"
 #include "provider/client/socket_state.h"
 #include "provider/lsp/lsp_socket.h"
@@ -41,9 +40,6 @@ class Steering {
  public:
   explicit Steering(const LspConfig& config);
 
-  // The route for a flow of `socket` to `destination`.
-  provider::Route route_to(LspSocket& socket, const provider::NetAddress& destination);
-
   // Where a flow of `socket` to `destination` goes: 0 with `target`/`length` left
   // alone (direct) or pointed at the relay, written into `storage` (then *relayed
   // is set); otherwise the error that refuses it, with nothing to send.
@@ -57,12 +53,11 @@ class Steering {
   static int refusal_error(const LspSocket& socket) { return socket.stream() ? WSAECONNREFUSED : WSAEACCES; }
 
  private:
-  std::optional<provider::RegisterAnswer> ask(LspSocket& socket, const provider::NetAddress& destination);
-  provider::Route fail_mode_route(const provider::NetAddress& destination) const;
+  // The route for a flow of `socket` to `destination`.
+  provider::Route route_to(LspSocket& socket, const provider::NetAddress& destination);
 
   ServiceClient client_;
-  std::atomic<provider::FailMode> fail_mode_;
-  std::atomic<int> timeout_ms_;
+  provider::FlowRouter router_;  // after client_, which it uses
 };
 
 }  // namespace sluice::lsp

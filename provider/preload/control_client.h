@@ -13,22 +13,23 @@
 #include <string>
 
 #include "control/protocol/frame.h"
+#include "provider/client/flow_router.h"
 #include "provider/client/registration.h"
 
 namespace sluice::preload {
 
-class ControlClient {
+class ControlClient final : public provider::RegistrationClient {
  public:
   explicit ControlClient(std::string socket_path) : path_(std::move(socket_path)) {}
-  ~ControlClient();
+  ~ControlClient() override;
   ControlClient(const ControlClient&) = delete;
   ControlClient& operator=(const ControlClient&) = delete;
 
   // nullopt when the service is not there, does not answer in time, or refuses.
   std::optional<provider::RegisterAnswer> register_flow(const provider::RegisterRequest& request,
-                                                       std::chrono::milliseconds timeout);
+                                                       std::chrono::milliseconds timeout) override;
   // Best effort: a notification, nothing is awaited.
-  void release(std::uint64_t flow_id);
+  void release(std::uint64_t flow_id) override;
 
   // pthread_atfork: the child starts without a connection (it would speak with the
   // parent's identity) and with the lock free.

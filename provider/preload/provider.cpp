@@ -14,10 +14,6 @@ namespace sluice::preload {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-// How long a fail-mode verdict stands before the service is asked again.
-constexpr auto kRetryAfterSilence = std::chrono::seconds(5);
-
 std::string own_executable() {
   char path[4096];
   const ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
@@ -40,13 +36,33 @@ const std::shared_ptr<SocketState>& not_steered() {
 
 void release_flow(std::uint64_t flow_id) { provider().client().release(flow_id); }
 
+// The socket's bound address. The service recognises the relayed connection or
+// datagrams by its port: an unbound socket is bound now, to the wildcard address
+// with a port of the kernel's choosing, as connect or sendto would. nullopt when
+// that fails.
+std::optional<NetAddress> bound_address(int fd, const SocketState& state) {
+  auto local_address = [fd]() -> std::optional<NetAddress> {
+    sockaddr_storage local{};
+    socklen_t length = sizeof local;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) return std::nullopt;
+    return from_sockaddr(reinterpret_cast<const sockaddr*>(&local), length);
+  };
+  auto bound = local_address();
+  if (bound && bound->port == 0) {
+    sockaddr_storage wildcard{};
+    NetAddress any;
+    any.ipv4 = state.family() == AF_INET;
+    const socklen_t n = to_sockaddr(any, state.family(), wildcard);  // 0.0.0.0 or ::
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&wildcard), n) != 0) return std::nullopt;
+    bound = local_address();
+  }
+  return bound;
+}
+
 }  // namespace
 
 Provider::Provider(ProviderConfig config)
-    : config_(std::move(config)),
-      fail_mode_(config_.fail_mode),
-      timeout_ms_(static_cast<int>(config_.timeout.count())),
-      client_(config_.control) {}
+    : config_(std::move(config)), client_(config_.control), router_(client_, config_.fail_mode, config_.timeout) {}
 
 Provider& provider() {
   // Created once and never destroyed: programs call us from their own destructors.
@@ -87,65 +103,12 @@ std::shared_ptr<SocketState> Provider::state_of(int fd) {
 
 int Provider::refusal_errno(const SocketState& state) { return state.udp() ? EACCES : ECONNREFUSED; }
 
-Route Provider::fail_mode_route(const NetAddress& destination) const {
-  Route route;
-  route.destination = destination;
-  route.kind = fail_mode_.load() == provider::FailMode::open ? RouteKind::direct : RouteKind::block;
-  route.retry_after = Clock::now() + kRetryAfterSilence;
-  return route;
-}
-
-std::optional<provider::RegisterAnswer> Provider::ask(const SocketState& state, int fd, const NetAddress& destination) {
-  // The service learns the socket's port from the registration and recognises the
-  // relayed connection or datagrams by it: an unbound socket is bound now, to the
-  // wildcard address with a port of the kernel's choosing, as connect or sendto would.
-  auto local_address = [fd]() -> std::optional<NetAddress> {
-    sockaddr_storage local{};
-    socklen_t length = sizeof local;
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) return std::nullopt;
-    return from_sockaddr(reinterpret_cast<const sockaddr*>(&local), length);
-  };
-  auto bound = local_address();
-  if (bound && bound->port == 0) {
-    sockaddr_storage wildcard{};
-    NetAddress any;
-    any.ipv4 = state.family() == AF_INET;
-    const socklen_t n = to_sockaddr(any, state.family(), wildcard);  // 0.0.0.0 or ::
-    if (::bind(fd, reinterpret_cast<const sockaddr*>(&wildcard), n) != 0) return std::nullopt;
-    bound = local_address();
-  }
-  if (!bound) return std::nullopt;
-
-  provider::RegisterRequest request;
-  request.udp = state.udp();
-  request.destination = ip_text(destination);
-  request.port = destination.port;
-  request.local = ip_text(*bound);
-  request.local_port = bound->port;
-  auto answer = client_.register_flow(request, std::chrono::milliseconds(timeout_ms_.load()));
-  if (answer) {
-    fail_mode_.store(answer->fail_mode);
-    timeout_ms_.store(static_cast<int>(answer->timeout_ms));
-  }
-  return answer;
-}
-
 Route Provider::route_to(int fd, SocketState& state, const NetAddress& destination) {
-  if (auto cached = state.find(destination); cached && (!cached->retry_after || Clock::now() < *cached->retry_after)) {
-    return *cached;
-  }
-  const int saved_errno = errno;
-  auto answer = ask(state, fd, destination);
+  if (auto route = provider::FlowRouter::cached(state, destination)) return *route;
+  const int saved_errno = errno;  // the program sees only its own call's errno
+  const Route route = router_.decide(state, destination, bound_address(fd, state));
   errno = saved_errno;
-  if (!answer) return state.remember(fail_mode_route(destination));
-
-  auto routed = provider::route_from_answer(*answer, destination, state.family(), state.udp());
-  if (!routed) return state.remember(fail_mode_route(destination));
-  const Route& route = *routed;
-  const Route kept = state.remember(route);
-  // Another thread of the program registered the same destination first: ours goes.
-  if (route.flow_id != 0 && kept.flow_id != route.flow_id) client_.release(route.flow_id);
-  return kept;
+  return route;
 }
 
 }  // namespace sluice::preload

@@ -7,10 +7,10 @@
 
 #include <sys/socket.h>
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 
+#include "provider/client/flow_router.h"
 #include "provider/preload/control_client.h"
 #include "provider/preload/provider_config.h"
 #include "provider/preload/socket_table.h"
@@ -38,15 +38,10 @@ class Provider {
   static int refusal_errno(const SocketState& state);
 
  private:
-  std::optional<provider::RegisterAnswer> ask(const SocketState& state, int fd, const NetAddress& destination);
-  Route fail_mode_route(const NetAddress& destination) const;
-
   ProviderConfig config_;
-  // What the service last said; the configuration's values until it has said anything.
-  std::atomic<provider::FailMode> fail_mode_;
-  std::atomic<int> timeout_ms_;
   SocketTable table_;
   ControlClient client_;
+  provider::FlowRouter router_;  // after client_, which it uses
 };
 
 // The process's provider, created on first call.
