@@ -1,0 +1,17 @@
+#pragma once
+
+// Test endpoints (address text and port) to and from the system's sockaddr, for
+// both platforms' test sockets. The socket headers come from socket_api.h.
+
+#include "socket_api.h"  // common/platform/{posix,win}/, picked by CMake
+
+#include "tests/support/test_socket.h"
+
+namespace sluice::test {
+
+// Text and port to a sockaddr; length 0 when the text is no address.
+socklen_t to_sockaddr(const Endpoint& endpoint, sockaddr_storage& out);
+// An AF_INET or AF_INET6 sockaddr to text and port.
+Endpoint from_sockaddr(const sockaddr_storage& address);
+
+}  // namespace sluice::test
