@@ -26,6 +26,20 @@ void CALLBACK call_routine(DWORD_PTR context) {
 
 }  // namespace
 
+std::unique_ptr<PendingIo> make_pending_io(const std::shared_ptr<LspSocket>& socket, LPWSAOVERLAPPED overlapped,
+                                           LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID thread,
+                                           LPWSABUF buffers, DWORD count) {
+  auto io = std::make_unique<PendingIo>();
+  io->socket = socket;
+  io->app_overlapped = overlapped;
+  io->routine = routine;
+  if (thread != nullptr) io->thread = *thread;  // the structure, not the pointer (LPWSPSENDTO, lpThreadId)
+  // "The array of WSABUF structures pointed to by the lpBuffers parameter is
+  // transient" (LPWSPSENDTO, Remarks): captured before the call returns.
+  if (buffers != nullptr) io->buffers.assign(buffers, buffers + count);
+  return io;
+}
+
 void begin_overlapped(LPWSAOVERLAPPED overlapped) {
   overlapped->Internal = kOperationInProgress;
   overlapped->InternalHigh = 0;

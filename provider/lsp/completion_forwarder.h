@@ -49,6 +49,18 @@ struct PendingIo {
   std::atomic<int> holders{2};        // issuer and port
 };
 
+// A call is overlapped when it names an overlapped structure or a completion
+// routine; with neither, the socket is treated as nonoverlapped (LPWSPSENDTO, Remarks).
+inline bool is_overlapped_call(LPWSAOVERLAPPED overlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE routine) {
+  return overlapped != nullptr || routine != nullptr;
+}
+
+// An operation of `socket` for the program's `overlapped`, capturing what the seeds
+// say must not be kept by pointer: the thread id and the WSABUF array.
+std::unique_ptr<PendingIo> make_pending_io(const std::shared_ptr<LspSocket>& socket, LPWSAOVERLAPPED overlapped,
+                                           LPWSAOVERLAPPED_COMPLETION_ROUTINE routine = nullptr,
+                                           LPWSATHREADID thread = nullptr, LPWSABUF buffers = nullptr, DWORD count = 0);
+
 // Starts the lower call: `start` is given the operation and returns 0 (completed,
 // *bytes and *flags set) or SOCKET_ERROR with *error (WSA_IO_PENDING: started).
 using StartLower = std::function<int(PendingIo& io, DWORD* bytes, DWORD* flags, int* error)>;

@@ -48,9 +48,7 @@ BOOL PASCAL lsp_connect_ex(SOCKET s, const sockaddr* name, int length, PVOID sen
     WSASetLastError(refused);  // nothing started: no completion will come
     return FALSE;
   }
-  auto io = std::make_unique<PendingIo>();
-  io->socket = socket;
-  io->app_overlapped = overlapped;
+  auto io = make_pending_io(socket, overlapped);
   io->address_length = target_length;
   std::memcpy(&io->address, target, static_cast<std::size_t>(target_length));
   DWORD ignored = 0;
@@ -81,9 +79,7 @@ BOOL PASCAL lsp_accept_ex(SOCKET listen_socket, SOCKET accept_socket, PVOID buff
     WSASetLastError(error != 0 ? error : lower_accept == nullptr ? WSAEOPNOTSUPP : WSAEINVAL);
     return FALSE;
   }
-  auto io = std::make_unique<PendingIo>();
-  io->socket = listener;
-  io->app_overlapped = overlapped;
+  auto io = make_pending_io(listener, overlapped);
   const SOCKET lower_accepted = accepted->lower;
   DWORD ignored = 0;
   const int rc = spi().forwarder.run(
@@ -175,16 +171,11 @@ int WSPAPI lsp_ioctl(SOCKET s, DWORD code, LPVOID in, DWORD in_length, LPVOID ou
     return 0;
   }
   const auto& calls = socket->provider->calls;
-  if (overlapped == nullptr && routine == nullptr) {
+  if (!is_overlapped_call(overlapped, routine)) {
     return calls.lpWSPIoctl(socket->lower, code, in, in_length, out, out_length, returned, nullptr, nullptr, nullptr, error);
   }
-  auto io = std::make_unique<PendingIo>();
-  io->socket = socket;
-  io->app_overlapped = overlapped;
-  io->routine = routine;
-  if (thread != nullptr) io->thread = *thread;
   return spi().forwarder.run(
-      std::move(io),
+      make_pending_io(socket, overlapped, routine, thread),
       [=](PendingIo& io, DWORD* bytes, DWORD*, int* e) {
         return io.socket->provider->calls.lpWSPIoctl(io.socket->lower, code, in, in_length, out, out_length, bytes,
                                                       &io.lower_overlapped, nullptr, nullptr, e);

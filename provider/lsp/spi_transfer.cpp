@@ -14,24 +14,6 @@ namespace sluice::lsp {
 
 namespace {
 
-bool overlapped_call(LPWSAOVERLAPPED overlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE routine) {
-  return overlapped != nullptr || routine != nullptr;
-}
-
-std::unique_ptr<PendingIo> pending(const std::shared_ptr<LspSocket>& socket, LPWSAOVERLAPPED overlapped,
-                                   LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID thread,
-                                   LPWSABUF buffers, DWORD count) {
-  auto io = std::make_unique<PendingIo>();
-  io->socket = socket;
-  io->app_overlapped = overlapped;
-  io->routine = routine;
-  if (thread != nullptr) io->thread = *thread;  // the structure, not the pointer (LPWSPSENDTO, lpThreadId)
-  // "The array of WSABUF structures pointed to by the lpBuffers parameter is
-  // transient" (LPWSPSENDTO, Remarks): captured before the call returns.
-  if (buffers != nullptr) io->buffers.assign(buffers, buffers + count);
-  return io;
-}
-
 bool is_limited_broadcast(const provider::NetAddress& address) {
   return address.ipv4 && address.bytes[0] == 255 && address.bytes[1] == 255 && address.bytes[2] == 255 &&
          address.bytes[3] == 255;
@@ -81,11 +63,11 @@ int WSPAPI lsp_send(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD sent, DWORD
   const auto& calls = socket->provider->calls;
   // A connected datagram socket was steered when it connected (lsp_connect): its
   // lower socket is connected to the relay association if the flow is relayed.
-  if (!overlapped_call(overlapped, routine)) {
+  if (!is_overlapped_call(overlapped, routine)) {
     return calls.lpWSPSend(socket->lower, buffers, count, sent, flags, nullptr, nullptr, nullptr, error);
   }
   return spi().forwarder.run(
-      pending(socket, overlapped, routine, thread, buffers, count),
+      make_pending_io(socket, overlapped, routine, thread, buffers, count),
       [flags](PendingIo& io, DWORD* bytes, DWORD*, int* e) {
         return io.socket->provider->calls.lpWSPSend(io.socket->lower, io.buffers.data(), static_cast<DWORD>(io.buffers.size()),
                                                      bytes, flags, &io.lower_overlapped, nullptr, nullptr, e);
@@ -110,10 +92,10 @@ int WSPAPI lsp_send_to(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD sent, DW
     }
   }
   const auto& calls = socket->provider->calls;
-  if (!overlapped_call(overlapped, routine)) {
+  if (!is_overlapped_call(overlapped, routine)) {
     return calls.lpWSPSendTo(socket->lower, buffers, count, sent, flags, target, target_length, nullptr, nullptr, nullptr, error);
   }
-  auto io = pending(socket, overlapped, routine, thread, buffers, count);
+  auto io = make_pending_io(socket, overlapped, routine, thread, buffers, count);
   if (target != nullptr) std::memcpy(&io->address, target, static_cast<std::size_t>(target_length));
   const bool has_target = target != nullptr;
   return spi().forwarder.run(
@@ -132,12 +114,12 @@ int WSPAPI lsp_recv(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD received, L
   auto socket = socket_or_error(s, error);
   if (!socket) return SOCKET_ERROR;
   const auto& calls = socket->provider->calls;
-  if (!overlapped_call(overlapped, routine)) {
+  if (!is_overlapped_call(overlapped, routine)) {
     return calls.lpWSPRecv(socket->lower, buffers, count, received, flags, nullptr, nullptr, nullptr, error);
   }
   const DWORD in_flags = flags != nullptr ? *flags : 0;
   return spi().forwarder.run(
-      pending(socket, overlapped, routine, thread, buffers, count),
+      make_pending_io(socket, overlapped, routine, thread, buffers, count),
       [in_flags](PendingIo& io, DWORD* bytes, DWORD* out_flags, int* e) {
         *out_flags = in_flags;
         return io.socket->provider->calls.lpWSPRecv(io.socket->lower, io.buffers.data(), static_cast<DWORD>(io.buffers.size()),
@@ -152,7 +134,7 @@ int WSPAPI lsp_recv_from(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD receiv
   auto socket = socket_or_error(s, error);
   if (!socket) return SOCKET_ERROR;
   const auto& calls = socket->provider->calls;
-  if (!overlapped_call(overlapped, routine)) {
+  if (!is_overlapped_call(overlapped, routine)) {
     sockaddr_storage source{};
     int length = sizeof source;
     const int rc = calls.lpWSPRecvFrom(socket->lower, buffers, count, received, flags, reinterpret_cast<sockaddr*>(&source),
@@ -163,7 +145,7 @@ int WSPAPI lsp_recv_from(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD receiv
     }
     return rc;
   }
-  auto io = pending(socket, overlapped, routine, thread, buffers, count);
+  auto io = make_pending_io(socket, overlapped, routine, thread, buffers, count);
   // The source is reported once the datagram is in, restored first; the program's
   // address buffer must stay valid until then, as its buffers must.
   io->finish = [from, from_length](PendingIo& done, DWORD) {
@@ -231,9 +213,9 @@ INT WSAAPI lsp_wsa_send_msg(SOCKET s, LPWSAMSG message, DWORD flags, LPDWORD sen
     copy.name = const_cast<sockaddr*>(target);
     copy.namelen = target_length;
   }
-  if (!overlapped_call(overlapped, routine)) return lower_send(socket->lower, &copy, flags, sent, nullptr, nullptr);
+  if (!is_overlapped_call(overlapped, routine)) return lower_send(socket->lower, &copy, flags, sent, nullptr, nullptr);
 
-  auto io = pending(socket, overlapped, routine, nullptr, copy.lpBuffers, copy.dwBufferCount);
+  auto io = make_pending_io(socket, overlapped, routine, nullptr, copy.lpBuffers, copy.dwBufferCount);
   if (!open_current_thread(*io)) return fail(WSAEINVAL);
   io->message = copy;
   io->message.lpBuffers = io->buffers.data();
@@ -267,7 +249,7 @@ INT WSAAPI lsp_wsa_recv_msg(SOCKET s, LPWSAMSG message, LPDWORD received, LPWSAO
     message->dwFlags = done.dwFlags;
     message->Control.len = done.Control.len;
   };
-  if (!overlapped_call(overlapped, routine)) {
+  if (!is_overlapped_call(overlapped, routine)) {
     sockaddr_storage source{};
     WSAMSG copy = *message;
     copy.name = reinterpret_cast<sockaddr*>(&source);
@@ -276,7 +258,7 @@ INT WSAAPI lsp_wsa_recv_msg(SOCKET s, LPWSAMSG message, LPDWORD received, LPWSAO
     if (rc == 0) report_back(*socket, copy, source, copy.namelen);
     return rc;
   }
-  auto io = pending(socket, overlapped, routine, nullptr, message->lpBuffers, message->dwBufferCount);
+  auto io = make_pending_io(socket, overlapped, routine, nullptr, message->lpBuffers, message->dwBufferCount);
   if (!open_current_thread(*io)) return fail(WSAEINVAL);
   io->message = *message;
   io->message.lpBuffers = io->buffers.data();
