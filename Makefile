@@ -1,5 +1,5 @@
 # Thin entry points; the work is in scripts/ and CMake presets.
-.PHONY: all demo test bench build deps clean
+.PHONY: all demo test bench package build deps clean
 
 all: build
 
@@ -14,6 +14,10 @@ test:
 # Builds the data plane and runs every benchmark in tests/bench; writes build/bench/results.json.
 bench:
 	scripts/bench.sh
+
+# Builds both presets and makes the installers: build/packages/*.deb and *.exe.
+package:
+	scripts/package.sh
 
 deps:
 	scripts/bootstrap.sh
