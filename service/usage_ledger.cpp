@@ -46,14 +46,41 @@ std::uint64_t UsageLedger::pending_bytes(const std::string& app) const {
 std::string utc_day() { return fmt::format("{:%Y-%m-%d}", fmt::gmtime(std::time(nullptr))); }
 
 UsageFlusher::UsageFlusher(UsageLedger& ledger, store::PolicyStore& store, std::chrono::milliseconds interval)
-    : ledger_(ledger), store_(store), interval_(interval), thread_([this] {
-        while (!stop_.wait_for(interval_)) flush();
-      }) {}
+    : ledger_(ledger), store_(store), interval_(interval), thread_([this] { run(); }) {}
 
 UsageFlusher::~UsageFlusher() { stop(); }
 
+void UsageFlusher::run() {
+  std::unique_lock lock(wait_mutex_);
+  while (!stopping_) {
+    const auto period = interval_;
+    // A new interval starts a new period at once, rather than after the old one.
+    if (wake_.wait_for(lock, period, [&] { return stopping_ || interval_ != period; })) continue;
+    lock.unlock();
+    flush();
+    lock.lock();
+  }
+}
+
+void UsageFlusher::set_interval(std::chrono::milliseconds interval) {
+  {
+    std::lock_guard lock(wait_mutex_);
+    interval_ = interval;
+  }
+  wake_.notify_all();
+}
+
+std::chrono::milliseconds UsageFlusher::interval() const {
+  std::lock_guard lock(wait_mutex_);
+  return interval_;
+}
+
 void UsageFlusher::stop() {
-  stop_.request();
+  {
+    std::lock_guard lock(wait_mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
   if (thread_.joinable()) {
     thread_.join();
     flush();  // what was counted since the last interval

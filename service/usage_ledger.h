@@ -5,6 +5,7 @@
 // writes the totals every --flush-interval and once more at shutdown.
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -12,7 +13,6 @@
 #include <thread>
 #include <vector>
 
-#include "common/stop_signal.h"
 #include "service/store/policy_store.h"
 
 namespace sluice::service {
@@ -49,14 +49,22 @@ class UsageFlusher {
   void stop();
   // Writes what the ledger holds now. Safe to call from any thread.
   void flush();
+  // Takes effect at once (a reload of flush-interval): the next flush is one new
+  // interval from now.
+  void set_interval(std::chrono::milliseconds interval);
+  std::chrono::milliseconds interval() const;
 
  private:
+  void run();
+
   UsageLedger& ledger_;
   store::PolicyStore& store_;
-  std::chrono::milliseconds interval_;
-  StopSignal stop_;
+  mutable std::mutex wait_mutex_;
+  std::condition_variable wake_;
+  std::chrono::milliseconds interval_;  // guarded by wait_mutex_
+  bool stopping_ = false;               // guarded by wait_mutex_
   std::mutex flush_mutex_;
-  std::thread thread_;
+  std::thread thread_;                  // last: it starts running in the constructor
 };
 
 }  // namespace sluice::service

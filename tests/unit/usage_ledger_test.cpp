@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "schema/embedded_migrations.h"
 #include "service/store/migrations.h"
 
@@ -40,6 +43,25 @@ TEST(UsageFlusherTest, FlushWritesAndStopWritesTheRest) {
     ledger.record("/bin/a", Direction::up, 5, 1);
   }
   EXPECT_EQ(policy_store.usage(std::nullopt, std::nullopt, false).at(0).bytes_up, 15u) << "nothing lost at shutdown";
+}
+
+TEST(UsageFlusherTest, ANewIntervalTakesEffectAtOnce) {
+  store::Database db(":memory:");
+  store::migrate(db, schema::embedded_migrations());
+  store::PolicyStore policy_store(db);
+  UsageLedger ledger;
+  UsageFlusher flusher(ledger, policy_store, std::chrono::hours(1));
+  ledger.record("/bin/a", Direction::down, 7, 1);
+  flusher.set_interval(std::chrono::milliseconds(20));
+  EXPECT_EQ(flusher.interval(), std::chrono::milliseconds(20));
+  // Without the change the first flush would be an hour away; the bound is generous.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (policy_store.usage(std::nullopt, std::nullopt, false).empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const auto usage = policy_store.usage(std::nullopt, std::nullopt, false);
+  ASSERT_EQ(usage.size(), 1u) << "the flusher kept waiting for the old interval";
+  EXPECT_EQ(usage[0].bytes_down, 7u);
 }
 
 TEST(UtcDayTest, IsAnIsoDate) {
