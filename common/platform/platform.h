@@ -34,6 +34,11 @@ std::string default_state_dir();
 // /tmp/sluice-UID/control.sock); \\.\pipe\sluice on Windows.
 std::string default_control_endpoint();
 
+// Where clients (sluicectl) look when not told: the default endpoint if a service
+// listens there, else the machine's service (/run/sluice/control.sock) if one
+// listens there, else the default. The same pipe on Windows.
+std::string client_control_endpoint();
+
 // True where executable paths compare case-insensitively (Windows).
 bool paths_are_case_insensitive();
 

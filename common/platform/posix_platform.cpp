@@ -45,10 +45,27 @@ std::string default_state_dir() {
   return "/tmp/sluice-" + std::to_string(::geteuid()) + "/state";
 }
 
+namespace {
+constexpr const char* kMachineControlEndpoint = "/run/sluice/control.sock";
+
+bool is_socket(const std::string& path) {
+  struct stat st{};
+  return ::stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
+}
+}  // namespace
+
 std::string default_control_endpoint() {
-  if (::geteuid() == 0) return "/run/sluice/control.sock";
+  if (::geteuid() == 0) return kMachineControlEndpoint;
   if (auto xdg = environment("XDG_RUNTIME_DIR"); !xdg.empty()) return xdg + "/sluice/control.sock";
   return "/tmp/sluice-" + std::to_string(::geteuid()) + "/control.sock";
+}
+
+std::string client_control_endpoint() {
+  const std::string own = default_control_endpoint();
+  // An administrator in sluice-admin is not root: without this, a plain `sluicectl`
+  // would look for a per-user service and miss the machine's.
+  if (!is_socket(own) && is_socket(kMachineControlEndpoint)) return kMachineControlEndpoint;
+  return own;
 }
 
 void create_directories(const std::string& path, bool world_readable) {

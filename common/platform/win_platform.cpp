@@ -73,6 +73,8 @@ std::string default_state_dir() {
 
 std::string default_control_endpoint() { return "\\\\.\\pipe\\sluice"; }
 
+std::string client_control_endpoint() { return default_control_endpoint(); }
+
 void create_directories(const std::string& path, bool /*world_readable: ACLs are inherited on Windows*/) {
   for (std::size_t pos = 0; pos <= path.size(); ++pos) {
     if (pos != path.size() && path[pos] != '\\' && path[pos] != '/') continue;

@@ -31,13 +31,14 @@ const Command kCommands[] = {
     {"stats", "show data-plane totals and per-program counters", stats_command},
     {"top", "watch per-program rates, refreshed", top_command},
     {"provider", "install, remove and check the provider that steers every program", provider_command},
+    {"service", "apply an edited configuration file (reload)", service_command},
 };
 
 po::options_description global_options() {
   po::options_description options("Global options");
   options.add_options()
       ("control", po::value<std::string>()->value_name("ENDPOINT"),
-       ("where sluiced listens [default: $SLUICE_CONTROL, else " + platform::default_control_endpoint() + "]").c_str())
+       ("where sluiced listens [default: $SLUICE_CONTROL, else " + platform::client_control_endpoint() + "]").c_str())
       ("timeout", po::value<int>()->value_name("MS")->default_value(5000), "how long to wait for sluiced, in milliseconds")
       ("help,h", "show this help")
       ("version", "show the version");
@@ -103,7 +104,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   std::string endpoint;
   if (vm.count("control")) endpoint = vm["control"].as<std::string>();
   else if (auto env = platform::environment("SLUICE_CONTROL"); !env.empty()) endpoint = env;
-  else endpoint = platform::default_control_endpoint();
+  else endpoint = platform::client_control_endpoint();
 
   const std::string& name = command_args[0];
   const auto* command = std::find_if(std::begin(kCommands), std::end(kCommands), [&](const Command& c) { return name == c.name; });
