@@ -30,7 +30,13 @@ int main(int argc, char** argv) {
     case CommandLine::Action::run:
       break;
   }
-  ServiceBody body = [&cl](HostContext& host) { return run_service(cl.config, host); };
+  // A reload parses the same options again, so the command line keeps winning over the file.
+  ConfigSource reread = [&cl]() -> std::variant<ServiceConfig, UsageError> {
+    auto again = parse_command_line(cl.run_arguments);
+    if (auto* error = std::get_if<UsageError>(&again)) return *error;
+    return std::get<CommandLine>(again).config;
+  };
+  ServiceBody body = [&cl, &reread](HostContext& host) { return run_service(cl.config, host, reread); };
   ExitCode code = cl.action == CommandLine::Action::service ? service_command(cl.service_verb, cl.run_arguments, body)
                                                             : run_interactive(cl.foreground, body);
   return static_cast<int>(code);

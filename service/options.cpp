@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "common/logging.h"
@@ -13,8 +16,9 @@ namespace sluice::service {
 namespace po = boost::program_options;
 namespace {
 
-po::options_description visible_options() {
-  po::options_description options("Options");
+// The settings: flags on the command line and keys in sluiced.conf alike.
+po::options_description setting_options() {
+  po::options_description options("Settings (also keys of the --config file)");
   options.add_options()
       ("state-dir", po::value<std::string>()->value_name("DIR"),
        ("where the database (sluice.db) and the log (sluiced.log) live [default: " + platform::default_state_dir() +
@@ -22,11 +26,22 @@ po::options_description visible_options() {
       ("control", po::value<std::string>()->value_name("ENDPOINT"),
        ("control endpoint: a Unix socket path, or a pipe name on Windows [default: $SLUICE_CONTROL, else " +
         platform::default_control_endpoint() + "]").c_str())
-      ("flush-interval", po::value<double>()->value_name("SECONDS")->default_value(5.0, "5"),
-       "how often usage counters are written to the database (also at shutdown)")
-      ("foreground", "stay in the foreground and log to stderr too (Linux; for systemd and debugging)")
+      ("flush-interval", po::value<std::string>()->value_name("SECONDS")->default_value("5"),
+       "how often usage counters are written to the database (also at shutdown), 0.1 to 3600")
       ("log-level", po::value<std::string>()->value_name("LEVEL")->default_value("info"),
        "trace, debug, info, warn, error, critical or off")
+      ("metrics-listen", po::value<std::string>()->value_name("ADDRESS:PORT")->default_value(""),
+       "serve Prometheus metrics at http://ADDRESS:PORT/metrics, loopback only (127.0.0.1:9464, [::1]:9464) "
+       "[default: off]");
+  return options;
+}
+
+po::options_description command_line_options() {
+  po::options_description options("Options");
+  options.add_options()
+      ("config", po::value<std::string>()->value_name("FILE"),
+       "read settings from this file (key = value lines, see packaging/sluiced.conf); flags win over it")
+      ("foreground", "stay in the foreground and log to stderr too (Linux; for systemd and debugging)")
       ("help,h", "show this help and exit")
       ("version", "show the version and exit");
   return options;
@@ -36,6 +51,53 @@ std::string absolute(const std::string& path) {
   std::error_code ec;
   auto p = std::filesystem::absolute(path, ec);
   return ec ? path : p.lexically_normal().string();
+}
+
+std::string trim(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r");
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(" \t\r");
+  return std::string(text.substr(first, last - first + 1));
+}
+
+// Where each setting came from, so that an error names what the user must change:
+// "--log-level" or "/etc/sluice/sluiced.conf:12: log-level".
+class Origins {
+ public:
+  void from_command_line(const po::variables_map& vm) {
+    for (const auto& [key, value] : vm) {
+      if (!value.defaulted()) command_line_.insert(key);
+    }
+  }
+
+  void from_file(std::string path, const std::string& text) {
+    file_ = std::move(path);
+    std::istringstream lines(text);
+    std::string line;
+    for (int number = 1; std::getline(lines, line); ++number) {
+      line = trim(line.substr(0, line.find('#')));
+      const auto equals = line.find('=');
+      if (equals != std::string::npos) line_of_.emplace(trim(std::string_view(line).substr(0, equals)), number);
+    }
+  }
+
+  bool on_command_line(const std::string& key) const { return command_line_.count(key) > 0; }
+
+  std::string name(const std::string& key) const {
+    if (on_command_line(key) || file_.empty()) return "--" + key;
+    auto line = line_of_.find(key);
+    return file_ + ":" + (line == line_of_.end() ? std::string() : std::to_string(line->second) + ":") + " " + key;
+  }
+
+ private:
+  std::set<std::string> command_line_;
+  std::string file_;
+  std::map<std::string, int> line_of_;
+};
+
+std::string strip_dashes(std::string name) {
+  name.erase(0, name.find_first_not_of('-'));
+  return name;
 }
 
 }  // namespace
@@ -51,25 +113,33 @@ std::string help_text() {
          "in the foreground with --foreground. On Windows, 'service install' registers it\n"
          "with the service control manager, with the options given, and 'service\n"
          "start|stop' start it and wait until it runs or has stopped.\n\n"
-      << visible_options()
-      << "\nExit status: 0 stopped cleanly, 2 bad command line, 3 state directory,\n"
-         "4 database, 5 control endpoint, 6 already running, 7 service manager, 8 log file.\n";
+         "Settings come from the command line, else from the --config file, else from\n"
+         "the defaults below. 'sluicectl service reload' (or SIGHUP, or systemctl reload)\n"
+         "reads the file again and applies log-level, flush-interval and metrics-listen\n"
+         "at once; state-dir and control wait for a restart.\n\n"
+      << command_line_options() << "\n"
+      << setting_options()
+      << "\nExit status: 0 stopped cleanly, 2 bad command line or configuration, 3 state\n"
+         "directory, 4 database, 5 control endpoint, 6 already running, 7 service manager,\n"
+         "8 log file, 9 metrics listener.\n";
   return out.str();
 }
 
 std::variant<CommandLine, UsageError> parse_command_line(const std::vector<std::string>& args) {
-  po::options_description all = visible_options();
+  po::options_description all = command_line_options();
+  all.add(setting_options());
   all.add_options()("command", po::value<std::vector<std::string>>(), "");
   po::positional_options_description positional;
   positional.add("command", -1);
 
   po::variables_map vm;
+  Origins origins;
   try {
     po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-    po::notify(vm);
   } catch (const po::error& e) {
     return UsageError{e.what()};
   }
+  origins.from_command_line(vm);
 
   CommandLine cl;
   if (vm.count("help")) {
@@ -79,6 +149,33 @@ std::variant<CommandLine, UsageError> parse_command_line(const std::vector<std::
   if (vm.count("version")) {
     cl.action = CommandLine::Action::version;
     return cl;
+  }
+
+  if (vm.count("config")) {
+    const std::string path = vm["config"].as<std::string>();
+    if (path.empty()) return UsageError{"--config: the file name is empty"};
+    cl.config.config_file = absolute(path);
+    std::ifstream in(cl.config.config_file, std::ios::binary);
+    if (!in) return UsageError{"--config: cannot read '" + cl.config.config_file + "'"};
+    const std::string text(std::istreambuf_iterator<char>(in), {});
+    origins.from_file(cl.config.config_file, text);
+    // Values already on the command line are final for po::store: flags win.
+    try {
+      std::istringstream stream(text);
+      po::store(po::parse_config_file(stream, setting_options(), /*allow_unregistered=*/false), vm);
+    } catch (const po::error_with_option_name& e) {
+      const std::string key = strip_dashes(e.get_option_name());
+      return UsageError{origins.name(key) + ": " +
+                        (dynamic_cast<const po::unknown_option*>(&e) ? "unknown key (see sluiced --help for the keys)"
+                                                                     : std::string(e.what()))};
+    } catch (const po::error& e) {
+      return UsageError{cl.config.config_file + ": " + e.what()};
+    }
+  }
+  try {
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return UsageError{e.what()};
   }
 
   if (vm.count("command")) {
@@ -92,37 +189,61 @@ std::variant<CommandLine, UsageError> parse_command_line(const std::vector<std::
     cl.action = CommandLine::Action::service;
     cl.service_verb = words[1];
   }
-
   cl.foreground = vm.count("foreground") > 0;
+
   const std::string level = vm["log-level"].as<std::string>();
   auto parsed_level = parse_log_level(level);
   if (!parsed_level) {
-    return UsageError{"--log-level: '" + level + "' is not one of trace, debug, info, warn, error, critical, off"};
+    return UsageError{origins.name("log-level") + ": '" + level +
+                      "' is not one of trace, debug, info, warn, error, critical, off"};
   }
   cl.config.log_level = *parsed_level;
 
-  const double flush_seconds = vm["flush-interval"].as<double>();
-  if (!(flush_seconds >= 0.1 && flush_seconds <= 3600)) {
-    return UsageError{"--flush-interval: '" + std::to_string(flush_seconds) + "' is not between 0.1 and 3600 seconds"};
+  const std::string flush_text = vm["flush-interval"].as<std::string>();
+  double flush_seconds = 0;
+  std::size_t used = 0;
+  try {
+    flush_seconds = std::stod(flush_text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != flush_text.size() || !(flush_seconds >= 0.1 && flush_seconds <= 3600)) {
+    return UsageError{origins.name("flush-interval") + ": '" + flush_text + "' is not a number of seconds from 0.1 to 3600"};
   }
   cl.config.flush_interval = std::chrono::milliseconds(static_cast<long long>(flush_seconds * 1000));
 
   cl.config.state_dir = vm.count("state-dir") ? vm["state-dir"].as<std::string>() : platform::default_state_dir();
-  if (cl.config.state_dir.empty()) return UsageError{"--state-dir: the directory name is empty"};
+  if (cl.config.state_dir.empty()) return UsageError{origins.name("state-dir") + ": the directory name is empty"};
   cl.config.state_dir = absolute(cl.config.state_dir);
 
-  if (vm.count("control")) cl.config.control_endpoint = vm["control"].as<std::string>();
-  else if (auto env = platform::environment("SLUICE_CONTROL"); !env.empty()) cl.config.control_endpoint = env;
-  else cl.config.control_endpoint = platform::default_control_endpoint();
-  if (cl.config.control_endpoint.empty()) return UsageError{"--control: the endpoint is empty"};
+  bool control_from_environment = false;
+  if (vm.count("control")) {
+    cl.config.control_endpoint = vm["control"].as<std::string>();
+  } else if (auto env = platform::environment("SLUICE_CONTROL"); !env.empty()) {
+    cl.config.control_endpoint = env;
+    control_from_environment = true;
+  } else {
+    cl.config.control_endpoint = platform::default_control_endpoint();
+  }
+  if (cl.config.control_endpoint.empty()) return UsageError{origins.name("control") + ": the endpoint is empty"};
   // A daemon changes directory, so a relative socket path is made absolute; pipe
   // names (\\.\pipe\...) are left alone.
   if (!cl.config.control_endpoint.starts_with("\\\\")) cl.config.control_endpoint = absolute(cl.config.control_endpoint);
 
+  // Its form is checked here; whether it is loopback and free, when it is opened.
+  cl.config.metrics_listen = trim(vm["metrics-listen"].as<std::string>());
+
   // An installed service starts in another working directory and environment, so
-  // it gets every setting spelled out, with absolute paths.
-  cl.run_arguments = {"--state-dir", cl.config.state_dir, "--control", cl.config.control_endpoint, "--log-level", level,
-                      "--flush-interval", std::to_string(flush_seconds)};
+  // what the command line said is spelled out with absolute paths. Settings the
+  // command line left out stay out: the service reads them from its file.
+  if (!cl.config.config_file.empty()) cl.run_arguments = {"--config", cl.config.config_file};
+  for (const char* key : {"state-dir", "control", "log-level", "flush-interval", "metrics-listen"}) {
+    if (!origins.on_command_line(key) && !(key == std::string("control") && control_from_environment)) continue;
+    const std::string value = key == std::string("state-dir")  ? cl.config.state_dir
+                              : key == std::string("control") ? cl.config.control_endpoint
+                                                               : vm[key].as<std::string>();
+    cl.run_arguments.insert(cl.run_arguments.end(), {std::string("--") + key, value});
+  }
   return cl;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 
-// sluiced's command line. Parsing is separate from acting on it so that every
-// option and every error message is unit-tested.
+// sluiced's command line and configuration file. Parsing is separate from acting
+// on it so that every option and every error message is unit-tested.
 
 #include <chrono>
 #include <optional>
@@ -18,6 +18,10 @@ struct ServiceConfig {
   std::string control_endpoint;   // Unix socket path or pipe name
   spdlog::level::level_enum log_level = spdlog::level::info;
   std::chrono::milliseconds flush_interval{5000};  // how often usage counters reach the database
+  std::string metrics_listen;     // loopback ADDRESS:PORT serving /metrics; empty: off
+  std::string config_file;        // the sluiced.conf read at start (absolute); empty for none
+
+  bool operator==(const ServiceConfig&) const = default;
 };
 
 struct CommandLine {
@@ -25,7 +29,10 @@ struct CommandLine {
   std::string service_verb;                 // install|uninstall|start|stop|run
   bool foreground = false;
   ServiceConfig config;
-  std::vector<std::string> run_arguments;   // options an installed service is started with
+  // The options given on the command line, spelled out with absolute paths: an
+  // installed service is started with them, and a reload parses them again (with
+  // the file they name) so that the command line keeps winning over the file.
+  std::vector<std::string> run_arguments;
 };
 
 struct UsageError {
@@ -33,7 +40,9 @@ struct UsageError {
 };
 
 // Returns the parsed command line, or the usage error to print (exit status 2).
-// Defaults come from the platform (and SLUICE_CONTROL for the endpoint).
+// A setting comes from the command line, else from the file --config names, else
+// (for the endpoint) from SLUICE_CONTROL, else from the platform's default.
+// Errors name the flag, or the file, line and key, and the bad value.
 std::variant<CommandLine, UsageError> parse_command_line(const std::vector<std::string>& args);
 
 std::string help_text();

@@ -1,6 +1,7 @@
 #include "service/service_app.h"
 
 #include <fmt/chrono.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
@@ -42,7 +43,7 @@ ExitCode fail(const HostContext& host, ExitCode code, const std::string& message
 
 }  // namespace
 
-ExitCode run_service(const ServiceConfig& config, HostContext& host) {
+ExitCode run_service(const ServiceConfig& config, HostContext& host, ConfigSource reread) {
   ServiceInfo info;
   info.started = std::chrono::steady_clock::now();
   info.started_at = utc_now_iso8601();
@@ -109,8 +110,15 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host) {
   }
   FlowManager flows(*engine, ledger, relay.get());
 
+  if (!reread) reread = [&config] { return config; };
+  ConfigReloader reloader(config, std::move(reread),
+                          LiveSettings{[](spdlog::level::level_enum level) { spdlog::default_logger()->set_level(level); },
+                                       [&flusher](std::chrono::milliseconds interval) { flusher.set_interval(interval); },
+                                       [](const std::string&) {}});
+
   protocol::Dispatcher dispatcher;
   register_status_methods(dispatcher, info);
+  register_reload_method(dispatcher, reloader);
   register_policy_methods(dispatcher, *engine, flusher);
   register_flow_methods(dispatcher, flows, *engine);
 
@@ -118,9 +126,19 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host) {
   info.control = &server;
   server.start();
   SPDLOG_INFO("control plane listening on {}", server.endpoint());
+  host.reload.set([&reloader] {
+    try {
+      const ReloadReport report = reloader.reload();
+      SPDLOG_INFO("configuration {} reloaded: applied [{}], waiting for a restart [{}]", report.config_file,
+                  fmt::join(report.applied, ", "), fmt::join(report.restart_required, ", "));
+    } catch (const ReloadError& e) {
+      SPDLOG_ERROR("configuration reload refused: {}", e.what());
+    }
+  });
   host.ready();
 
   host.stop.wait();
+  host.reload.set({});
   SPDLOG_INFO("stop requested; shutting down");
   server.stop();
   if (relay) relay->stop();  // every flow ends; its last bytes are counted

@@ -1,7 +1,11 @@
 #include "service/status_methods.h"
 
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
 #include "common/platform/platform.h"
 #include "common/version.h"
+#include "service/config_reload.h"
 #include "service/control_server.h"
 #include "service/policy_engine.h"
 
@@ -62,6 +66,22 @@ void register_status_methods(protocol::Dispatcher& dispatcher, const ServiceInfo
         {"control", control},
         {"caller", {{"pid", caller.pid}, {"account", caller.account}, {"administrator", caller.administrator}}},
     };
+  });
+}
+
+void register_reload_method(protocol::Dispatcher& dispatcher, ConfigReloader& reloader) {
+  dispatcher.add("service.reload", protocol::Access::admin, [&reloader](const json&, const protocol::Caller& caller) {
+    try {
+      const ReloadReport report = reloader.reload();
+      SPDLOG_INFO("configuration {} reloaded by {}: applied [{}], waiting for a restart [{}]", report.config_file,
+                  caller.account, fmt::join(report.applied, ", "), fmt::join(report.restart_required, ", "));
+      return json{{"config_file", report.config_file},
+                  {"applied", report.applied},
+                  {"restart_required", report.restart_required}};
+    } catch (const ReloadError& e) {
+      SPDLOG_WARN("configuration reload by {} refused: {}", caller.account, e.what());
+      throw protocol::RpcError(protocol::kConfigurationError, e.what());
+    }
   });
 }
 

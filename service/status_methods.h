@@ -7,6 +7,7 @@
 
 namespace sluice::service {
 
+class ConfigReloader;
 class ControlServer;
 class PolicyEngine;
 
@@ -24,5 +25,8 @@ struct ServiceInfo {
 
 // sluice.hello (protocol version check) and service.status.
 void register_status_methods(protocol::Dispatcher& dispatcher, const ServiceInfo& info);
+
+// service.reload (administrators): reads the configuration file again.
+void register_reload_method(protocol::Dispatcher& dispatcher, ConfigReloader& reloader);
 
 }  // namespace sluice::service

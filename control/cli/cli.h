@@ -60,5 +60,6 @@ int stats_command(const CliContext& context, const std::vector<std::string>& arg
 int top_command(const CliContext& context, const std::vector<std::string>& args);
 // provider_commands_<platform>.cpp: the platform's provider, installed machine-wide.
 int provider_command(const CliContext& context, const std::vector<std::string>& args);
+int service_command(const CliContext& context, const std::vector<std::string>& args);
 
 }  // namespace sluice::cli

@@ -28,6 +28,7 @@ enum ErrorCode : int {
   kNotFound = -32003,
   kConflict = -32004,
   kServerBusy = -32005,
+  kConfigurationError = -32006,  // service.reload: the configuration file is missing or wrong
 };
 
 class RpcError : public std::runtime_error {

@@ -10,6 +10,7 @@
 
 #include "common/stop_signal.h"
 #include "service/exit_code.h"
+#include "service/host/reload_trigger.h"
 
 namespace sluice::service {
 
@@ -18,6 +19,7 @@ struct HostContext {
   StopSignal& stop;                   // requested by SIGINT/SIGTERM, Ctrl-C, or SERVICE_CONTROL_STOP
   std::function<void()> ready;        // call once clients can connect
   bool console = true;                // stderr is a terminal or a log the user reads
+  ReloadTrigger reload;               // fired by SIGHUP or SERVICE_CONTROL_PARAMCHANGE
 };
 
 using ServiceBody = std::function<ExitCode(HostContext&)>;

@@ -26,7 +26,9 @@ sigset_t stop_signals() {
   return set;
 }
 
-// Runs the body with SIGINT/SIGTERM/SIGHUP/SIGQUIT turned into a stop request.
+// Runs the body with SIGINT/SIGTERM/SIGQUIT turned into a stop request and SIGHUP
+// into a reload of the configuration (the daemon convention; systemd's reload and
+// `kill -HUP` both work).
 ExitCode run_with_signals(HostContext& context, const ServiceBody& body) {
   // Blocked before any thread starts, so every thread inherits the mask and only
   // the sigwait thread ever receives these signals.
@@ -36,7 +38,9 @@ ExitCode run_with_signals(HostContext& context, const ServiceBody& body) {
 
   std::thread waiter([&context, set] {
     int signal_number = 0;
-    sigwait(&set, &signal_number);
+    while (sigwait(&set, &signal_number) == 0 && signal_number == SIGHUP && !context.stop.requested()) {
+      context.reload.fire();
+    }
     context.stop.request();
   });
   ExitCode code = body(context);

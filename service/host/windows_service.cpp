@@ -76,6 +76,7 @@ struct ServiceState {
   const ServiceBody* body = nullptr;
   SERVICE_STATUS_HANDLE handle = nullptr;
   StopSignal* stop = nullptr;
+  ReloadTrigger* reload = nullptr;
   ExitCode code = ExitCode::ok;
   std::mutex mutex;  // SetServiceStatus is called from ServiceMain's thread and the handler's
   SERVICE_STATUS status{};
@@ -89,7 +90,8 @@ void report_status_locked(DWORD state, DWORD exit_code = NO_ERROR, DWORD specifi
   s.dwCurrentState = state;
   // Stop and shutdown are accepted only while running: before that the body has
   // nothing to stop, and the SCM queues nothing for a service that refuses.
-  s.dwControlsAccepted = state == SERVICE_RUNNING ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN : 0;
+  s.dwControlsAccepted =
+      state == SERVICE_RUNNING ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN | SERVICE_ACCEPT_PARAMCHANGE : 0;
   s.dwWin32ExitCode = exit_code;
   s.dwServiceSpecificExitCode = specific_code;
   const bool pending = state == SERVICE_START_PENDING || state == SERVICE_STOP_PENDING;
@@ -116,6 +118,13 @@ DWORD WINAPI service_control_handler(DWORD control, DWORD /*event_type*/, void* 
       }
       return NO_ERROR;
     }
+    case SERVICE_CONTROL_PARAMCHANGE: {
+      // `sc control sluice paramchange`: read sluiced.conf again, as SIGHUP does on Linux.
+      // Under the lock, so that service_main cannot destroy the trigger meanwhile.
+      std::lock_guard lock(g_service.mutex);
+      if (g_service.reload) g_service.reload->fire();
+      return NO_ERROR;
+    }
     case SERVICE_CONTROL_INTERROGATE: return NO_ERROR;  // the SCM keeps the last reported status
     default: return ERROR_CALL_NOT_IMPLEMENTED;
   }
@@ -135,6 +144,10 @@ void WINAPI service_main(DWORD /*argc*/, wchar_t** /*argv: the start parameters;
     g_service.stop = &stop;
   }
   HostContext context{stop, [] { report_status(SERVICE_RUNNING); }, /*console=*/false};
+  {
+    std::lock_guard lock(g_service.mutex);
+    g_service.reload = &context.reload;
+  }
   ExitCode code;
   try {
     code = (*g_service.body)(context);
@@ -145,6 +158,7 @@ void WINAPI service_main(DWORD /*argc*/, wchar_t** /*argv: the start parameters;
   // The handler may still run (a late STOP); it must find a live StopSignal or none.
   std::lock_guard lock(g_service.mutex);
   g_service.stop = nullptr;
+  g_service.reload = nullptr;
   if (code == ExitCode::ok) {
     report_status_locked(SERVICE_STOPPED);
   } else {

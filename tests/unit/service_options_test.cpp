@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+
+#include "tests/support/shipped_file.h"
+#include "tests/support/temp_dir.h"
 
 namespace sluice::service {
 namespace {
@@ -41,14 +45,12 @@ TEST(ServiceOptionsTest, PipeNamesAreKeptAsGiven) {
 }
 
 TEST(ServiceOptionsTest, ServiceVerbsAndTheArgumentsTheServiceRunsWith) {
-  CommandLine cl = parse_ok({"service", "install", "--control", "\\\\.\\pipe\\p", "--log-level", "warn"});
+  const std::string state = std::filesystem::absolute("s").lexically_normal().string();
+  CommandLine cl = parse_ok({"service", "install", "--control", "\\\\.\\pipe\\p", "--log-level", "warn", "--state-dir", "s"});
   EXPECT_EQ(cl.action, CommandLine::Action::service);
   EXPECT_EQ(cl.service_verb, "install");
-  ASSERT_EQ(cl.run_arguments.size(), 8u);
-  EXPECT_EQ(cl.run_arguments[0], "--state-dir");
-  EXPECT_EQ(cl.run_arguments[3], "\\\\.\\pipe\\p");
-  EXPECT_EQ(cl.run_arguments[5], "warn");
-  EXPECT_EQ(cl.run_arguments[6], "--flush-interval");
+  // Only what was given, paths made absolute: the rest comes from the service's file.
+  EXPECT_EQ(cl.run_arguments, (std::vector<std::string>{"--state-dir", state, "--control", "\\\\.\\pipe\\p", "--log-level", "warn"}));
 }
 
 TEST(ServiceOptionsTest, FlushIntervalInSeconds) {
@@ -56,6 +58,76 @@ TEST(ServiceOptionsTest, FlushIntervalInSeconds) {
   EXPECT_EQ(parse_ok({"--flush-interval", "0.5"}).config.flush_interval, std::chrono::milliseconds(500));
   EXPECT_NE(parse_error({"--flush-interval", "0"}).find("--flush-interval"), std::string::npos);
   EXPECT_NE(parse_error({"--flush-interval", "soon"}).find("flush-interval"), std::string::npos);
+  EXPECT_NE(parse_error({"--flush-interval", "5s"}).find("'5s'"), std::string::npos);
+}
+
+class ConfigFileTest : public ::testing::Test {
+ protected:
+  std::string write(const std::string& text) {
+    const std::string path = dir_.file("sluiced.conf");
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  }
+  test::TempDir dir_;
+};
+
+TEST_F(ConfigFileTest, SettingsComeFromTheFile) {
+  const std::string file = write("# comment\nlog-level = debug   # trailing comment\n\nflush-interval=0.5\n"
+                                 "state-dir = " + dir_.file("state") + "\nmetrics-listen = 127.0.0.1:9464\n");
+  CommandLine cl = parse_ok({"--config", file});
+  EXPECT_EQ(cl.config.config_file, std::filesystem::absolute(file).lexically_normal().string());
+  EXPECT_EQ(cl.config.log_level, spdlog::level::debug);
+  EXPECT_EQ(cl.config.flush_interval, std::chrono::milliseconds(500));
+  EXPECT_EQ(cl.config.state_dir, std::filesystem::absolute(dir_.file("state")).lexically_normal().string());
+  EXPECT_EQ(cl.config.metrics_listen, "127.0.0.1:9464");
+}
+
+TEST_F(ConfigFileTest, TheCommandLineWinsOverTheFile) {
+  const std::string file = write("log-level = debug\nflush-interval = 2\n");
+  CommandLine cl = parse_ok({"--log-level", "error", "--config", file});
+  EXPECT_EQ(cl.config.log_level, spdlog::level::err);
+  EXPECT_EQ(cl.config.flush_interval, std::chrono::milliseconds(2000)) << "the file still sets what the flags left out";
+  // The installed service gets the file and the flags, so the flags keep winning there.
+  EXPECT_EQ(cl.run_arguments, (std::vector<std::string>{"--config", cl.config.config_file, "--log-level", "error"}));
+}
+
+TEST_F(ConfigFileTest, TheShippedFileParsesToTheDefaults) {
+  const auto shipped = test::shipped_file_text("sluiced.conf");
+  ASSERT_TRUE(shipped) << "packaging/sluiced.conf";
+  const std::string file = write(std::string(*shipped));
+  ServiceConfig from_file = parse_ok({"--config", file}).config;
+  ServiceConfig defaults = parse_ok({}).config;
+  from_file.config_file.clear();
+  EXPECT_EQ(from_file, defaults);
+}
+
+TEST_F(ConfigFileTest, ErrorsNameTheFileTheLineAndTheKey) {
+  const std::string file = write("log-level = info\n\nlog-level2 = debug\n");
+  const std::string unknown = parse_error({"--config", file});
+  EXPECT_NE(unknown.find(":3: log-level2: unknown key"), std::string::npos) << unknown;
+
+  write("flush-interval = 0\n");
+  const std::string range = parse_error({"--config", file});
+  EXPECT_NE(range.find("sluiced.conf:1: flush-interval: '0'"), std::string::npos) << range;
+
+  write("# a\nlog-level = shouty\n");
+  EXPECT_NE(parse_error({"--config", file}).find(":2: log-level: 'shouty'"), std::string::npos);
+
+  write("log-level = debug\nlog-level = info\n");
+  EXPECT_NE(parse_error({"--config", file}).find("log-level"), std::string::npos) << "a key given twice";
+
+  write("[section]\nlog-level = debug\n");
+  EXPECT_NE(parse_error({"--config", file}).find("unknown key"), std::string::npos);
+
+  write("foreground = 1\n");
+  EXPECT_NE(parse_error({"--config", file}).find("foreground: unknown key"), std::string::npos)
+      << "only settings belong in the file";
+}
+
+TEST_F(ConfigFileTest, AMissingFileIsAnError) {
+  const std::string missing = dir_.file("nope.conf");
+  EXPECT_NE(parse_error({"--config", missing}).find("cannot read '"), std::string::npos);
+  EXPECT_NE(parse_error({"--config", ""}).find("empty"), std::string::npos);
 }
 
 TEST(ServiceOptionsTest, HelpAndVersion) {
@@ -63,7 +135,8 @@ TEST(ServiceOptionsTest, HelpAndVersion) {
   EXPECT_EQ(parse_ok({"-h"}).action, CommandLine::Action::help);
   EXPECT_EQ(parse_ok({"--version"}).action, CommandLine::Action::version);
   const std::string help = help_text();
-  for (const char* word : {"--state-dir", "--control", "--foreground", "--log-level", "service install", "Exit status"}) {
+  for (const char* word : {"--config", "--state-dir", "--control", "--foreground", "--log-level", "--metrics-listen",
+                           "service install", "reload", "Exit status"}) {
     EXPECT_NE(help.find(word), std::string::npos) << word;
   }
 }

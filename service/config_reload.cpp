@@ -1,0 +1,52 @@
+#include "service/config_reload.h"
+
+namespace sluice::service {
+
+ConfigReloader::ConfigReloader(ServiceConfig running, ConfigSource source, LiveSettings live)
+    : running_(std::move(running)), source_(std::move(source)), live_(std::move(live)) {}
+
+ServiceConfig ConfigReloader::running() const {
+  std::lock_guard lock(mutex_);
+  return running_;
+}
+
+ReloadReport ConfigReloader::reload() {
+  std::lock_guard lock(mutex_);
+  if (running_.config_file.empty()) {
+    throw ReloadError("sluiced was started without --config, so there is no file to read again");
+  }
+  auto parsed = source_();
+  if (auto* error = std::get_if<UsageError>(&parsed)) {
+    throw ReloadError(error->message + "; the running settings are unchanged");
+  }
+  const ServiceConfig& next = std::get<ServiceConfig>(parsed);
+
+  ReloadReport report;
+  report.config_file = next.config_file;
+  // The one change that can fail goes first, so a failure leaves everything as it was.
+  if (next.metrics_listen != running_.metrics_listen) {
+    try {
+      live_.set_metrics_listen(next.metrics_listen);
+    } catch (const std::exception& e) {
+      throw ReloadError(std::string("metrics-listen: ") + e.what() + "; the running settings are unchanged");
+    }
+    running_.metrics_listen = next.metrics_listen;
+    report.applied.push_back("metrics-listen");
+  }
+  if (next.log_level != running_.log_level) {
+    live_.set_log_level(next.log_level);
+    running_.log_level = next.log_level;
+    report.applied.push_back("log-level");
+  }
+  if (next.flush_interval != running_.flush_interval) {
+    live_.set_flush_interval(next.flush_interval);
+    running_.flush_interval = next.flush_interval;
+    report.applied.push_back("flush-interval");
+  }
+  // Moving the database or the endpoint would cut every client and flow off.
+  if (next.state_dir != running_.state_dir) report.restart_required.push_back("state-dir");
+  if (next.control_endpoint != running_.control_endpoint) report.restart_required.push_back("control");
+  return report;
+}
+
+}  // namespace sluice::service
