@@ -116,9 +116,18 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host, ConfigSourc
                                        [&flusher](std::chrono::milliseconds interval) { flusher.set_interval(interval); },
                                        [](const std::string&) {}});
 
+  // Every reload, by RPC or by the host's signal, tells systemd (Type=notify) it runs.
+  auto reload = [&reloader] {
+    notify_service_manager("RELOADING=1");
+    struct ReadyAgain {
+      ~ReadyAgain() { notify_service_manager("READY=1"); }  // also when the reload is refused
+    } ready_again;
+    return reloader.reload();
+  };
+
   protocol::Dispatcher dispatcher;
   register_status_methods(dispatcher, info);
-  register_reload_method(dispatcher, reloader);
+  register_reload_method(dispatcher, reload);
   register_policy_methods(dispatcher, *engine, flusher);
   register_flow_methods(dispatcher, flows, *engine);
 
@@ -126,9 +135,9 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host, ConfigSourc
   info.control = &server;
   server.start();
   SPDLOG_INFO("control plane listening on {}", server.endpoint());
-  host.reload.set([&reloader] {
+  host.reload.set([&reload] {
     try {
-      const ReloadReport report = reloader.reload();
+      const ReloadReport report = reload();
       SPDLOG_INFO("configuration {} reloaded: applied [{}], waiting for a restart [{}]", report.config_file,
                   fmt::join(report.applied, ", "), fmt::join(report.restart_required, ", "));
     } catch (const ReloadError& e) {

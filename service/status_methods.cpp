@@ -69,10 +69,10 @@ void register_status_methods(protocol::Dispatcher& dispatcher, const ServiceInfo
   });
 }
 
-void register_reload_method(protocol::Dispatcher& dispatcher, ConfigReloader& reloader) {
-  dispatcher.add("service.reload", protocol::Access::admin, [&reloader](const json&, const protocol::Caller& caller) {
+void register_reload_method(protocol::Dispatcher& dispatcher, std::function<ReloadReport()> reload) {
+  dispatcher.add("service.reload", protocol::Access::admin, [reload](const json&, const protocol::Caller& caller) {
     try {
-      const ReloadReport report = reloader.reload();
+      const ReloadReport report = reload();
       SPDLOG_INFO("configuration {} reloaded by {}: applied [{}], waiting for a restart [{}]", report.config_file,
                   caller.account, fmt::join(report.applied, ", "), fmt::join(report.restart_required, ", "));
       return json{{"config_file", report.config_file},

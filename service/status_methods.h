@@ -1,13 +1,14 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "control/protocol/jsonrpc.h"
 
 namespace sluice::service {
 
-class ConfigReloader;
+struct ReloadReport;
 class ControlServer;
 class PolicyEngine;
 
@@ -26,7 +27,8 @@ struct ServiceInfo {
 // sluice.hello (protocol version check) and service.status.
 void register_status_methods(protocol::Dispatcher& dispatcher, const ServiceInfo& info);
 
-// service.reload (administrators): reads the configuration file again.
-void register_reload_method(protocol::Dispatcher& dispatcher, ConfigReloader& reloader);
+// service.reload (administrators): reads the configuration file again with
+// `reload` (which throws ReloadError when it refuses).
+void register_reload_method(protocol::Dispatcher& dispatcher, std::function<ReloadReport()> reload);
 
 }  // namespace sluice::service

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/stop_signal.h"
@@ -34,6 +35,13 @@ ExitCode run_interactive(bool foreground, const ServiceBody& body);
 // On POSIX this explains that systemd hosts the daemon, and returns ExitCode::usage.
 ExitCode service_command(const std::string& verb, const std::vector<std::string>& run_arguments,
                          const ServiceBody& body);
+
+// Tells the service manager about a change of state when it asked to be told:
+// systemd's Type=notify ($NOTIFY_SOCKET set). The host itself sends "READY=1" once
+// the body called ready() and "STOPPING=1" when a stop begins; a configuration
+// reload is announced with "RELOADING=1" before and "READY=1" after. A no-op when
+// no service manager listens, and on Windows (the SCM is told through its own API).
+void notify_service_manager(std::string_view state);
 
 // Name under which the Windows service is registered.
 inline constexpr const char* kServiceName = "sluice";

@@ -1,4 +1,4 @@
-// POSIX host: foreground (systemd Type=simple, debugging) or a classic daemon.
+// POSIX host: foreground (systemd Type=notify, debugging) or a classic daemon.
 // Signals are taken synchronously by one thread with sigwait, so the stop is
 // requested from ordinary code, never from an async signal handler.
 
@@ -36,11 +36,18 @@ ExitCode run_with_signals(HostContext& context, const ServiceBody& body) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
+  // systemd (Type=notify) learns when clients may connect and when a stop begins.
+  context.ready = [ready = std::move(context.ready)] {
+    ready();
+    notify_service_manager("READY=1");
+  };
   std::thread waiter([&context, set] {
     int signal_number = 0;
     while (sigwait(&set, &signal_number) == 0 && signal_number == SIGHUP && !context.stop.requested()) {
       context.reload.fire();
     }
+    // Not when the body ended on its own and woke this thread to end it.
+    if (!context.stop.requested()) notify_service_manager("STOPPING=1");
     context.stop.request();
   });
   ExitCode code = body(context);

@@ -516,4 +516,8 @@ ExitCode service_command(const std::string& verb, const std::vector<std::string>
   return ExitCode::usage;
 }
 
+// The SCM hears about state changes through SetServiceStatus, which this file
+// already calls; there is no notification socket to write to.
+void notify_service_manager(std::string_view) {}
+
 }  // namespace sluice::service
