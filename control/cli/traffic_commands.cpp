@@ -8,6 +8,7 @@
 #include "common/platform/platform.h"
 #include "control/cli/command_support.h"
 #include "control/cli/table.h"
+#include "control/protocol/prometheus.h"
 
 namespace sluice::cli {
 namespace {
@@ -72,18 +73,37 @@ int flows_command(const CliContext& context, const std::vector<std::string>& arg
 
 int stats_command(const CliContext& context, const std::vector<std::string>& args) {
   po::options_description options("Options");
-  options.add_options()("json", "print the statistics as JSON");
+  options.add_options()
+      ("format", po::value<std::string>()->value_name("FORMAT")->default_value("text"),
+       "text (for people), json (stats.get as it is) or prometheus (text exposition\n"
+       "format 0.0.4, what sluiced's /metrics serves, for node_exporter's textfile\n"
+       "collector or a pushgateway)")
+      ("json", "the same as --format json");
   po::variables_map vm;
-  if (!parse(context, "sluicectl stats [--json]\n\n"
+  if (!parse(context, "sluicectl stats [--format text|json|prometheus] [--json]\n\n"
                       "Totals of the data plane since sluiced started, and per program: flows decided\n"
                       "direct, relayed or blocked, bytes each way, current rates and drops.",
              options, args, vm)) {
     return kExitOk;
   }
+  std::string format = vm["format"].as<std::string>();
+  if (vm.count("json")) {
+    if (!vm["format"].defaulted() && format != "json") {
+      throw UsageError("--json and --format " + format + " disagree; give one of them");
+    }
+    format = "json";
+  }
+  if (format != "text" && format != "json" && format != "prometheus") {
+    throw UsageError("--format: '" + format + "' is not a format; choose text, json or prometheus");
+  }
   auto client = context.connect();
   const json stats = client.call("stats.get");
-  if (vm.count("json")) {
+  if (format == "json") {
     context.out << stats.dump(2) << "\n";
+    return kExitOk;
+  }
+  if (format == "prometheus") {
+    context.out << protocol::prometheus_text(stats, client.call("service.status"));
     return kExitOk;
   }
   const json& t = stats["totals"];

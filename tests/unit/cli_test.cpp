@@ -52,6 +52,21 @@ TEST(CliTest, BadUsageExitsTwoAndNamesTheProblem) {
   EXPECT_EQ(run({"--control"}).status, kExitUsage);
 }
 
+TEST(CliTest, StatsFormatMustBeOneOfTheThree) {
+  CliRun bad = run({"stats", "--format", "xml"});
+  EXPECT_EQ(bad.status, kExitUsage);
+  EXPECT_NE(bad.err.find("'xml'"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("text, json or prometheus"), std::string::npos) << bad.err;
+
+  CliRun clash = run({"stats", "--json", "--format", "prometheus"});
+  EXPECT_EQ(clash.status, kExitUsage);
+  EXPECT_NE(clash.err.find("--json"), std::string::npos) << clash.err;
+
+  CliRun help = run({"stats", "--help"});
+  EXPECT_EQ(help.status, kExitOk);
+  EXPECT_NE(help.out.find("prometheus"), std::string::npos) << help.out;
+}
+
 TEST(CliTest, AnUnreachableServiceIsOneLineNamingWhereItLooked) {
   test::TempDir dir;
   const std::string endpoint = test::unique_endpoint(dir);
