@@ -11,6 +11,7 @@
 
 #include "common/logging.h"
 #include "common/platform/platform.h"
+#include "service/metrics/metrics_server.h"
 
 namespace sluice::service {
 namespace po = boost::program_options;
@@ -230,8 +231,15 @@ std::variant<CommandLine, UsageError> parse_command_line(const std::vector<std::
   // names (\\.\pipe\...) are left alone.
   if (!cl.config.control_endpoint.starts_with("\\\\")) cl.config.control_endpoint = absolute(cl.config.control_endpoint);
 
-  // Its form is checked here; whether it is loopback and free, when it is opened.
+  // Its form is checked here, so a reload refuses a bad one; whether it is free, when it is opened.
   cl.config.metrics_listen = trim(vm["metrics-listen"].as<std::string>());
+  if (!cl.config.metrics_listen.empty()) {
+    try {
+      metrics::parse_listen_address(cl.config.metrics_listen);
+    } catch (const std::invalid_argument& e) {
+      return UsageError{origins.name("metrics-listen") + ": " + e.what()};
+    }
+  }
 
   // An installed service starts in another working directory and environment, so
   // what the command line said is spelled out with absolute paths. Settings the

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <ctime>
 #include <memory>
+#include <mutex>
 #include <optional>
 
 #include "common/logging.h"
@@ -16,6 +17,8 @@
 #include "common/version.h"
 #include "service/control_server.h"
 #include "service/flow_manager.h"
+#include "service/metrics/metrics_server.h"
+#include "service/metrics/metrics_source.h"
 #include "service/policy_engine.h"
 #include "service/policy_methods.h"
 #include "service/status_methods.h"
@@ -110,12 +113,37 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host, ConfigSourc
   }
   FlowManager flows(*engine, ledger, relay.get());
 
+  protocol::Dispatcher dispatcher;
+  register_status_methods(dispatcher, info);
+  register_policy_methods(dispatcher, *engine, flusher);
+  register_flow_methods(dispatcher, flows, *engine);
+
+  // metrics-listen: opened at start, moved by a reload. A new listener opens before
+  // the old one closes, so a reload to a bad or busy address leaves the old serving.
+  std::mutex metrics_mutex;
+  std::unique_ptr<metrics::MetricsServer> metrics_server;
+  auto listen_metrics = [&](const std::string& address) {
+    std::unique_ptr<metrics::MetricsServer> next;
+    if (!address.empty()) {
+      next = std::make_unique<metrics::MetricsServer>(address, metrics::metrics_text_source(dispatcher));
+      next->start();
+      SPDLOG_INFO("metrics at {}", next->url());
+    }
+    std::lock_guard lock(metrics_mutex);
+    if (metrics_server) metrics_server->stop();
+    metrics_server = std::move(next);
+  };
+  try {
+    listen_metrics(config.metrics_listen);
+  } catch (const std::exception& e) {
+    return fail(host, ExitCode::metrics, e.what());
+  }
+
   if (!reread) reread = [&config] { return config; };
   ConfigReloader reloader(config, std::move(reread),
                           LiveSettings{[](spdlog::level::level_enum level) { spdlog::default_logger()->set_level(level); },
                                        [&flusher](std::chrono::milliseconds interval) { flusher.set_interval(interval); },
-                                       [](const std::string&) {}});
-
+                                       listen_metrics});
   // Every reload, by RPC or by the host's signal, tells systemd (Type=notify) it runs.
   auto reload = [&reloader] {
     notify_service_manager("RELOADING=1");
@@ -124,12 +152,7 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host, ConfigSourc
     } ready_again;
     return reloader.reload();
   };
-
-  protocol::Dispatcher dispatcher;
-  register_status_methods(dispatcher, info);
   register_reload_method(dispatcher, reload);
-  register_policy_methods(dispatcher, *engine, flusher);
-  register_flow_methods(dispatcher, flows, *engine);
 
   ControlServer server(std::move(listener), dispatcher);
   info.control = &server;
@@ -149,7 +172,8 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host, ConfigSourc
   host.stop.wait();
   host.reload.set({});
   SPDLOG_INFO("stop requested; shutting down");
-  server.stop();
+  server.stop();             // no more requests, so no more reloads
+  listen_metrics("");        // no more scrapes
   if (relay) relay->stop();  // every flow ends; its last bytes are counted
   flows.stop();              // ... and reach the ledger
   flusher.stop();            // ... and the database

@@ -62,6 +62,22 @@ kill -HUP "$pid"
 check "SIGHUP reloads too" bash -c "for _ in \$(seq 100); do grep -q 'reloaded: applied \[flush-interval\]' '$state/sluiced.log' && exit 0; sleep 0.05; done; exit 1"
 check "  ... and the daemon keeps running" status_is 0 ctl status
 
+# 4. The metrics listener follows the file: opened, kept through a bad reload, closed.
+mport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+write_conf "flush-interval = 3" "metrics-listen = 127.0.0.1:$mport"
+check "reload opens the metrics listener" status_is 0 ctl service reload
+check "  ... applied: metrics-listen" said "applied: metrics-listen"
+check "  ... /metrics serves the relayed flow's program" bash -c "curl -sS 'http://127.0.0.1:$mport/metrics' | grep -q 'sluice_app_flows_active{app=\"$CURL\"}'"
+check "  ... with the metric names 'sluicectl stats --format prometheus' prints" bash -c "
+  diff <(curl -sS 'http://127.0.0.1:$mport/metrics' | grep -o '^sluice_[a-z_]*' | sort -u) \
+       <('$bin/sluicectl' --control '$sock' stats --format prometheus | grep -o '^sluice_[a-z_]*' | sort -u)"
+write_conf "flush-interval = 3" "metrics-listen = 192.0.2.1:$mport"
+check "a non-loopback metrics address is refused (exit 1)" status_is 1 ctl service reload
+check "  ... saying why" said "only loopback addresses"
+check "  ... and the old listener still serves" bash -c "curl -sSf -o /dev/null 'http://127.0.0.1:$mport/metrics'"
+write_conf "flush-interval = 3"
+check "reload without metrics-listen closes it" bash -c "'$bin/sluicectl' --control '$sock' service reload >/dev/null && ! curl -s -o /dev/null 'http://127.0.0.1:$mport/metrics'"
+
 user=sluice-reload-$$
 if useradd --no-create-home --shell /usr/sbin/nologin "$user" 2>/dev/null; then
   check "an unprivileged user may not reload" status_is 1 runuser -u "$user" -- "$bin/sluicectl" --control "$sock" service reload
@@ -74,7 +90,19 @@ check "the relayed download spanning the reloads finished" test "$?" -eq 0
 check "  ... whole (3 MiB)" test "$(stat -c %s "$work/got" 2>/dev/null)" -eq $((3 * 1024 * 1024))
 check "sluiced stops" stop_daemon
 
-# 4. Without --config there is nothing to reload.
+# Another program holds a port (a fresh one: the scrapes above left $mport in TIME_WAIT).
+python3 -c 'import socket,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1",0)); s.listen()
+print(s.getsockname()[1], flush=True); time.sleep(30)' >"$work/busy" &
+squatter=$!
+for _ in $(seq 100); do [[ -s $work/busy ]] && break; sleep 0.05; done
+busy=$(cat "$work/busy")
+check "a busy metrics port: sluiced exits 9" status_is 9 "$bin/sluiced" --state-dir "$state" --control "$sock" --metrics-listen "127.0.0.1:$busy"
+check "  ... naming the address" said "127.0.0.1:$busy"
+kill "$squatter" 2>/dev/null
+pid=$(ctl status --json 2>/dev/null | jq -r .pid 2>/dev/null); [[ $pid =~ ^[0-9]+$ ]] && stop_daemon || pid=""
+
+# 5. Without --config there is nothing to reload.
 check "sluiced starts without --config" start_daemon "$state"
 check "reload is refused (exit 1)" status_is 1 ctl service reload
 check "  ... pointing at --config" said "without --config"

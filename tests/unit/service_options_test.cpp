@@ -119,6 +119,11 @@ TEST_F(ConfigFileTest, ErrorsNameTheFileTheLineAndTheKey) {
   write("[section]\nlog-level = debug\n");
   EXPECT_NE(parse_error({"--config", file}).find("unknown key"), std::string::npos);
 
+  write("metrics-listen = 0.0.0.0:9464\n");
+  const std::string exposed = parse_error({"--config", file});
+  EXPECT_NE(exposed.find("sluiced.conf:1: metrics-listen: "), std::string::npos) << exposed;
+  EXPECT_NE(exposed.find("loopback"), std::string::npos) << exposed;
+
   write("foreground = 1\n");
   EXPECT_NE(parse_error({"--config", file}).find("foreground: unknown key"), std::string::npos)
       << "only settings belong in the file";
