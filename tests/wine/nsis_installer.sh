@@ -147,6 +147,7 @@ expect "sluicectl status after the upgrade" 0 "running"
 grep -q "set by the administrator" "$state_installed/sluiced.conf" || fail "the upgrade kept the administrator's sluiced.conf"
 pass "the upgrade kept the administrator's sluiced.conf"
 out=$(tr -d '\r' <"$install_log")
+rc=0
 expect "install.log: the upgrade stopped the service first and found the configuration" 0 \
   "service stop" "stopped" "exists, kept as it is" "updated" "PATH: $install_win\\bin is on it already"
 [[ "$(machine_path)" == "$path_after" ]] || fail "the upgrade left the PATH as it was"
@@ -179,6 +180,7 @@ pass "the state is kept: sluice.db, sluiced.conf, install.log"
 
 # The uninstaller ran in the reverse order of the install: LSP, then the service.
 out=$(tr -d '\r' <"$install_log")
+rc=0
 lsp_line=$(grep -n 'provider uninstall' "$install_log" | tail -1 | cut -d: -f1)
 service_line=$(grep -n 'service uninstall' "$install_log" | tail -1 | cut -d: -f1)
 [[ -n "$lsp_line" && -n "$service_line" && $lsp_line -lt $service_line ]] ||
