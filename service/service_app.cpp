@@ -55,11 +55,12 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host) {
   }
 
   try {
-    init_logging(LogSettings{config.log_level, host.console, platform::join_path(config.state_dir, "sluiced.log")});
+    init_logging(LogSettings{config.log_level, host.console, platform::join_path(config.state_dir, "sluiced.log"),
+                             host.event_log});
   } catch (const std::exception& e) {
     return fail(host, ExitCode::logging, e.what());
   }
-  SPDLOG_INFO("sluiced {} starting (pid {}, state {})", version(), platform::current_pid(), config.state_dir);
+  lifecycle_log().info("sluiced {} starting (pid {}, state {})", version(), platform::current_pid(), config.state_dir);
 
   // The endpoint is claimed before the database is touched: a second instance
   // pointed at the same endpoint stops here without migrating anything.
@@ -117,16 +118,16 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host) {
   ControlServer server(std::move(listener), dispatcher);
   info.control = &server;
   server.start();
-  SPDLOG_INFO("control plane listening on {}", server.endpoint());
+  lifecycle_log().info("sluiced ready: control plane listening on {}", server.endpoint());
   host.ready();
 
   host.stop.wait();
-  SPDLOG_INFO("stop requested; shutting down");
+  lifecycle_log().info("stop requested; shutting down");
   server.stop();
   if (relay) relay->stop();  // every flow ends; its last bytes are counted
   flows.stop();              // ... and reach the ledger
   flusher.stop();            // ... and the database
-  SPDLOG_INFO("sluiced stopped cleanly");
+  lifecycle_log().info("sluiced stopped cleanly");
   spdlog::default_logger()->flush();
   return ExitCode::ok;
 }
