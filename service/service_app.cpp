@@ -59,11 +59,12 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host, ConfigSourc
   }
 
   try {
-    init_logging(LogSettings{config.log_level, host.console, platform::join_path(config.state_dir, "sluiced.log")});
+    init_logging(LogSettings{config.log_level, host.console, platform::join_path(config.state_dir, "sluiced.log"),
+                             host.event_log});
   } catch (const std::exception& e) {
     return fail(host, ExitCode::logging, e.what());
   }
-  SPDLOG_INFO("sluiced {} starting (pid {}, state {})", version(), platform::current_pid(), config.state_dir);
+  lifecycle_log().info("sluiced {} starting (pid {}, state {})", version(), platform::current_pid(), config.state_dir);
 
   // The endpoint is claimed before the database is touched: a second instance
   // pointed at the same endpoint stops here without migrating anything.
@@ -141,7 +142,7 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host, ConfigSourc
 
   if (!reread) reread = [&config] { return config; };
   ConfigReloader reloader(config, std::move(reread),
-                          LiveSettings{[](spdlog::level::level_enum level) { spdlog::default_logger()->set_level(level); },
+                          LiveSettings{[](spdlog::level::level_enum level) { set_log_level(level); },
                                        [&flusher](std::chrono::milliseconds interval) { flusher.set_interval(interval); },
                                        listen_metrics});
   // Every reload, by RPC or by the host's signal, tells systemd (Type=notify) it runs.
@@ -157,11 +158,11 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host, ConfigSourc
   ControlServer server(std::move(listener), dispatcher);
   info.control = &server;
   server.start();
-  SPDLOG_INFO("control plane listening on {}", server.endpoint());
+  lifecycle_log().info("sluiced ready: control plane listening on {}", server.endpoint());
   host.reload.set([&reload] {
     try {
       const ReloadReport report = reload();
-      SPDLOG_INFO("configuration {} reloaded: applied [{}], waiting for a restart [{}]", report.config_file,
+      lifecycle_log().info("configuration {} reloaded: applied [{}], waiting for a restart [{}]", report.config_file,
                   fmt::join(report.applied, ", "), fmt::join(report.restart_required, ", "));
     } catch (const ReloadError& e) {
       SPDLOG_ERROR("configuration reload refused: {}", e.what());
@@ -171,13 +172,13 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host, ConfigSourc
 
   host.stop.wait();
   host.reload.set({});
-  SPDLOG_INFO("stop requested; shutting down");
+  lifecycle_log().info("stop requested; shutting down");
   server.stop();             // no more requests, so no more reloads
   listen_metrics("");        // no more scrapes
   if (relay) relay->stop();  // every flow ends; its last bytes are counted
   flows.stop();              // ... and reach the ledger
   flusher.stop();            // ... and the database
-  SPDLOG_INFO("sluiced stopped cleanly");
+  lifecycle_log().info("sluiced stopped cleanly");
   spdlog::default_logger()->flush();
   return ExitCode::ok;
 }

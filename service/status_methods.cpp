@@ -3,6 +3,7 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include "common/logging.h"
 #include "common/platform/platform.h"
 #include "common/version.h"
 #include "service/config_reload.h"
@@ -73,7 +74,7 @@ void register_reload_method(protocol::Dispatcher& dispatcher, std::function<Relo
   dispatcher.add("service.reload", protocol::Access::admin, [reload](const json&, const protocol::Caller& caller) {
     try {
       const ReloadReport report = reload();
-      SPDLOG_INFO("configuration {} reloaded by {}: applied [{}], waiting for a restart [{}]", report.config_file,
+      lifecycle_log().info("configuration {} reloaded by {}: applied [{}], waiting for a restart [{}]", report.config_file,
                   caller.account, fmt::join(report.applied, ", "), fmt::join(report.restart_required, ", "));
       return json{{"config_file", report.config_file},
                   {"applied", report.applied},

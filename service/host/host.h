@@ -20,6 +20,7 @@ struct HostContext {
   StopSignal& stop;                   // requested by SIGINT/SIGTERM, Ctrl-C, or SERVICE_CONTROL_STOP
   std::function<void()> ready;        // call once clients can connect
   bool console = true;                // stderr is a terminal or a log the user reads
+  bool event_log = false;             // report lifecycle and problems to the Windows Event Log
   ReloadTrigger reload;               // fired by SIGHUP or SERVICE_CONTROL_PARAMCHANGE
 };
 

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/event_source_win.h"
 #include "common/platform/platform.h"
 #include "common/platform/win_strings.h"
 #include "service/host/host.h"
@@ -143,7 +144,7 @@ void WINAPI service_main(DWORD /*argc*/, wchar_t** /*argv: the start parameters;
     std::lock_guard lock(g_service.mutex);
     g_service.stop = &stop;
   }
-  HostContext context{stop, [] { report_status(SERVICE_RUNNING); }, /*console=*/false};
+  HostContext context{stop, [] { report_status(SERVICE_RUNNING); }, /*console=*/false, /*event_log=*/true};
   {
     std::lock_guard lock(g_service.mutex);
     g_service.reload = &context.reload;
@@ -362,6 +363,12 @@ ExitCode install(const std::vector<std::string>& run_arguments) {
   SERVICE_DESCRIPTIONW info{description.data()};
   ChangeServiceConfig2W(service.get(), SERVICE_CONFIG_DESCRIPTION, &info);
 
+  // The service's Event Log entries are shown with their text only when the source
+  // names sluiced.exe's message table; re-registered on update, as the path may move.
+  if (std::string error = register_event_source(platform::current_executable()); !error.empty()) {
+    return out.fail("cannot register the Event Log source: " + error);
+  }
+
   std::string message = quoted_service_name() + (created ? " installed" : " updated") +
                         " (binPath: " + narrow(bin_path) + ")";
   SERVICE_STATUS_PROCESS status{};
@@ -381,6 +388,8 @@ ExitCode uninstall() {
   if (!service) {
     const DWORD error = GetLastError();
     if (error == ERROR_SERVICE_DOES_NOT_EXIST) {
+      // A half-finished earlier uninstall may have left the Event Log source.
+      if (std::string failure = remove_event_source(); !failure.empty()) return out.fail(failure);
       out.say(quoted_service_name() + " is not installed");
       return ExitCode::ok;
     }
@@ -400,6 +409,7 @@ ExitCode uninstall() {
     }
     return out.fail("cannot remove " + quoted_service_name(), error);
   }
+  if (std::string failure = remove_event_source(); !failure.empty()) return out.fail(failure);
   out.say(quoted_service_name() + " removed");
   return ExitCode::ok;
 }

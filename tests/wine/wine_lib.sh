@@ -118,8 +118,12 @@ timeout 60 wineserver -w || true
 # later, taking the service with it, without a stop (wine's sechost ExitProcess()es).
 # The next command would boot a fresh services.exe, which auto-starts the service
 # again. A cmd.exe reading a FIFO we hold open stays until we close it.
+# A script that sets wine_debug_channels before sourcing this file gets Wine's debug
+# output of the services in $wine_debug_log: this first process of the prefix starts
+# services.exe, which passes its environment and stderr on to the services it starts.
 mkfifo "$tmp/keepalive"
-wine cmd.exe /q /k <"$tmp/keepalive" >/dev/null 2>&1 &
+wine_debug_log="$tmp/wine_debug.log"
+WINEDEBUG="${wine_debug_channels:-$WINEDEBUG}" wine cmd.exe /q /k <"$tmp/keepalive" >/dev/null 2>"$wine_debug_log" &
 keepalive_pid=$!
 exec 8>"$tmp/keepalive"
 
