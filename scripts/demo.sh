@@ -31,8 +31,13 @@ export PATH=$bin:$PATH
 CURL=$(readlink -f "$(command -v curl)")  # rules name the real executable, as /proc/PID/exe shows it
 web_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
+metrics_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+printf '# the demo'"'"'s sluiced.conf (packaging/sluiced.conf documents every key)\nmetrics-listen = 127.0.0.1:%s\n' \
+  "$metrics_port" >"$demo_dir/sluiced.conf"
+
 step "starting sluiced (state in $demo_dir, control socket $SLUICE_CONTROL)"
-run sluiced --state-dir "$demo_dir/state"
+cat "$demo_dir/sluiced.conf"
+run sluiced --config "$demo_dir/sluiced.conf" --state-dir "$demo_dir/state"
 pid=$(sluicectl status --json | jq -r .pid)
 
 step "asking it how it is"
@@ -79,6 +84,16 @@ sleep 1.1  # the service counts relayed bytes once a second: let it count curl's
 step "what was used, per application and day (persisted in SQLite)"
 run sluicectl usage show
 run sluicectl stats
+
+step "the same figures for Prometheus: sluicectl, and sluiced's own /metrics on loopback"
+echo "\$ sluicectl stats --format prometheus | grep -E '^sluice_(app_relayed_bytes|app_flows_decided)_total'"
+sluicectl stats --format prometheus | grep -E '^sluice_(app_relayed_bytes|app_flows_decided)_total'
+echo "\$ curl -s http://127.0.0.1:$metrics_port/metrics | grep -c '^sluice_'"
+curl -s "http://127.0.0.1:$metrics_port/metrics" | grep -c '^sluice_'
+
+step "an edited sluiced.conf applies without a restart (no flow is dropped)"
+echo 'flush-interval = 1' >>"$demo_dir/sluiced.conf"
+run sluicectl service reload
 
 step "a block rule: the same curl is refused, nothing leaves"
 run sluicectl rule add --action block --app "$CURL" --dst 127.0.0.1 --port "$web_port" --comment "demo: block"

@@ -107,11 +107,16 @@ run wine_run sc query sluice
 expect "the SCM has the service, running" 0 "SERVICE_NAME: sluice" "RUNNING"
 
 run wine_run reg query 'HKLM\SYSTEM\CurrentControlSet\Services\sluice' /v ImagePath
-expect "the service runs the installed sluiced with the state directory $state_win" 0 \
-  "\"$install_win\\bin\\sluiced.exe\" service run --state-dir $state_win"
+expect "the service runs the installed sluiced with its sluiced.conf and state directory" 0 \
+  "\"$install_win\\bin\\sluiced.exe\" service run --config $state_win\\sluiced.conf --state-dir $state_win"
 
 run wine_run "$install_unix/bin/sluicectl.exe" status
 expect "sluicectl status answers on the default pipe" 0 "running"
+
+# The installed service reads the installed file: an edit reaches it with a reload.
+printf 'log-level = debug\r\n' >>"$state_installed/sluiced.conf"
+run wine_run "$install_unix/bin/sluicectl.exe" service reload
+expect "sluicectl service reload applies an edit of $state_win\\sluiced.conf" 0 "applied: log-level"
 
 [[ -f "$state_installed/sluice.db" ]] || fail "the service made its database in $state_win"
 pass "the service made its database in $state_win"
