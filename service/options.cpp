@@ -106,14 +106,15 @@ std::string strip_dashes(std::string name) {
 std::string help_text() {
   std::ostringstream out;
   out << "Usage: sluiced [options]\n"
-         "       sluiced service install|uninstall|start|stop|run [options]\n\n"
+         "       sluiced service install|uninstall|start|stop|reload|run [options]\n\n"
          "sluiced is the Sluice relay service: it holds the egress policy and quotas,\n"
          "answers sluicectl and the providers on the control endpoint, and relays\n"
          "steered traffic.\n\n"
          "Without a command it runs as a daemon (it returns once it accepts clients), or\n"
          "in the foreground with --foreground. On Windows, 'service install' registers it\n"
-         "with the service control manager, with the options given, and 'service\n"
-         "start|stop' start it and wait until it runs or has stopped.\n\n"
+         "with the service control manager, with the options given, 'service\n"
+         "start|stop' start it and wait until it runs or has stopped, and 'service\n"
+         "reload' sends it SERVICE_CONTROL_PARAMCHANGE.\n\n"
          "Settings come from the command line, else from the --config file, else from\n"
          "the defaults below. 'sluicectl service reload' (or SIGHUP, or systemctl reload)\n"
          "reads the file again and applies log-level, flush-interval and metrics-listen\n"
@@ -182,10 +183,10 @@ std::variant<CommandLine, UsageError> parse_command_line(const std::vector<std::
   if (vm.count("command")) {
     const auto& words = vm["command"].as<std::vector<std::string>>();
     if (words[0] != "service") return UsageError{"unknown command '" + words[0] + "' (the only command is 'service')"};
-    if (words.size() != 2) return UsageError{"'service' takes one of install, uninstall, start, stop, run"};
-    static const char* kVerbs[] = {"install", "uninstall", "start", "stop", "run"};
+    if (words.size() != 2) return UsageError{"'service' takes one of install, uninstall, start, stop, reload, run"};
+    static const char* kVerbs[] = {"install", "uninstall", "start", "stop", "reload", "run"};
     if (std::find(std::begin(kVerbs), std::end(kVerbs), words[1]) == std::end(kVerbs)) {
-      return UsageError{"unknown service command '" + words[1] + "' (use install, uninstall, start, stop or run)"};
+      return UsageError{"unknown service command '" + words[1] + "' (use install, uninstall, start, stop, reload or run)"};
     }
     cl.action = CommandLine::Action::service;
     cl.service_verb = words[1];

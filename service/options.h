@@ -26,7 +26,7 @@ struct ServiceConfig {
 
 struct CommandLine {
   enum class Action { run, service, help, version } action = Action::run;
-  std::string service_verb;                 // install|uninstall|start|stop|run
+  std::string service_verb;                 // install|uninstall|start|stop|reload|run
   bool foreground = false;
   ServiceConfig config;
   // The options given on the command line, spelled out with absolute paths: an

@@ -31,7 +31,7 @@ using ServiceBody = std::function<ExitCode(HostContext&)>;
 // so `sluiced && sluicectl status` works. Windows always runs in the foreground.
 ExitCode run_interactive(bool foreground, const ServiceBody& body);
 
-// `sluiced service install|uninstall|start|stop|run [options]`. `run_arguments` are
+// `sluiced service install|uninstall|start|stop|reload|run [options]`. `run_arguments` are
 // the options the installed service is started with (--state-dir, --control, ...).
 // On POSIX this explains that systemd hosts the daemon, and returns ExitCode::usage.
 ExitCode service_command(const std::string& verb, const std::vector<std::string>& run_arguments,

@@ -447,6 +447,29 @@ ExitCode start() {
   return out.fail(quoted_service_name() + " is " + state_name(status.dwCurrentState) + ", not running");
 }
 
+// Sends SERVICE_CONTROL_PARAMCHANGE (what `sc control sluice paramchange` sends):
+// the running service reads its sluiced.conf again and logs what it applied.
+ExitCode reload() {
+  const Reporter out("reload");
+  ExitCode failure = ExitCode::ok;
+  ScHandle scm = open_manager(SC_MANAGER_CONNECT, out, failure);
+  if (!scm) return failure;
+  ScHandle service(OpenServiceW(scm.get(), service_name(), SERVICE_PAUSE_CONTINUE | SERVICE_QUERY_STATUS));
+  if (!service) {
+    const DWORD error = GetLastError();
+    if (error == ERROR_SERVICE_DOES_NOT_EXIST) return out.fail(quoted_service_name() + " is not installed");
+    return out.fail("cannot open " + quoted_service_name(), error);
+  }
+  SERVICE_STATUS ignored{};
+  if (!ControlService(service.get(), SERVICE_CONTROL_PARAMCHANGE, &ignored)) {
+    const DWORD error = GetLastError();
+    if (error == ERROR_SERVICE_NOT_ACTIVE) return out.fail(quoted_service_name() + " is not running");
+    return out.fail("cannot ask " + quoted_service_name() + " to reload", error);
+  }
+  out.say("asked " + quoted_service_name() + " to read its configuration again; sluiced.log says what it applied");
+  return ExitCode::ok;
+}
+
 ExitCode stop() {
   const Reporter out("stop");
   ExitCode failure = ExitCode::ok;
@@ -516,6 +539,7 @@ ExitCode service_command(const std::string& verb, const std::vector<std::string>
   if (verb == "uninstall") return uninstall();
   if (verb == "start") return start();
   if (verb == "stop") return stop();
+  if (verb == "reload") return reload();
   if (verb == "run") return run_under_scm(body);
   std::cerr << "usage: sluiced service install|uninstall|start|stop|run [options]\n"
                "  install    register sluiced with the service control manager (with the options given)\n"

@@ -30,13 +30,18 @@ wine_run "$bin_dir/sluiced.exe" service uninstall >/dev/null 2>&1 || true
 run sluiced service run
 expect "'service run' from a console is refused" 2 "not started by the service control manager"
 
+# The service reads a sluiced.conf; SERVICE_CONTROL_PARAMCHANGE makes it read it again.
+conf_unix="$tmp/sluiced.conf"
+conf_win="Z:${conf_unix//\//\\}"
+printf 'flush-interval = 5\r\n' >"$conf_unix"
+
 installed=1
-run sluiced service install --state-dir "$state_win" --control "$pipe"
+run sluiced service install --config "$conf_win" --state-dir "$state_win" --control "$pipe"
 expect "service install" 0 "service 'sluice' "
-[[ "$out" == *"binPath: "*"service run"*"$pipe"* ]] || fail "service install: binPath carries the run options"
+[[ "$out" == *"binPath: "*"service run --config "*"sluiced.conf"*"$pipe"* ]] || fail "service install: binPath carries the run options"
 pass "binPath carries the run options"
 
-run sluiced service install --state-dir "$state_win" --control "$pipe"
+run sluiced service install --config "$conf_win" --state-dir "$state_win" --control "$pipe"
 expect "service install again (idempotent)" 0 "updated"
 
 run sluiced service start
@@ -52,6 +57,15 @@ expect "sluicectl status --json" 0 '"schema_level"'
 run sluicectl stats
 expect "sluicectl stats: the relay is running" 0 "Relay:        running"
 
+printf 'flush-interval = 1\r\n' >"$conf_unix"
+run sluiced service reload
+expect "service reload sends PARAMCHANGE" 0 "read its configuration again"
+for _ in $(seq 100); do grep -q "reloaded: applied \[flush-interval\]" "$log_file" && break; sleep 0.1; done
+out=$(grep "reloaded" "$log_file" || true)
+rc=0
+[[ "$out" == *"reloaded: applied [flush-interval]"* ]] || fail "the service applied the edited sluiced.conf"
+pass "the service applied the edited sluiced.conf"
+
 run sluiced service start
 expect "service start while running" 0 "running (pid "
 
@@ -63,6 +77,9 @@ expect "sluicectl status with the service stopped" 1 "$pipe"
 
 run sluiced service stop
 expect "service stop while stopped" 0 "already stopped"
+
+run sluiced service reload
+expect "service reload while stopped" 7 "is not running"
 
 run sluiced service uninstall
 expect "service uninstall" 0 "removed"
