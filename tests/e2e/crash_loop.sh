@@ -50,9 +50,13 @@ PY
 kills=0
 for round in $(seq "$rounds"); do
   start_daemon "$state" || { check "sluiced starts (round $round)" false; break; }
+  before=$(wc -l <"$acked")
   writer "$round" &
   writer_pid=$!
-  sleep "0.$(( (RANDOM % 40) + 10 ))"  # 0.10-0.49 s after the writer starts
+  # The kill must land mid-stream: wait (5 s at most) for the first acknowledged
+  # write, since a loaded machine may take longer than the delay below to start python.
+  for _ in $(seq 100); do (($(wc -l <"$acked") > before)) && break; sleep 0.05; done
+  sleep "0.$(( (RANDOM % 40) + 10 ))"  # then 0.10-0.49 s
   kill -9 "$pid" && kills=$((kills + 1))
   wait "$writer_pid"
   pid=""

@@ -8,18 +8,13 @@ bin=${1:?usage: $0 BIN_DIR}
 work=$(mktemp -d "${TMPDIR:-/tmp}/sluice-e2e.XXXXXX")
 sock=$work/control.sock
 pid=""
-passed=0 failed=0
 cleanup() {
   [[ -n $pid ]] && kill -9 "$pid" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-check() {  # check NAME COMMAND...: passes when the command succeeds
-  local name=$1; shift
-  if "$@"; then echo "ok   $name"; passed=$((passed + 1)); else echo "FAIL $name"; failed=$((failed + 1)); fi
-}
-status_is() { local want=$1; shift; "$@" >"$work/out" 2>"$work/err"; local got=$?; [[ $got -eq $want ]] || { echo "  exit $got, wanted $want"; cat "$work/out" "$work/err"; return 1; }; }
+source "$(dirname "$0")/../support/checks.sh"
 ctl() { "$bin/sluicectl" --control "$sock" "$@"; }
 
 # Sends raw bytes to the control socket and hangs up (python3: bash cannot speak AF_UNIX).

@@ -1,6 +1,5 @@
 # Shared by the e2e scripts: checks that print a line each, and a daemon per test.
 # Source it, set $bin (the directory holding sluiced and sluicectl) first.
-passed=0 failed=0
 work=$(mktemp -d "${TMPDIR:-/tmp}/sluice-e2e.XXXXXX")
 chmod 755 "$work"  # other local users (the unprivileged-user checks) reach the socket
 sock=$work/control.sock
@@ -12,18 +11,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() {  # check NAME COMMAND...: passes when the command succeeds
-  local name=$1; shift
-  if "$@"; then echo "ok   $name"; passed=$((passed + 1)); else echo "FAIL $name"; failed=$((failed + 1)); fi
-}
-# status_is CODE COMMAND...: the command exits CODE; its output is kept in $work/out and $work/err.
-status_is() {
-  local want=$1; shift
-  "$@" >"$work/out" 2>"$work/err"
-  local got=$?
-  [[ $got -eq $want ]] || { echo "  exit $got, wanted $want"; cat "$work/out" "$work/err"; return 1; }
-}
-said() { grep -q -- "$1" "$work/out" "$work/err" || { echo "  no '$1' in:"; cat "$work/out" "$work/err"; return 1; }; }
+source "$(dirname "${BASH_SOURCE[0]}")/../support/checks.sh"
 ctl() { "$bin/sluicectl" --control "$sock" "$@"; }
 
 start_daemon() {  # start_daemon STATE_DIR [extra sluiced options]

@@ -20,7 +20,6 @@ done
 unit=/lib/systemd/system/sluiced.service
 conf=/etc/sluice/sluiced.conf
 max_exposure=2.0  # see the check below
-passed=0 failed=0
 work=$(mktemp -d "${TMPDIR:-/tmp}/sluice-deb.XXXXXX")
 chmod 755 "$work"
 daemon_pid=""
@@ -42,18 +41,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() {  # check NAME COMMAND...: passes when the command succeeds
-  local name=$1; shift
-  if "$@"; then echo "ok   $name"; passed=$((passed + 1)); else echo "FAIL $name"; failed=$((failed + 1)); fi
-}
-# status_is CODE COMMAND...: the command exits CODE; its output is kept in $work/out and $work/err.
-status_is() {
-  local want=$1; shift
-  "$@" >"$work/out" 2>"$work/err"
-  local got=$?
-  [[ $got -eq $want ]] || { echo "  exit $got, wanted $want"; cat "$work/out" "$work/err"; return 1; }
-}
-said() { grep -q -- "$1" "$work/out" "$work/err" || { echo "  no '$1' in:"; cat "$work/out" "$work/err"; return 1; }; }
+source "$(dirname "$0")/../support/checks.sh"
 # wait_for SECONDS COMMAND...: polls every 0.1 s until the command succeeds.
 wait_for() {
   local tries=$(($1 * 10)); shift
