@@ -102,7 +102,7 @@ void ControlServer::serve(transport::Connection& connection) {
   for (;;) {
     std::optional<std::string> payload;
     try {
-      payload = transport::read_frame(connection, decoder, limits_.idle_timeout);
+      payload = transport::read_frame(connection, decoder, limits_.idle_timeout, limits_.frame_timeout);
     } catch (const protocol::FrameTooLarge& e) {
       // Framing is lost after a bad header: answer once, then close.
       ++protocol_errors_;

@@ -23,6 +23,9 @@ struct ControlServerLimits {
   // registrations, besides the administrators' short-lived ones.
   std::size_t max_clients = 512;
   std::chrono::milliseconds idle_timeout{60'000};   // a silent client is dropped after this
+  // Once a request's first byte is here, the whole frame must be within this: a
+  // client trickling bytes would otherwise hold its slot however long it liked.
+  std::chrono::milliseconds frame_timeout{10'000};
   std::chrono::milliseconds write_timeout{5'000};   // a client that does not read its answers is dropped
 };
 

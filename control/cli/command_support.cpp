@@ -1,5 +1,6 @@
 #include "control/cli/command_support.h"
 
+#include <cctype>
 #include <ostream>
 
 #include "common/units.h"
@@ -36,6 +37,23 @@ int dispatch(const CliContext& context, const std::string& group, std::initializ
   throw UsageError("unknown command '" + args[0] + "'");
 }
 
+namespace {
+
+// "-1" is a (bad) value, not an option: it reaches the positional arguments, where
+// the command can name it ("provider_timeout_ms: '-1' is not ..."), instead of
+// Boost's "unrecognised option '-1'". Values of options (--limit -1) are unaffected.
+std::vector<po::option> negative_numbers_are_words(std::vector<std::string>& rest) {
+  const std::string& word = rest.front();
+  if (word.size() < 2 || word[0] != '-' || !std::isdigit(static_cast<unsigned char>(word[1]))) return {};
+  po::option positional;  // an empty key makes it positional
+  positional.value.push_back(word);
+  positional.original_tokens.push_back(word);
+  rest.erase(rest.begin());
+  return {positional};
+}
+
+}  // namespace
+
 bool parse(const CliContext& context, const std::string& usage, po::options_description options,
            const std::vector<std::string>& args, po::variables_map& vm,
            std::initializer_list<std::pair<const char*, int>> positional) {
@@ -47,14 +65,25 @@ bool parse(const CliContext& context, const std::string& usage, po::options_desc
     all.add_options()(name, po::value<std::string>(), "");
     pos.add(name, count);
   }
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  // Words beyond the expected ones land here, so the error can name them (Boost's
+  // own "too many positional options" does not say which).
+  constexpr const char* kExtra = "unexpected-words";
+  all.add_options()(kExtra, po::value<std::vector<std::string>>(), "");
+  pos.add(kExtra, -1);
+  po::store(po::command_line_parser(args).options(all).positional(pos).extra_style_parser(negative_numbers_are_words).run(), vm);
   if (vm.count("help")) {
     context.out << "Usage: " << usage << "\n\n" << options;
     return false;
   }
+  if (vm.count(kExtra)) {
+    throw UsageError("unexpected argument '" + vm[kExtra].as<std::vector<std::string>>().front() + "' (usage: " +
+                     usage.substr(0, usage.find('\n')) + ")");
+  }
   po::notify(vm);
   for (const auto& [name, count] : positional) {
-    if (!vm.count(name)) throw UsageError(std::string("missing ") + name + " (usage: " + usage + ")");
+    std::string shown = name;
+    for (auto& c : shown) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (!vm.count(name)) throw UsageError("missing " + shown + " (usage: " + usage.substr(0, usage.find('\n')) + ")");
   }
   return true;
 }
@@ -106,6 +135,31 @@ std::int64_t positive_integer(const std::string& text, const std::string& what) 
   }
   if (used == 0 || used != text.size() || value < 1) throw UsageError(what + ": '" + text + "' is not a positive whole number");
   return value;
+}
+
+std::int64_t port_number(const std::string& text, const std::string& what) {
+  std::int64_t port = 0;
+  try {
+    port = positive_integer(text, what);
+  } catch (const UsageError&) {
+    port = 0;
+  }
+  if (port < 1 || port > 65535) throw UsageError(what + ": '" + text + "' is not a port (1-65535)");
+  return port;
+}
+
+void throw_usage_naming_flag(const protocol::RpcError& error, std::initializer_list<std::pair<const char*, const char*>> flags) {
+  std::string message = error.what();
+  const std::string field =
+      error.data().is_object() && error.data().contains("field") && error.data()["field"].is_string() ? error.data()["field"].get<std::string>() : "";
+  for (const auto& [prefix, flag] : flags) {
+    if (!field.starts_with(prefix)) continue;
+    // "rule.destinations[1]: '10.0.0.300/8' is not ..." becomes "--dst: '10.0.0.300/8' is not ...".
+    if (message.starts_with(field + ": ")) message = std::string(flag) + message.substr(field.size());
+    else message = std::string(flag) + ": " + message;
+    break;
+  }
+  throw UsageError(message);
 }
 
 }  // namespace sluice::cli

@@ -47,5 +47,13 @@ json fetch_all_rules(transport::RpcClient& client, std::optional<std::uint64_t> 
 
 // Reads an integer positional/option, naming it in the usage error.
 std::int64_t positive_integer(const std::string& text, const std::string& what);
+// A TCP/UDP port, 1-65535, naming the option in the usage error.
+std::int64_t port_number(const std::string& text, const std::string& what);
+
+// The service found a parameter wrong ("invalid params"): the user typed a flag, not
+// a JSON field, so the usage error names the flag. `flags` maps the server's field
+// path (its prefix, e.g. "rule.destinations" or "since") to the flag ("--dst").
+[[noreturn]] void throw_usage_naming_flag(const protocol::RpcError& error,
+                                          std::initializer_list<std::pair<const char*, const char*>> flags);
 
 }  // namespace sluice::cli

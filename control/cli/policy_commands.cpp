@@ -127,14 +127,16 @@ int policy_check(const CliContext& context, const std::vector<std::string>& args
     if (!vm.count(required)) throw UsageError(std::string("--") + required + " is required");
   }
   json params{{"app", vm["app"].as<std::string>()}, {"destination", vm["dst"].as<std::string>()},
-              {"port", positive_integer(vm["port"].as<std::string>(), "--port")}, {"protocol", vm["proto"].as<std::string>()}};
+              {"port", port_number(vm["port"].as<std::string>(), "--port")}, {"protocol", vm["proto"].as<std::string>()}};
   if (vm.count("user")) params["user"] = vm["user"].as<std::string>();
   auto client = context.connect();
   json decision;
   try {
     decision = client.call("policy.check", params);
   } catch (const protocol::RpcError& e) {
-    if (e.code() == protocol::kInvalidParams) throw UsageError(e.what());
+    if (e.code() == protocol::kInvalidParams) {
+      throw_usage_naming_flag(e, {{"destination", "--dst"}, {"protocol", "--proto"}, {"app", "--app"}, {"user", "--user"}, {"port", "--port"}});
+    }
     throw;
   }
   if (vm.count("json")) {

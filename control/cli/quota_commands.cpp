@@ -70,7 +70,13 @@ int quota_set(const CliContext& context, const std::vector<std::string>& args) {
   try {
     stored = client.call("quota.set", params)["quota"];
   } catch (const protocol::RpcError& e) {
-    if (e.code() == protocol::kInvalidParams) throw UsageError(e.what());
+    if (e.code() == protocol::kInvalidParams) {
+      throw_usage_naming_flag(e, {{"quota.rate.up", "--rate-up"}, {"quota.rate.down", "--rate-down"},
+                                  {"quota.burst.up", "--burst-up"}, {"quota.burst.down", "--burst-down"},
+                                  {"quota.burst", "--burst-up/--burst-down"}, {"quota.volume.bytes", "--volume"},
+                                  {"quota.volume.period", "--period"}, {"quota.volume.on_exceed", "--on-exceed"},
+                                  {"quota.volume.throttle_rate", "--throttle-rate"}, {"quota.app", "--app"}, {"app", "--app"}});
+    }
     throw;
   }
   if (vm.count("json")) context.out << stored.dump(2) << "\n";

@@ -10,20 +10,10 @@ namespace {
 // The server names a bad field by its place in the rule ("rule.destinations[1]");
 // the user typed a flag, so name the flag.
 [[noreturn]] void rethrow_as_usage(const protocol::RpcError& e) {
-  static const std::pair<const char*, const char*> kFlags[] = {
-      {"rule.destinations", "--dst"}, {"rule.ports", "--port"},   {"rule.rate.up", "--rate-up"},
-      {"rule.rate.down", "--rate-down"}, {"rule.app", "--app"},   {"rule.protocol", "--proto"},
-      {"rule.action", "--action"},    {"rule.user", "--user"},    {"rule.comment", "--comment"},
-  };
-  std::string message = e.what();
-  for (const auto& [field, flag] : kFlags) {
-    if (message.starts_with(field)) {
-      const auto colon = message.find(": ");
-      message = std::string(flag) + (colon == std::string::npos ? "" : message.substr(colon));
-      break;
-    }
-  }
-  throw UsageError(message);
+  throw_usage_naming_flag(e, {{"rule.destinations", "--dst"}, {"rule.ports", "--port"}, {"rule.rate.up", "--rate-up"},
+                              {"rule.rate.down", "--rate-down"}, {"rule.app", "--app"}, {"rule.protocol", "--proto"},
+                              {"rule.action", "--action"}, {"rule.user", "--user"}, {"rule.comment", "--comment"},
+                              {"position", "--position"}});
 }
 
 json fetch_rule(const CliContext& context, transport::RpcClient& client, std::int64_t id) {
@@ -133,8 +123,9 @@ int rule_show(const CliContext& context, const std::vector<std::string>& args) {
   options.add_options()("json", "print the rule as JSON");
   po::variables_map vm;
   if (!parse(context, "sluicectl rule show ID [--json]", options, args, vm, {{"id", 1}})) return kExitOk;
+  const std::int64_t id = id_argument(vm);
   auto client = context.connect();
-  const json rule = fetch_rule(context, client, id_argument(vm));
+  const json rule = fetch_rule(context, client, id);
   if (vm.count("json")) context.out << rule.dump(2) << "\n";
   else print_rule(context.out, rule);
   return kExitOk;
@@ -144,9 +135,10 @@ int rule_remove(const CliContext& context, const std::vector<std::string>& args)
   po::options_description options("Options");
   po::variables_map vm;
   if (!parse(context, "sluicectl rule remove ID", options, args, vm, {{"id", 1}})) return kExitOk;
+  const std::int64_t id = id_argument(vm);
   auto client = context.connect();
-  client.call("rule.remove", json{{"id", id_argument(vm)}});
-  context.out << "removed rule " << id_argument(vm) << "\n";
+  client.call("rule.remove", json{{"id", id}});
+  context.out << "removed rule " << id << "\n";
   return kExitOk;
 }
 
@@ -156,9 +148,10 @@ int set_enabled(const CliContext& context, const std::vector<std::string>& args,
   if (!parse(context, std::string("sluicectl rule ") + (enabled ? "enable" : "disable") + " ID", options, args, vm, {{"id", 1}})) {
     return kExitOk;
   }
+  const std::int64_t id = id_argument(vm);
   auto client = context.connect();
-  client.call("rule.set_enabled", json{{"id", id_argument(vm)}, {"enabled", enabled}});
-  context.out << (enabled ? "enabled" : "disabled") << " rule " << id_argument(vm) << "\n";
+  client.call("rule.set_enabled", json{{"id", id}, {"enabled", enabled}});
+  context.out << (enabled ? "enabled" : "disabled") << " rule " << id << "\n";
   return kExitOk;
 }
 
@@ -173,16 +166,19 @@ int rule_move(const CliContext& context, const std::vector<std::string>& args) {
       ("after", po::value<std::string>()->value_name("ID"), "just after rule ID");
   po::variables_map vm;
   if (!parse(context, "sluicectl rule move ID (--to N | --before ID | --after ID)", options, args, vm, {{"id", 1}})) return kExitOk;
-  if (vm.count("to") + vm.count("before") + vm.count("after") != 1) throw UsageError("give exactly one of --to, --before, --after");
   const std::int64_t id = id_argument(vm);
+  if (vm.count("to") + vm.count("before") + vm.count("after") != 1) throw UsageError("give exactly one of --to, --before, --after");
+  const bool before = vm.count("before") > 0;
+  const std::int64_t target = vm.count("to") ? positive_integer(vm["to"].as<std::string>(), "--to")
+                                              : positive_integer(vm[before ? "before" : "after"].as<std::string>(),
+                                                                 before ? "--before" : "--after");
+  if (!vm.count("to") && target == id) throw UsageError("a rule cannot move relative to itself");
   auto client = context.connect();
   std::int64_t position = 0;
   if (vm.count("to")) {
-    position = positive_integer(vm["to"].as<std::string>(), "--to");
+    position = target;
   } else {
-    const bool before = vm.count("before") > 0;
-    const std::int64_t other = positive_integer(vm[before ? "before" : "after"].as<std::string>(), before ? "--before" : "--after");
-    if (other == id) throw UsageError("a rule cannot move relative to itself");
+    const std::int64_t other = target;
     const std::int64_t mine = fetch_rule(context, client, id)["position"];
     const std::int64_t theirs = fetch_rule(context, client, other)["position"];
     // Positions close up when this rule leaves its place, so a rule above the

@@ -24,7 +24,7 @@ int usage_show(const CliContext& context, const std::vector<std::string>& args) 
   try {
     usage = client.call("usage.show", params)["usage"];
   } catch (const protocol::RpcError& e) {
-    if (e.code() == protocol::kInvalidParams) throw UsageError(e.what());
+    if (e.code() == protocol::kInvalidParams) throw_usage_naming_flag(e, {{"since", "--since"}, {"app", "--app"}});
     throw;
   }
   if (vm.count("json")) {
@@ -61,7 +61,7 @@ int audit_show(const CliContext& context, const std::vector<std::string>& args) 
   try {
     entries = client.call("audit.list", params)["entries"];
   } catch (const protocol::RpcError& e) {
-    if (e.code() == protocol::kInvalidParams) throw UsageError(e.what());
+    if (e.code() == protocol::kInvalidParams) throw_usage_naming_flag(e, {{"since", "--since"}, {"limit", "--limit"}});
     throw;
   }
   if (vm.count("json")) {

@@ -13,6 +13,12 @@ void Dispatcher::add(std::string method, Access access, Handler handler) {
   methods_[std::move(method)] = Method{access, std::move(handler)};
 }
 
+std::map<std::string, Access> Dispatcher::methods() const {
+  std::map<std::string, Access> out;
+  for (const auto& [name, method] : methods_) out.emplace(name, method.access);
+  return out;
+}
+
 json Dispatcher::handle_request(const json& request, const Caller& caller) const {
   if (!request.is_object()) return make_error_response(nullptr, kInvalidRequest, "request must be a JSON object");
   const bool is_notification = !request.contains("id");

@@ -4,6 +4,9 @@
 // for clients and a method dispatcher for the service. Transport-agnostic.
 
 #include <cstdint>
+#include <limits>
+#include <type_traits>
+#include <utility>
 #include <functional>
 #include <map>
 #include <stdexcept>
@@ -69,6 +72,9 @@ class Dispatcher {
   // Handles one parsed request object; nullopt-like empty json for notifications.
   json handle_request(const json& request, const Caller& caller) const;
 
+  // Every registered method and who may call it, by name.
+  std::map<std::string, Access> methods() const;
+
  private:
   struct Method {
     Access access;
@@ -85,18 +91,46 @@ json make_error_response(const json& id, int code, std::string_view message, con
 json result_of(const json& response, std::int64_t id);
 
 // Reads a required parameter, throwing "invalid params" that names the field and
-// what was expected when it is missing or of the wrong type.
+// what was expected when it is missing, of the wrong type or out of range. Stricter
+// than nlohmann's get<T>(), which would turn true into 1, 1.5 into 1 and -1 into
+// 18446744073709551615 without a word.
 template <class T>
 T required_param(const json& params, const char* field) {
   if (!params.is_object() || !params.contains(field)) {
     throw RpcError(kInvalidParams, std::string("missing parameter '") + field + "'", json{{"field", field}});
   }
-  try {
-    return params.at(field).get<T>();
-  } catch (const json::exception&) {
-    throw RpcError(kInvalidParams,
-                   std::string("parameter '") + field + "' has the wrong type (" + params.at(field).type_name() + ")",
-                   json{{"field", field}});
+  const json& value = params.at(field);
+  auto wrong = [&](const std::string& expected) {
+    return RpcError(kInvalidParams,
+                    std::string("parameter '") + field + "' must be " + expected + ", not " + value.dump(),
+                    json{{"field", field}});
+  };
+  if constexpr (std::is_same_v<T, bool>) {
+    if (!value.is_boolean()) throw wrong("true or false");
+    return value.get<bool>();
+  } else if constexpr (std::is_integral_v<T>) {
+    const std::string range =
+        "a whole number from " + std::to_string(std::numeric_limits<T>::min()) + " to " + std::to_string(std::numeric_limits<T>::max());
+    if (!value.is_number_integer()) throw wrong(range);
+    const bool fits = value.is_number_unsigned() ? std::in_range<T>(value.get<std::uint64_t>())
+                                                 : std::in_range<T>(value.get<std::int64_t>());
+    if (!fits) throw wrong(range);
+    return value.get<T>();
+  } else if constexpr (std::is_floating_point_v<T>) {
+    if (!value.is_number()) throw wrong("a number");
+    return value.get<T>();
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    if (!value.is_string()) throw wrong("a string");
+    return value.get<std::string>();
+  } else if constexpr (std::is_same_v<T, json>) {
+    return value;
+  } else {
+    try {
+      return value.get<T>();
+    } catch (const json::exception&) {
+      throw RpcError(kInvalidParams, std::string("parameter '") + field + "' has the wrong type (" + value.type_name() + ")",
+                     json{{"field", field}});
+    }
   }
 }
 

@@ -154,6 +154,90 @@ TEST_F(ControlServerTest, ClientsOverTheLimitAreToldTheServiceIsBusy) {
   EXPECT_EQ(first.call("echo", json{{"a", 1}})["a"], 1);
 }
 
+// Waits (bounded) until the server hangs up on `connection`: true when it did.
+bool dropped_within(transport::Connection& connection, int polls) {
+  char byte;
+  for (int i = 0; i < polls; ++i) {
+    try {
+      if (connection.read_some(&byte, 1, 100ms) == 0) return true;
+    } catch (const transport::TransportError& e) {
+      if (e.kind() != transport::ErrorKind::timed_out) return true;
+    }
+  }
+  return false;
+}
+
+TEST_F(ControlServerTest, IdleAndHalfFrameClientsDoNotHoldUpAThird) {
+  start();  // the shipped limits: a minute before the idle client is dropped
+  auto idle = transport::connect(endpoint, 5s);
+  auto half = transport::connect(endpoint, 5s);
+  const std::string frame = protocol::encode_frame(protocol::make_request(1, "echo").dump());
+  half->write_all(frame.substr(0, frame.size() / 2), 5s);
+  // Answered within the client's own 5 s bound while both of those still hold on.
+  transport::RpcClient third(endpoint, 5s, "test");
+  EXPECT_EQ(third.call("echo", json{{"n", 3}})["n"], 3);
+  EXPECT_EQ(server->counters().clients_connected, 3u);
+}
+
+TEST_F(ControlServerTest, AClientTricklingAFrameIsDroppedAtTheFrameTimeout) {
+  // Each byte comes well within the idle timeout; only the frame bound can end this.
+  start(ControlServerLimits{.max_clients = 8, .idle_timeout = 30s, .frame_timeout = 300ms});
+  auto slow = transport::connect(endpoint, 5s);
+  const std::string frame = protocol::encode_frame(protocol::make_request(1, "echo", json{{"pad", std::string(200, 'x')}}).dump());
+  bool dropped = false;
+  for (std::size_t i = 0; i < frame.size() && !dropped; ++i) {  // 100 ms a byte: 20 s for the frame
+    try {
+      slow->write_all(frame.substr(i, 1), 1s);
+    } catch (const transport::TransportError&) {
+      dropped = true;
+      break;
+    }
+    dropped = dropped_within(*slow, 1);
+  }
+  EXPECT_TRUE(dropped) << "the trickling client kept its slot";
+  EXPECT_GE(server->counters().protocol_errors, 1u);
+  expect_service_answers();
+}
+
+TEST_F(ControlServerTest, AFloodBeyondTheLimitIsBusyAndAnAdministratorGetsInAfterwards) {
+  dispatcher.add("admin.touch", protocol::Access::admin, [](const json&, const protocol::Caller&) { return json(true); });
+  constexpr std::size_t kLimit = 4, kFlood = 40;
+  start(ControlServerLimits{.max_clients = kLimit});
+  std::vector<std::unique_ptr<transport::Connection>> holders;
+  for (std::size_t i = 0; i < kLimit; ++i) holders.push_back(transport::connect(endpoint, 5s));
+  // Wait (bounded) until the server has taken all of them in.
+  for (int i = 0; i < 100 && server->counters().clients_accepted < kLimit; ++i) std::this_thread::sleep_for(20ms);
+  ASSERT_EQ(server->counters().clients_accepted, kLimit);
+
+  std::size_t busy = 0;
+  for (std::size_t i = 0; i < kFlood; ++i) {
+    auto connection = transport::connect(endpoint, 5s);
+    protocol::FrameDecoder decoder;
+    try {
+      auto payload = transport::read_frame(*connection, decoder, 5s);
+      if (payload && json::parse(*payload)["error"]["code"] == protocol::kServerBusy) ++busy;
+    } catch (const transport::TransportError&) {
+    }
+  }
+  EXPECT_EQ(busy, kFlood) << "every client over the limit is told why";
+  EXPECT_EQ(server->counters().clients_refused, kFlood);
+
+  holders.clear();
+  // The freed slots are reclaimed as their threads notice the hang-ups: retry, bounded.
+  std::optional<json> caller;
+  for (int attempt = 0; attempt < 100 && !caller; ++attempt) {
+    try {
+      transport::RpcClient client(endpoint, 5s, "test");
+      caller = client.call("caller");
+      if (caller->value("administrator", false)) EXPECT_EQ(client.call("admin.touch"), true);
+    } catch (const protocol::RpcError& e) {
+      ASSERT_EQ(e.code(), protocol::kServerBusy) << e.what();
+      std::this_thread::sleep_for(50ms);
+    }
+  }
+  ASSERT_TRUE(caller.has_value()) << "the service stayed busy after the flood closed";
+}
+
 TEST_F(ControlServerTest, StopDisconnectsConnectedClientsWithoutHanging) {
   start();
   transport::RpcClient client(endpoint, 5s, "test");

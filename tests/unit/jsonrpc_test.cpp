@@ -81,6 +81,42 @@ TEST_F(DispatcherTest, InvalidParamsNameTheField) {
   EXPECT_EQ(call(R"({"jsonrpc":"2.0","id":1,"method":"add","params":{"a":1}})", user)["result"], 11);
 }
 
+// nlohmann's get<int>() converts true to 1 and 1.5 to 1, and get<unsigned>() makes
+// -1 huge: a parameter of the wrong kind must be refused, not reinterpreted.
+TEST(RequiredParamTest, RefusesValuesThatOnlyConvertToTheType) {
+  auto field_of = [](auto read) -> std::string {
+    try {
+      read();
+    } catch (const RpcError& e) {
+      EXPECT_EQ(e.code(), kInvalidParams) << e.what();
+      return e.data().value("field", std::string()) + " / " + e.what();
+    }
+    return "accepted";
+  };
+  for (const json& bad : {json(true), json(1.5), json("7"), json::object(), json::array(), json(nullptr)}) {
+    const json params{{"n", bad}};
+    EXPECT_EQ(field_of([&] { return required_param<std::int64_t>(params, "n"); }).rfind("n / parameter 'n'", 0), 0u) << bad;
+  }
+  EXPECT_NE(field_of([] { return required_param<std::size_t>(json{{"n", -1}}, "n"); }).find("from 0"), std::string::npos);
+  EXPECT_NE(field_of([] { return required_param<std::int64_t>(json{{"n", 18446744073709551615ULL}}, "n"); }).find("'n'"),
+            std::string::npos);
+  EXPECT_NE(field_of([] { return required_param<int>(json{{"n", 1LL << 40}}, "n"); }).find("'n'"), std::string::npos);
+  EXPECT_NE(field_of([] { return required_param<bool>(json{{"b", 1}}, "b"); }).find("true or false"), std::string::npos);
+  EXPECT_NE(field_of([] { return required_param<std::string>(json{{"s", 5}}, "s"); }).find("a string"), std::string::npos);
+
+  EXPECT_EQ(required_param<std::int64_t>(json{{"n", -5}}, "n"), -5);
+  EXPECT_EQ(required_param<std::uint64_t>(json{{"n", 18446744073709551615ULL}}, "n"), 18446744073709551615ULL);
+  EXPECT_EQ(required_param<std::size_t>(json{{"n", 3}}, "n"), 3u);
+  EXPECT_EQ(optional_param<std::size_t>(json{{"n", nullptr}}, "n", 9), 9u);
+}
+
+TEST_F(DispatcherTest, ListsItsMethodsWithTheirAccess) {
+  const auto methods = dispatcher.methods();
+  EXPECT_EQ(methods.size(), 5u);
+  EXPECT_EQ(methods.at("change"), Access::admin);
+  EXPECT_EQ(methods.at("echo"), Access::read);
+}
+
 TEST_F(DispatcherTest, AThrowingMethodBecomesAnInternalError) {
   json r = call(R"({"jsonrpc":"2.0","id":1,"method":"boom"})", user);
   EXPECT_EQ(r["error"]["code"], kInternalError);
