@@ -73,7 +73,11 @@ void create_directories(const std::string& path, bool world_readable) {
   for (std::size_t pos = 1; pos <= path.size(); ++pos) {
     if (pos != path.size() && path[pos] != '/') continue;
     std::string prefix = path.substr(0, pos);
-    if (::mkdir(prefix.c_str(), mode) != 0 && errno != EEXIST) {
+    if (::mkdir(prefix.c_str(), mode) == 0) {
+      // mkdir's mode passes through the umask, and the daemon's is 027: without this
+      // a socket directory it creates would shut every other user's provider out.
+      ::chmod(prefix.c_str(), mode);
+    } else if (errno != EEXIST) {
       throw std::system_error(errno, std::generic_category(), "cannot create directory " + prefix);
     }
   }

@@ -126,6 +126,12 @@ wine_debug_log="$tmp/wine_debug.log"
 WINEDEBUG="${wine_debug_channels:-$WINEDEBUG}" wine cmd.exe /q /k <"$tmp/keepalive" >/dev/null 2>"$wine_debug_log" &
 keepalive_pid=$!
 exec 8>"$tmp/keepalive"
+# Wait until the keep-alive runs a command: by then it, not the test's first Wine
+# command racing it, has started the prefix's services.exe (and so decided the
+# services' environment and stderr). Without this wine.event_log failed now and then.
+echo "echo ready>Z:${tmp//\//\\}\\keepalive.ready" >&8
+for _ in $(seq 600); do [[ -e "$tmp/keepalive.ready" ]] && break; sleep 0.1; done
+[[ -e "$tmp/keepalive.ready" ]] || { echo "the keep-alive cmd.exe did not start within 60 s" >&2; exit 1; }
 
 sluiced() { wine_run "$bin_dir/sluiced.exe" "$@"; }
 sluicectl() { wine_run "$bin_dir/sluicectl.exe" --control "$pipe" "$@"; }
