@@ -128,18 +128,22 @@ void FlowManager::release(std::uint64_t flow_id, std::int64_t owner_pid) {
 }
 
 void FlowManager::sample() {
-  count_traffic();
+  count_traffic(true);
   // Outside the lock: reads the store, and registrations must not wait on it.
   update_volume_caps();
   buckets_.refresh();
 }
 
-void FlowManager::count_traffic() {
+void FlowManager::count_usage() { count_traffic(false); }
+
+void FlowManager::count_traffic(bool measure_rates) {
   const auto now = Clock::now();
   std::lock_guard lock(mutex_);
   const double seconds = std::chrono::duration<double>(now - last_sample_).count();
-  last_sample_ = now;
-  for (auto& [app, totals] : apps_) totals.rate_up = totals.rate_down = 0;
+  if (measure_rates) {
+    last_sample_ = now;
+    for (auto& [app, totals] : apps_) totals.rate_up = totals.rate_down = 0;
+  }
 
   for (auto it = entries_.begin(); it != entries_.end();) {
     Entry& e = it->second;
@@ -148,8 +152,12 @@ void FlowManager::count_traffic() {
     const std::uint64_t packets_up = c.packets_up.load(), packets_down = c.packets_down.load();
     const std::uint64_t dropped = c.dropped.load();
     const std::uint64_t delta_up = up - e.counted_up, delta_down = down - e.counted_down;
-    e.rate_up = seconds > 0 ? static_cast<double>(delta_up) / seconds : 0;
-    e.rate_down = seconds > 0 ? static_cast<double>(delta_down) / seconds : 0;
+    if (measure_rates) {
+      e.rate_up = seconds > 0 ? static_cast<double>(up - e.rated_up) / seconds : 0;
+      e.rate_down = seconds > 0 ? static_cast<double>(down - e.rated_down) / seconds : 0;
+      e.rated_up = up;
+      e.rated_down = down;
+    }
 
     const std::string& app = e.owner.executable;
     if (delta_up || packets_up != e.counted_packets_up) ledger_.record(app, Direction::up, delta_up, packets_up - e.counted_packets_up);
@@ -161,15 +169,17 @@ void FlowManager::count_traffic() {
     totals.bytes_up += delta_up;
     totals.bytes_down += delta_down;
     totals.dropped += dropped - e.counted_dropped;
-    totals.rate_up += e.rate_up;
-    totals.rate_down += e.rate_down;
+    if (measure_rates) {
+      totals.rate_up += e.rate_up;
+      totals.rate_down += e.rate_down;
+    }
     e.counted_up = up;
     e.counted_down = down;
     e.counted_packets_up = packets_up;
     e.counted_packets_down = packets_down;
     e.counted_dropped = dropped;
 
-    if (finished(e.flow->state.load())) {
+    if (measure_rates && finished(e.flow->state.load())) {
       if (!e.finished) e.finished = now;
       if (now - *e.finished >= options_.keep_finished) {
         it = entries_.erase(it);

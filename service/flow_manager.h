@@ -4,7 +4,7 @@
 // (provider/client/registration.h). It decides each new flow with the policy and the
 // volume caps, hands relayed ones to the relay engine with their token buckets, and,
 // once a second, turns the engine's counters into rates, usage in the ledger and
-// volume-cap state. Platform-neutral: the engine behind it is the platform's.
+// volume-cap state; the usage flusher collects the counts as it writes them. Platform-neutral: the engine behind it is the platform's.
 
 #include <chrono>
 #include <cstdint>
@@ -98,6 +98,10 @@ class FlowManager {
 
   // Takes one sample now (tests; the sampler thread calls it every interval).
   void sample();
+  // Moves what the engine counted since the last call into the ledger and totals,
+  // leaving rates to the sampler: the usage flusher calls it before each write, so
+  // what reaches the database is current to the flush, not to the last sample.
+  void count_usage();
 
  private:
   struct Entry {
@@ -108,6 +112,7 @@ class FlowManager {
     std::chrono::steady_clock::time_point started;
     std::optional<std::chrono::steady_clock::time_point> finished;
     std::uint64_t counted_up = 0, counted_down = 0, counted_packets_up = 0, counted_packets_down = 0, counted_dropped = 0;
+    std::uint64_t rated_up = 0, rated_down = 0;  // the bytes the last rate was measured at
     double rate_up = 0, rate_down = 0;
   };
   struct AppTotals {
@@ -117,8 +122,9 @@ class FlowManager {
   };
 
   void count_decision(const std::string& app, policy::Action action);
-  // Moves what the engine counted since the last sample into rates, totals and the ledger.
-  void count_traffic();
+  // Moves what the engine counted since the last count into totals and the ledger,
+  // and with `measure_rates` (the sampler) turns what moved since the last sample into rates.
+  void count_traffic(bool measure_rates);
   void update_volume_caps();
 
   PolicyEngine& policy_;

@@ -113,6 +113,12 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host, ConfigSourc
     relay.reset();
   }
   FlowManager flows(*engine, ledger, relay.get());
+  // Each usage flush first collects what the relay counted up to that moment.
+  flusher.set_collector([&flows] { flows.count_usage(); });
+  struct UnsetCollector {  // before `flows` goes, on every way out of this function
+    UsageFlusher& flusher;
+    ~UnsetCollector() { flusher.set_collector({}); }
+  } unset_collector{flusher};
 
   protocol::Dispatcher dispatcher;
   register_status_methods(dispatcher, info);

@@ -87,8 +87,20 @@ void UsageFlusher::stop() {
   }
 }
 
+void UsageFlusher::set_collector(std::function<void()> collect) {
+  std::lock_guard lock(flush_mutex_);
+  collect_ = std::move(collect);
+}
+
 void UsageFlusher::flush() {
   std::lock_guard lock(flush_mutex_);
+  if (collect_) {
+    try {
+      collect_();
+    } catch (const std::exception& e) {
+      SPDLOG_ERROR("usage: cannot collect the relay's counts: {}; writing what the ledger holds", e.what());
+    }
+  }
   auto deltas = ledger_.take(utc_day());
   if (deltas.empty()) return;
   try {

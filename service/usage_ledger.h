@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -49,6 +50,11 @@ class UsageFlusher {
   void stop();
   // Writes what the ledger holds now. Safe to call from any thread.
   void flush();
+  // Called by every flush before it takes the ledger, to bring in what was counted
+  // elsewhere since (the relay's counters): so a crash loses at most one interval of
+  // counting, not an interval plus however old those counts were. Empty: none.
+  // The owner of what it calls must unset it before that goes away.
+  void set_collector(std::function<void()> collect);
   // Takes effect at once (a reload of flush-interval): the next flush is one new
   // interval from now.
   void set_interval(std::chrono::milliseconds interval);
@@ -64,6 +70,7 @@ class UsageFlusher {
   std::chrono::milliseconds interval_;  // guarded by wait_mutex_
   bool stopping_ = false;               // guarded by wait_mutex_
   std::mutex flush_mutex_;
+  std::function<void()> collect_;       // guarded by flush_mutex_
   std::thread thread_;                  // last: it starts running in the constructor
 };
 

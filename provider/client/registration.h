@@ -40,6 +40,9 @@ struct RegisterAnswer {
   std::uint16_t relay_port = 0;
   FailMode fail_mode = FailMode::open;
   std::uint32_t timeout_ms = 250;
+  // Not on the wire: filled by a provider's client that can tell which service process
+  // answered (its pid), so a relay route can be known to have died with it. 0: unknown.
+  std::int64_t service_instance = 0;
 };
 
 // The request payload (one JSON-RPC request with `id`).

@@ -48,6 +48,17 @@ Route SocketState::remember(const Route& route) {
   return route;
 }
 
+void SocketState::forget(const Route& route) {
+  std::lock_guard lock(mutex_);
+  auto it = std::find_if(routes_.begin(), routes_.end(), [&](const Route& r) {
+    return r.destination == route.destination && r.kind == route.kind && r.flow_id == route.flow_id &&
+           r.service_instance == route.service_instance;
+  });
+  if (it == routes_.end()) return;
+  if (it->kind == RouteKind::relay) relay_routes_.fetch_sub(1);
+  routes_.erase(it);
+}
+
 void SocketState::set_original_peer(std::optional<NetAddress> peer) {
   std::lock_guard lock(mutex_);
   original_peer_ = peer;
@@ -84,6 +95,7 @@ std::optional<Route> route_from_answer(const RegisterAnswer& answer, const NetAd
       route.kind = RouteKind::relay;
       route.relay = *relay;
       route.flow_id = udp ? answer.flow_id : 0;
+      route.service_instance = answer.service_instance;
       break;
     }
   }

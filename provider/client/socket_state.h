@@ -26,6 +26,7 @@ struct Route {
   RouteKind kind = RouteKind::direct;
   NetAddress relay;              // relay only
   std::uint64_t flow_id = 0;     // relay only
+  std::int64_t service_instance = 0;  // relay only: the service process that set it up (0: unknown)
   // Set when the service did not answer and the fail mode decided: asked again after this.
   std::optional<std::chrono::steady_clock::time_point> retry_after;
 };
@@ -51,6 +52,9 @@ class SocketState {
   // Keeps `route` unless another thread got there first; returns the route that stands.
   // At most kMaxRoutes are kept: the oldest direct or block verdicts make room.
   Route remember(const Route& route);
+  // Drops `route` if it still stands (another thread may have replaced it), without
+  // releasing its flow: for a relay whose service is gone, so the next call asks anew.
+  void forget(const Route& route);
 
   // A relayed connect: the destination the program asked for, which getpeername shows.
   void set_original_peer(std::optional<NetAddress> peer);

@@ -49,7 +49,7 @@ void ControlClient::after_fork_in_child() {
   mutex_.unlock();
 }
 
-bool ControlClient::connect_locked(Clock::time_point deadline) {
+bool ControlClient::connect_locked(Clock::time_point deadline, bool* absent) {
   if (fd_ >= 0) return true;
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
@@ -60,6 +60,7 @@ bool ControlClient::connect_locked(Clock::time_point deadline) {
   if (real().connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
     // A Unix socket connects at once or, with a full backlog, not yet.
     if (errno != EAGAIN && errno != EINPROGRESS) {
+      if (absent) *absent = errno == ECONNREFUSED || errno == ENOENT;
       real().close(fd);
       return false;
     }
@@ -70,6 +71,9 @@ bool ControlClient::connect_locked(Clock::time_point deadline) {
       return false;
     }
   }
+  ucred peer{};
+  socklen_t peer_length = sizeof peer;
+  service_pid_ = ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &peer_length) == 0 ? peer.pid : 0;
   fd_ = fd;
   return true;
 }
@@ -130,6 +134,10 @@ std::optional<provider::RegisterAnswer> ControlClient::register_flow(const provi
         // An error answer (a relay that could not be set up) decodes to nothing; the
         // connection stays in step either way, since the reply was read whole.
         answer = provider::decode_register_answer(reply, id);
+        if (answer) {
+          answer->service_instance = service_pid_;
+          last_service_.store(service_pid_);
+        }
         break;
       }
       disconnect_locked();
@@ -141,6 +149,33 @@ std::optional<provider::RegisterAnswer> ControlClient::register_flow(const provi
   }
   errno = saved_errno;
   return answer;
+}
+
+std::int64_t ControlClient::current_service() {
+  const auto now = Clock::now();
+  if (now.time_since_epoch().count() < next_service_check_.load(std::memory_order_relaxed)) return last_service_.load();
+  std::unique_lock lock(mutex_, std::try_to_lock);
+  if (!lock.owns_lock()) return last_service_.load();  // a registration is talking to it right now
+  next_service_check_.store((now + kServiceCheckInterval).time_since_epoch().count(), std::memory_order_relaxed);
+  const int saved_errno = errno;
+  if (fd_ >= 0) {
+    // The service never speaks unasked: a hang-up is all there is to see.
+    pollfd p{fd_, POLLIN | POLLRDHUP, 0};
+    if (::poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR))) disconnect_locked();
+  }
+  if (fd_ >= 0) {
+    last_service_.store(service_pid_);
+  } else {
+    // Dropped by the service (idle) or by its end: a new connection tells which.
+    bool absent = false;
+    if (connect_locked(now + std::chrono::milliseconds(50), &absent)) {
+      last_service_.store(service_pid_);
+    } else if (absent) {
+      last_service_.store(0);
+    }
+  }
+  errno = saved_errno;
+  return last_service_.load();
 }
 
 void ControlClient::release(std::uint64_t flow_id) {

@@ -4,7 +4,8 @@
 // socket (socket_table.h), so non-matching traffic costs a table lookup.
 //
 // errno is the program's: the provider's own work never changes what a call reports,
-// except for a refused flow (ECONNREFUSED for TCP, EACCES for UDP).
+// except for a refused flow (ECONNREFUSED for TCP, EACCES for UDP) and a datagram
+// whose relay association died with the service (ECONNREFUSED, once).
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -43,7 +44,17 @@ Steer steer(int fd, const sockaddr* to, socklen_t to_length, bool connecting, bo
   auto destination = from_sockaddr(to, to_length);
   if (!destination || destination->port == 0 || is_unspecified(*destination)) return Steer::unchanged;
 
-  const Route route = p.route_to(fd, *state, *destination);
+  Route route = p.route_to(fd, *state, *destination);
+  if (p.association_lost(*state, route)) {
+    // Its datagrams would vanish into a port nobody holds, and an unconnected socket
+    // is told nothing of that: say it once, as the kernel tells a connected socket
+    // (ECONNREFUSED); the next datagram is a new flow. A connect decides anew now.
+    if (!connecting) {
+      errno = ECONNREFUSED;
+      return Steer::refused;
+    }
+    route = p.route_to(fd, *state, *destination);
+  }
   switch (route.kind) {
     case RouteKind::direct:
       if (connecting) state->set_original_peer(std::nullopt);

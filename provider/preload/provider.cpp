@@ -101,6 +101,13 @@ std::shared_ptr<SocketState> Provider::state_of(int fd) {
   return state;
 }
 
+bool Provider::association_lost(SocketState& state, const Route& route) {
+  if (!state.udp() || route.kind != RouteKind::relay || route.service_instance == 0) return false;
+  if (client_.current_service() == route.service_instance) return false;
+  state.forget(route);
+  return true;
+}
+
 int Provider::refusal_errno(const SocketState& state) { return state.udp() ? EACCES : ECONNREFUSED; }
 
 Route Provider::route_to(int fd, SocketState& state, const NetAddress& destination) {

@@ -33,6 +33,11 @@ class Provider {
   // asked of the service now (binding the socket first so the service knows its port).
   Route route_to(int fd, SocketState& state, const NetAddress& destination);
 
+  // Whether `route`, a relay route of this UDP socket, died with the service process
+  // that set it up (the service is gone, or another process has taken its place):
+  // then it is forgotten, so that the next call on the socket asks again.
+  bool association_lost(SocketState& state, const Route& route);
+
   // The errno a refused flow fails with: "connection refused" for TCP, "permission
   // denied" for UDP (as the kernel says for a firewall-refused datagram).
   static int refusal_errno(const SocketState& state);

@@ -32,6 +32,11 @@ TcpRelay::~TcpRelay() {
 }
 
 void TcpRelay::start(Worker& worker) {
+  // Until a direction's end of stream is passed on, closing its sink must reset it:
+  // if this process dies (SIGKILL, a crash) the kernel closes both sockets, and an
+  // orderly FIN would make a stream cut short look complete to a program that has no
+  // length of its own to check it against.
+  for (int fd : fd_) posix::set_abortive_close(fd, true);
   flow_->state = FlowState::connecting;
   watched_[destination] = EPOLLOUT;
   worker.watch(fd_[destination], &handle_[destination], watched_[destination]);
@@ -133,6 +138,9 @@ bool TcpRelay::step(Worker& worker, Direction& d, Clock::time_point now, bool& p
     }
   }
   if (d.eof && d.channel.size() == 0 && !d.shut) {
+    // This direction is complete: from now on its sink closes in order, its last
+    // bytes delivered, whatever becomes of us.
+    posix::set_abortive_close(fd_[d.to], false);
     ::shutdown(fd_[d.to], SHUT_WR);
     d.shut = true;
     progress = true;

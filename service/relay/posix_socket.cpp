@@ -35,9 +35,13 @@ void set_no_delay(int fd) {
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+void set_abortive_close(int fd, bool abortive) {
+  const linger close_mode{abortive ? 1 : 0, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &close_mode, sizeof close_mode);
+}
+
 void close_with_reset(int fd) {
-  const linger abort_close{1, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_close, sizeof abort_close);
+  set_abortive_close(fd, true);
   ::close(fd);
 }
 

@@ -27,8 +27,11 @@ using relay::is_ipv4_family;
 int open_socket(int family, int type, const std::string& what);
 Address local_address(int fd);
 void set_no_delay(int fd);
-// Closes with a reset (SO_LINGER 0) instead of a FIN: how a failed relay tells the
-// application its connection is gone.
+// With `abortive`, any close of fd sends a reset (SO_LINGER 0) instead of a FIN,
+// including the kernel's close when the process dies; without, closes are orderly.
+void set_abortive_close(int fd, bool abortive);
+// Closes with a reset instead of a FIN: how a failed relay tells the application its
+// connection is gone.
 void close_with_reset(int fd);
 // The pending error of a socket (SO_ERROR), 0 when none.
 int pending_error(int fd);

@@ -131,6 +131,29 @@ TEST_F(FlowMethodsTest, RelayedTcpIsCarriedAndCounted) {
   })) << usage.dump();
 }
 
+TEST_F(FlowMethodsTest, AFlushWritesWhatTheRelayCountedUpToThatMoment) {
+  // A crash may lose at most one flush interval of counting: so each flush (here the
+  // one usage.show makes) collects the relay's counts itself, rather than writing
+  // what the once-a-second sampler last brought in.
+  std::uint16_t destination_port, app_port;
+  const Socket destination = ipv4_socket(true, destination_port, true);
+  ASSERT_FALSE(test::listen(destination, 4));
+  const Socket app = ipv4_socket(true, app_port, false);
+  add_rule("relay", destination_port);
+  json answer = register_tcp(destination_port, app_port);
+  ASSERT_EQ(answer["verdict"], "relay");
+  ASSERT_FALSE(test::connect(app, Endpoint{answer["relay"].get<std::string>(), answer["relay_port"].get<std::uint16_t>()}));
+  ASSERT_TRUE(test::readable(destination, 5000));
+  const Socket server = test::accept(destination);
+  const test::IoResult sent = test::send(app, std::string(1000, 'u'));
+  ASSERT_EQ(sent.bytes, 1000u);
+  ASSERT_TRUE(eventually([&] { return client().call("flows.list")["flows"][0]["bytes_up"] == 1000; }));
+
+  json usage = client().call("usage.show", {{"app", platform::current_executable()}})["usage"];
+  ASSERT_EQ(usage.size(), 1u) << usage.dump();
+  EXPECT_EQ(usage[0]["bytes_up"], 1000);
+}
+
 TEST_F(FlowMethodsTest, VolumeCapWithBlockRefusesNewFlowsOnceReached) {
   std::uint16_t destination_port, app_port;
   const Socket destination = ipv4_socket(false, destination_port, true);

@@ -67,6 +67,11 @@ void FakeRegistrationService::clear() {
   releases_.clear();
 }
 
+void FakeRegistrationService::drop_clients() {
+  std::lock_guard lock(mutex_);
+  for (int fd : clients_) ::shutdown(fd, SHUT_RDWR);  // closed by the destructor
+}
+
 void FakeRegistrationService::accept_loop() {
   for (;;) {
     const int fd = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);

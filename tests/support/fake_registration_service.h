@@ -38,6 +38,8 @@ class FakeRegistrationService {
   // Waits (at most 5 s) until `count` releases arrived.
   bool wait_for_releases(std::size_t count) const;
   void clear();
+  // Hangs up on every client, as sluiced does with an idle one, and keeps listening.
+  void drop_clients();
 
  private:
   void accept_loop();

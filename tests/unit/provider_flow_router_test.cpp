@@ -84,5 +84,25 @@ TEST(FlowRouter, ARelayThatLostTheRaceIsReleased) {
   EXPECT_EQ(client.released, std::vector<std::uint64_t>{8});
 }
 
+TEST(FlowRouter, ARelayKeepsTheServiceThatSetItUpAndCanBeForgottenWithoutARelease) {
+  ScriptedClient client;
+  RegisterAnswer relay{Verdict::relay, 7, "127.0.0.1", 39001};
+  relay.service_instance = 4242;
+  client.answer = relay;
+  FlowRouter router(client, FailMode::open, 250ms);
+  SocketState state(AF_INET, true, true);
+  const Route route = router.decide(state, address("192.0.2.1", 53), address("0.0.0.0", 40000));
+  EXPECT_EQ(route.service_instance, 4242);
+
+  Route other = route;
+  other.service_instance = 4243;  // a route some other service set up: not this one
+  state.forget(other);
+  EXPECT_TRUE(FlowRouter::cached(state, address("192.0.2.1", 53)));
+  state.forget(route);
+  EXPECT_FALSE(FlowRouter::cached(state, address("192.0.2.1", 53))) << "asked anew next time";
+  EXPECT_FALSE(state.has_relay_routes());
+  EXPECT_TRUE(client.released.empty()) << "its service is gone: nobody to tell";
+}
+
 }  // namespace
 }  // namespace sluice::provider

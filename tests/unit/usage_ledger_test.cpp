@@ -45,6 +45,25 @@ TEST(UsageFlusherTest, FlushWritesAndStopWritesTheRest) {
   EXPECT_EQ(policy_store.usage(std::nullopt, std::nullopt, false).at(0).bytes_up, 15u) << "nothing lost at shutdown";
 }
 
+TEST(UsageFlusherTest, EachFlushFirstCollectsWhatWasCountedElsewhere) {
+  store::Database db(":memory:");
+  store::migrate(db, schema::embedded_migrations());
+  store::PolicyStore policy_store(db);
+  UsageLedger ledger;
+  UsageFlusher flusher(ledger, policy_store, std::chrono::hours(1));
+  int collected = 0;
+  flusher.set_collector([&] {
+    ++collected;
+    ledger.record("/bin/a", Direction::down, 3, 1);
+  });
+  flusher.flush();
+  EXPECT_EQ(collected, 1);
+  EXPECT_EQ(policy_store.usage(std::nullopt, std::nullopt, false).at(0).bytes_down, 3u) << "collected before the write";
+  flusher.set_collector({});
+  flusher.flush();
+  EXPECT_EQ(collected, 1) << "unset: not called again";
+}
+
 TEST(UsageFlusherTest, ANewIntervalTakesEffectAtOnce) {
   store::Database db(":memory:");
   store::migrate(db, schema::embedded_migrations());
