@@ -1,5 +1,8 @@
 # Shared by the e2e scripts: checks that print a line each, and a daemon per test.
 # Source it, set $bin (the directory holding sluiced and sluicectl) first.
+# Debian's python3 first: a pyenv shim earlier on PATH takes seconds per start on a
+# loaded machine, and these scripts start python3 often.
+export PATH=/usr/bin:$PATH
 work=$(mktemp -d "${TMPDIR:-/tmp}/sluice-e2e.XXXXXX")
 chmod 755 "$work"  # other local users (the unprivileged-user checks) reach the socket
 sock=$work/control.sock
