@@ -210,13 +210,20 @@ void FlowManager::update_volume_caps() {
   }
 }
 
-std::vector<FlowView> FlowManager::flows() const {
+FlowPage FlowManager::flows(const FlowQuery& query) const {
   const auto now = Clock::now();
   std::lock_guard lock(mutex_);
-  std::vector<FlowView> out;
-  out.reserve(entries_.size());
-  for (const auto& [id, e] : entries_) {
+  FlowPage page;
+  for (auto it = entries_.upper_bound(query.after); it != entries_.end(); ++it) {
+    const auto& [id, e] = *it;
     const relay::Flow& f = *e.flow;
+    const relay::FlowState state = f.state.load();
+    if (query.active_only && finished(state)) continue;
+    if (query.app && e.owner.executable != *query.app) continue;
+    if (page.flows.size() == query.limit) {
+      page.more = true;
+      break;
+    }
     FlowView v;
     v.id = id;
     v.owner = e.owner;
@@ -224,7 +231,7 @@ std::vector<FlowView> FlowManager::flows() const {
     v.local = f.app_local;
     v.destination = f.destination;
     v.rule_id = e.rule_id;
-    v.state = f.state.load();
+    v.state = state;
     if (v.state == relay::FlowState::failed) v.error = f.error;
     v.bytes_up = f.counters.bytes_up.load();
     v.bytes_down = f.counters.bytes_down.load();
@@ -235,9 +242,9 @@ std::vector<FlowView> FlowManager::flows() const {
     v.rate_down = e.rate_down;
     v.started_at = e.started_at;
     v.age_seconds = std::chrono::duration<double>(now - e.started).count();
-    out.push_back(std::move(v));
+    page.flows.push_back(std::move(v));
   }
-  return out;
+  return page;
 }
 
 std::vector<AppStats> FlowManager::app_stats() const {

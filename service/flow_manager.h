@@ -7,6 +7,7 @@
 // volume-cap state; the usage flusher collects the counts as it writes them. Platform-neutral: the engine behind it is the platform's.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -72,6 +73,19 @@ struct AppStats {
   bool over_volume = false;
 };
 
+// Which flows a listing wants: ids above `after`, in id order, `limit` at most.
+struct FlowQuery {
+  std::uint64_t after = 0;
+  std::size_t limit = SIZE_MAX;
+  bool active_only = false;          // leave out closed and failed flows
+  std::optional<std::string> app;    // only this executable's
+};
+
+struct FlowPage {
+  std::vector<FlowView> flows;
+  bool more = false;  // flows past the last one returned match too
+};
+
 struct FlowManagerOptions {
   std::chrono::milliseconds sample_interval{1000};
   std::chrono::seconds keep_finished{30};  // finished flows stay listed this long
@@ -91,7 +105,7 @@ class FlowManager {
   // Closes a relayed flow on its owner's behalf; others' requests are ignored.
   void release(std::uint64_t flow_id, std::int64_t owner_pid);
 
-  std::vector<FlowView> flows() const;
+  FlowPage flows(const FlowQuery& query = {}) const;
   std::vector<AppStats> app_stats() const;
   relay::EngineCounters engine_counters() const;
   bool relay_available() const { return engine_ != nullptr; }

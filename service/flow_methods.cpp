@@ -1,9 +1,11 @@
 // The provider protocol (flow.register, flow.release; see provider/client/registration.h)
 // and what sluicectl shows of the data plane (flows.list, stats.get).
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/platform/platform.h"
+#include "control/protocol/frame.h"
 #include "service/flow_manager.h"
 #include "service/policy/address.h"
 
@@ -15,6 +17,9 @@ using protocol::json;
 using protocol::RpcError;
 
 namespace {
+
+constexpr std::size_t kMaxFlowsPerPage = 1000;
+constexpr std::size_t kFlowPageBytes = protocol::kMaxFrameBytes / 2;
 
 relay::Address address_param(const json& params, const char* address_field, const char* port_field, bool port_required) {
   const auto text = protocol::required_param<std::string>(params, address_field);
@@ -125,10 +130,37 @@ void register_flow_methods(protocol::Dispatcher& d, FlowManager& flows, PolicyEn
     return json{{"flow_id", id}};
   });
 
-  d.add("flows.list", Access::read, [&flows](const json&, const Caller&) {
+  // A page at a time: thousands of flows do not fit in one frame. A page ends at
+  // `limit` flows or when its rows fill half a frame, whichever comes first, so an
+  // answer always fits whatever the paths and errors in it; the client asks again
+  // with "after": next_after while "more" is true. Ids only grow, so paging by id
+  // never repeats a flow or skips one that was there when the listing began.
+  d.add("flows.list", Access::read, [&flows](const json& params, const Caller&) {
+    FlowQuery query;
+    query.after = protocol::optional_param<std::uint64_t>(params, "after", 0);
+    query.limit = protocol::optional_param<std::size_t>(params, "limit", kMaxFlowsPerPage);
+    if (query.limit < 1) throw RpcError(protocol::kInvalidParams, "parameter 'limit' must be 1 or more", json{{"field", "limit"}});
+    query.limit = std::min(query.limit, kMaxFlowsPerPage);
+    query.active_only = protocol::optional_param<bool>(params, "active", false);
+    if (params.contains("app") && !params["app"].is_null()) query.app = protocol::required_param<std::string>(params, "app");
+
+    const FlowPage page = flows.flows(query);
     json rows = json::array();
-    for (const auto& v : flows.flows()) rows.push_back(flow_to_json(v));
-    return json{{"flows", rows}};
+    std::size_t bytes = 0;
+    std::uint64_t last = query.after;
+    bool more = page.more;
+    for (const auto& v : page.flows) {
+      json row = flow_to_json(v);
+      const std::size_t size = row.dump().size() + 1;
+      if (!rows.empty() && bytes + size > kFlowPageBytes) {
+        more = true;
+        break;
+      }
+      bytes += size;
+      last = v.id;
+      rows.push_back(std::move(row));
+    }
+    return json{{"flows", std::move(rows)}, {"more", more}, {"next_after", last}};
   });
 
   d.add("stats.get", Access::read, [&flows](const json&, const Caller&) {

@@ -44,11 +44,20 @@ int flows_command(const CliContext& context, const std::vector<std::string>& arg
   }
   auto client = context.connect();
   json flows = json::array();
-  const json listed = client.call("flows.list");  // kept: the loop below reads into it
-  for (const auto& f : listed["flows"]) {
-    if (vm.count("app") && f["executable"] != vm["app"].as<std::string>()) continue;
-    if (vm.count("active") && (f["state"] == "closed" || f["state"] == "failed")) continue;
-    flows.push_back(f);
+  // flows.list answers a page at a time (thousands of flows are more than one frame).
+  json params{{"after", 0}};
+  if (vm.count("app")) params["app"] = vm["app"].as<std::string>();
+  if (vm.count("active")) params["active"] = true;
+  for (;;) {
+    json page = client.call("flows.list", params);
+    for (auto& f : page["flows"]) {
+      // Filtered here too: a sluiced from before the filters ignores them.
+      if (vm.count("app") && f["executable"] != vm["app"].as<std::string>()) continue;
+      if (vm.count("active") && (f["state"] == "closed" || f["state"] == "failed")) continue;
+      flows.push_back(std::move(f));
+    }
+    if (!page.value("more", false) || page["flows"].empty()) break;
+    params["after"] = page["next_after"];
   }
   if (vm.count("json")) {
     context.out << flows.dump(2) << "\n";

@@ -183,7 +183,16 @@ void ControlClient::release(std::uint64_t flow_id) {
   try {
     std::lock_guard lock(mutex_);
     const auto deadline = Clock::now() + std::chrono::milliseconds(100);
-    if (connect_locked(deadline) && !send_locked(provider::encode_release(flow_id), deadline)) disconnect_locked();
+    // As in register_flow: a kept connection the service has since dropped (its idle
+    // timeout, well within a socket's life) fails on first use, so once more on a
+    // fresh one. A lost release would leave the flow open in the service.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      const bool reused = fd_ >= 0;
+      if (!connect_locked(deadline)) break;
+      if (send_locked(provider::encode_release(flow_id), deadline)) break;
+      disconnect_locked();
+      if (!reused) break;
+    }
   } catch (...) {
   }
   errno = saved_errno;

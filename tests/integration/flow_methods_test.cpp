@@ -4,9 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <thread>
+#include <vector>
 
 #include "common/platform/platform.h"
+#include "control/protocol/frame.h"
 #include "control/transport/rpc_client.h"
 #include "tests/support/running_service.h"
 #include "tests/support/temp_dir.h"
@@ -188,6 +191,57 @@ TEST_F(FlowMethodsTest, ReleaseEndsAnAssociation) {
   ASSERT_EQ(answer["verdict"], "relay");
   client().call("flow.release", {{"flow_id", answer["flow_id"]}});
   EXPECT_TRUE(eventually([&] { return client().call("flows.list")["flows"][0]["state"] == "closed"; }));
+}
+
+// More flows than one frame holds: flows.list answers them a page at a time, every
+// flow once, in id order; filters and limits apply before the page is cut.
+TEST_F(FlowMethodsTest, FlowsListPagesThroughMoreFlowsThanOneFrameHolds) {
+  add_rule("relay", 9);
+  transport::RpcClient rpc(config_.control_endpoint, 10s, "test");
+  constexpr int kFlows = 4000;
+  for (int i = 0; i < kFlows; ++i) {
+    ASSERT_EQ(rpc.call("flow.register", {{"protocol", "tcp"}, {"destination", "127.0.0.1"}, {"port", 9}, {"local", "0.0.0.0"},
+                                         {"local_port", 20000 + i}})["verdict"],
+              "relay");
+  }
+
+  std::vector<std::uint64_t> ids;
+  std::size_t pages = 0, listed_bytes = 0;
+  json params{{"after", 0}};
+  for (;;) {
+    const json page = rpc.call("flows.list", params);
+    ++pages;
+    for (const auto& f : page["flows"]) {
+      ids.push_back(f["id"].get<std::uint64_t>());
+      listed_bytes += f.dump().size();
+    }
+    if (!page["more"].get<bool>()) break;
+    ASSERT_FALSE(page["flows"].empty());
+    ASSERT_EQ(page["next_after"], ids.back());
+    params["after"] = page["next_after"];
+    ASSERT_LT(pages, 100u) << "paging does not end";
+  }
+  EXPECT_GT(listed_bytes, protocol::kMaxFrameBytes) << "the flows must not fit one frame, or this proves nothing";
+  EXPECT_GT(pages, 1u);
+  ASSERT_EQ(ids.size(), static_cast<std::size_t>(kFlows));
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+  EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end()) << "a flow listed twice";
+
+  const json limited = rpc.call("flows.list", {{"limit", 10}, {"after", ids[4]}});
+  ASSERT_EQ(limited["flows"].size(), 10u);
+  EXPECT_EQ(limited["flows"][0]["id"], ids[5]);
+  EXPECT_TRUE(limited["more"].get<bool>());
+  EXPECT_EQ(limited["next_after"], ids[14]);
+  EXPECT_EQ(rpc.call("flows.list", {{"active", true}, {"limit", 1}})["flows"].size(), 1u) << "pending flows are active";
+  const json other = rpc.call("flows.list", {{"app", "/no/such/program"}});
+  EXPECT_TRUE(other["flows"].empty());
+  EXPECT_FALSE(other["more"].get<bool>());
+  try {
+    rpc.call("flows.list", {{"limit", 0}});
+    ADD_FAILURE() << "limit 0 accepted";
+  } catch (const protocol::RpcError& e) {
+    EXPECT_EQ(e.code(), protocol::kInvalidParams);
+  }
 }
 
 TEST_F(FlowMethodsTest, BadRegistrationsNameTheField) {

@@ -330,6 +330,24 @@ TEST_P(PreloadTest, DupSharesTheRelayAndOnlyTheLastCloseReleasesIt) {
   ::close(association);
 }
 
+// sluiced hangs up on a provider that stayed silent past its idle timeout (60 s),
+// and a program may well keep a relayed socket longer than that. Closing it
+// afterwards must still release the association, on a fresh connection: a lost
+// release leaves it open in the service until it idles out.
+TEST_P(PreloadTest, AReleaseAfterTheServiceHungUpStillArrives) {
+  const int association = bound_socket(family_, SOCK_DGRAM, loopback_);
+  service->set_decide(relay_port_only(5305, relay_answer(local_of(association), 34)));
+  const int fd = ::socket(family_, SOCK_DGRAM, 0);
+  const Endpoint destination = endpoint(family_, nowhere_, 5305);
+  ASSERT_EQ(::sendto(fd, "x", 1, 0, destination.get(), destination.length), 1);
+  ASSERT_EQ(service->registrations().size(), 1u);
+  service->drop_clients();
+  ::close(fd);
+  EXPECT_TRUE(service->wait_for_releases(1)) << "the release was lost with the old connection";
+  EXPECT_EQ(service->releases(), std::vector<std::uint64_t>{34});
+  ::close(association);
+}
+
 TEST_P(PreloadTest, AForkedChildRegistersAsItself) {
   const int relay = bound_socket(family_, SOCK_STREAM, loopback_);
   const Endpoint relay_at = local_of(relay);

@@ -93,7 +93,9 @@ const std::vector<MethodCase>& method_cases() {
        {{"protocol", Kind::text, true}, {"destination", Kind::address, true}, {"port", Kind::port, true},
         {"local", Kind::address, true}, {"local_port", Kind::local_port, true}}},
       {"flow.release", {{"flow_id", 1}}, {{"flow_id", Kind::flow_id, true}}},
-      {"flows.list", json::object(), {}},
+      {"flows.list",
+       {{"after", 0}, {"limit", 5}, {"active", true}, {"app", "/usr/bin/curl"}},
+       {{"after", Kind::flow_id, false}, {"limit", Kind::count, false}, {"active", Kind::flag, false}, {"app", Kind::text, false}}},
       {"stats.get", json::object(), {}},
   };
   return cases;
