@@ -56,11 +56,25 @@ std::optional<provider::RegisterAnswer> ServiceClient::register_flow(const provi
 
 void ServiceClient::release(std::uint64_t flow_id) {
   std::lock_guard lock(mutex_);
-  if (!connection_) return;  // the service dropped us, and with us our flows
-  try {
-    connection_->write_all(protocol::encode_frame(provider::encode_release(flow_id)), std::chrono::milliseconds(100));
-  } catch (const std::exception&) {
-    connection_.reset();
+  // sluiced keeps a provider's flows when it hangs up on the provider (its idle
+  // timeout is far shorter than many sockets' lives), so a release must reach it:
+  // a kept connection the service has since dropped fails on first use, and then
+  // once more on a fresh one. A lost release leaves the flow open in the service.
+  constexpr std::chrono::milliseconds kTimeout{100};
+  const std::string frame = protocol::encode_frame(provider::encode_release(flow_id));
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const bool reused = connection_ != nullptr;
+    try {
+      if (!connection_) {
+        connection_ = transport::connect(endpoint_, kTimeout);
+        decoder_ = protocol::FrameDecoder();
+      }
+      connection_->write_all(frame, kTimeout);
+      return;
+    } catch (const std::exception&) {
+      connection_.reset();
+    }
+    if (!reused) return;
   }
 }
 
