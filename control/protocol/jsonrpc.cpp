@@ -7,6 +7,11 @@ namespace {
 
 bool valid_id(const json& id) { return id.is_null() || id.is_string() || id.is_number_integer(); }
 
+// Results repeat names the operating system gave as bytes (program paths, account
+// names), which need not be UTF-8. A strict dump() would throw from the control
+// server's client thread and end the service; U+FFFD stands in for such bytes.
+std::string serialize(const json& response) { return response.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 }  // namespace
 
 void Dispatcher::add(std::string method, Access access, Handler handler) {
@@ -57,18 +62,18 @@ json Dispatcher::handle_request(const json& request, const Caller& caller) const
 
 std::string Dispatcher::handle(std::string_view payload, const Caller& caller) const {
   json request = json::parse(payload, nullptr, /*allow_exceptions=*/false);
-  if (request.is_discarded()) return make_error_response(nullptr, kParseError, "payload is not valid JSON").dump();
+  if (request.is_discarded()) return serialize(make_error_response(nullptr, kParseError, "payload is not valid JSON"));
   if (request.is_array()) {
-    if (request.empty()) return make_error_response(nullptr, kInvalidRequest, "empty batch").dump();
+    if (request.empty()) return serialize(make_error_response(nullptr, kInvalidRequest, "empty batch"));
     json responses = json::array();
     for (const auto& item : request) {
       json r = handle_request(item, caller);
       if (!r.is_null()) responses.push_back(std::move(r));
     }
-    return responses.empty() ? std::string() : responses.dump();
+    return responses.empty() ? std::string() : serialize(responses);
   }
   json response = handle_request(request, caller);
-  return response.is_null() ? std::string() : response.dump();
+  return response.is_null() ? std::string() : serialize(response);
 }
 
 json make_request(std::int64_t id, std::string_view method, json params) {

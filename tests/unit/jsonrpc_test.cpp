@@ -123,6 +123,20 @@ TEST_F(DispatcherTest, AThrowingMethodBecomesAnInternalError) {
   EXPECT_NE(r["error"]["message"].get<std::string>().find("disk on fire"), std::string::npos);
 }
 
+// Names come from the operating system as bytes: a program at "/tmp/\xff" or an
+// account named in Latin-1 reaches results (stats.get lists every program that
+// registered a flow). Found by fuzz_rpc_dispatch: the answer failed to serialize and
+// the exception ended the control server's client thread, and with it sluiced.
+TEST_F(DispatcherTest, AnswersStayJsonWhenTheyRepeatBytesThatAreNotUtf8) {
+  Caller latin1 = user;
+  latin1.account = "caf\xe9";
+  std::string answer;
+  ASSERT_NO_THROW(answer = dispatcher.handle(R"({"jsonrpc":"2.0","id":1,"method":"whoami"})", latin1));
+  EXPECT_EQ(json::parse(answer)["result"], "caf\xef\xbf\xbd") << "the stray byte becomes U+FFFD";
+  ASSERT_NO_THROW(answer = dispatcher.handle(R"([{"jsonrpc":"2.0","id":1,"method":"whoami"}])", latin1));
+  EXPECT_EQ(json::parse(answer)[0]["result"], "caf\xef\xbf\xbd");
+}
+
 TEST_F(DispatcherTest, NotificationsGetNoAnswer) {
   EXPECT_EQ(dispatcher.handle(R"({"jsonrpc":"2.0","method":"change"})", admin), "");
   EXPECT_EQ(changes, 1);
