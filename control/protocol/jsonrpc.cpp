@@ -29,7 +29,11 @@ json Dispatcher::handle_request(const json& request, const Caller& caller) const
   const bool is_notification = !request.contains("id");
   const json id = is_notification ? json(nullptr) : request["id"];
   if (!valid_id(id)) return make_error_response(nullptr, kInvalidRequest, "'id' must be a string, an integer or null");
-  if (request.value("jsonrpc", "") != "2.0") return make_error_response(id, kInvalidRequest, "'jsonrpc' must be \"2.0\"");
+  // Compared as JSON: value("jsonrpc", "") would throw on a number, out of the
+  // control server's client thread.
+  if (!request.contains("jsonrpc") || request["jsonrpc"] != "2.0") {
+    return make_error_response(id, kInvalidRequest, "'jsonrpc' must be \"2.0\"");
+  }
   if (!request.contains("method") || !request["method"].is_string()) {
     return make_error_response(id, kInvalidRequest, "'method' must be a string");
   }
@@ -87,13 +91,18 @@ json make_error_response(const json& id, int code, std::string_view message, con
 }
 
 json result_of(const json& response, std::int64_t id) {
-  if (!response.is_object() || response.value("jsonrpc", "") != "2.0") {
+  if (!response.is_object() || !response.contains("jsonrpc") || response["jsonrpc"] != "2.0") {
     throw RpcError(kInvalidRequest, "the service sent something that is not a JSON-RPC 2.0 response");
   }
   if (response.contains("error")) {
     const json& error = response["error"];
-    throw RpcError(error.value("code", kInternalError), error.value("message", std::string("unknown error")),
-                   error.value("data", json()));
+    // Fields of the wrong type fall back rather than throw json's own exceptions.
+    const bool has_code = error.is_object() && error.contains("code") && error["code"].is_number_integer() &&
+                          std::in_range<int>(error["code"].get<std::int64_t>());
+    const bool has_message = error.is_object() && error.contains("message") && error["message"].is_string();
+    throw RpcError(has_code ? error["code"].get<int>() : kInternalError,
+                   has_message ? error["message"].get<std::string>() : std::string("unknown error"),
+                   error.is_object() && error.contains("data") ? error["data"] : json());
   }
   if (!response.contains("id") || response["id"] != id) {
     throw RpcError(kInvalidRequest, "the service answered a different request");
