@@ -1,5 +1,5 @@
 # Thin entry points; the work is in scripts/ and CMake presets.
-.PHONY: all demo test bench package build deps clean
+.PHONY: all demo test sanitize fuzz bench package build deps clean
 
 all: build
 
@@ -10,6 +10,14 @@ demo:
 # Installs what is missing, builds Linux and Windows, runs every test natively and under Wine.
 test:
 	scripts/test.sh
+
+# Unit and integration tests under ASan+UBSan and TSan (clang), and every fuzzer for FUZZ_SECONDS.
+sanitize:
+	scripts/sanitize.sh
+
+# Builds the linux-asan preset and fuzzes each target in tests/fuzz for FUZZ_SECONDS (60).
+fuzz:
+	scripts/fuzz.sh
 
 # Builds the data plane and runs every benchmark in tests/bench; writes build/bench/results.json.
 bench:

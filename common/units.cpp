@@ -263,8 +263,14 @@ std::string format_size(std::uint64_t bytes) {
   // Thousandths, rounded half up; rest < 2^40 so rest * 1000 fits easily.
   std::uint64_t thousandths = (rest * 1000 + (std::uint64_t{1} << (shift - 1))) >> shift;
   if (thousandths == 1000) {
-    ++whole;
-    thousandths = 0;
+    if (whole == UINT64_MAX >> shift) {
+      // Rounding up would write 2^64 bytes ("16777216 TiB"), which is not a size:
+      // round down instead, so every formatted size parses back.
+      thousandths = 999;
+    } else {
+      ++whole;
+      thousandths = 0;
+    }
   }
   if (whole == 1024 && level + 1 < kNames.size()) {
     whole = 1;

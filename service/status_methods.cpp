@@ -21,10 +21,11 @@ void register_status_methods(protocol::Dispatcher& dispatcher, const ServiceInfo
       throw protocol::RpcError(protocol::kInvalidParams, "parameter 'protocol' must be {\"major\": N, \"minor\": N}",
                                json{{"field", "protocol"}});
     }
-    const int major = requested["major"].get<int>();
+    // Compared as JSON numbers: get<int>() would read 4294967297 as 1.
+    const json& major = requested["major"];
     if (major != kProtocolMajor) {
       throw protocol::RpcError(protocol::kProtocolMismatch,
-                               "the client speaks control protocol " + std::to_string(major) + ".x, this sluiced speaks " +
+                               "the client speaks control protocol " + major.dump() + ".x, this sluiced speaks " +
                                    std::to_string(kProtocolMajor) + "." + std::to_string(kProtocolMinor),
                                json{{"service_protocol", {{"major", kProtocolMajor}, {"minor", kProtocolMinor}}}});
     }

@@ -7,6 +7,11 @@ namespace {
 
 bool valid_id(const json& id) { return id.is_null() || id.is_string() || id.is_number_integer(); }
 
+// Results repeat names the operating system gave as bytes (program paths, account
+// names), which need not be UTF-8. A strict dump() would throw from the control
+// server's client thread and end the service; U+FFFD stands in for such bytes.
+std::string serialize(const json& response) { return response.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 }  // namespace
 
 void Dispatcher::add(std::string method, Access access, Handler handler) {
@@ -24,7 +29,11 @@ json Dispatcher::handle_request(const json& request, const Caller& caller) const
   const bool is_notification = !request.contains("id");
   const json id = is_notification ? json(nullptr) : request["id"];
   if (!valid_id(id)) return make_error_response(nullptr, kInvalidRequest, "'id' must be a string, an integer or null");
-  if (request.value("jsonrpc", "") != "2.0") return make_error_response(id, kInvalidRequest, "'jsonrpc' must be \"2.0\"");
+  // Compared as JSON: value("jsonrpc", "") would throw on a number, out of the
+  // control server's client thread.
+  if (!request.contains("jsonrpc") || request["jsonrpc"] != "2.0") {
+    return make_error_response(id, kInvalidRequest, "'jsonrpc' must be \"2.0\"");
+  }
   if (!request.contains("method") || !request["method"].is_string()) {
     return make_error_response(id, kInvalidRequest, "'method' must be a string");
   }
@@ -57,18 +66,18 @@ json Dispatcher::handle_request(const json& request, const Caller& caller) const
 
 std::string Dispatcher::handle(std::string_view payload, const Caller& caller) const {
   json request = json::parse(payload, nullptr, /*allow_exceptions=*/false);
-  if (request.is_discarded()) return make_error_response(nullptr, kParseError, "payload is not valid JSON").dump();
+  if (request.is_discarded()) return serialize(make_error_response(nullptr, kParseError, "payload is not valid JSON"));
   if (request.is_array()) {
-    if (request.empty()) return make_error_response(nullptr, kInvalidRequest, "empty batch").dump();
+    if (request.empty()) return serialize(make_error_response(nullptr, kInvalidRequest, "empty batch"));
     json responses = json::array();
     for (const auto& item : request) {
       json r = handle_request(item, caller);
       if (!r.is_null()) responses.push_back(std::move(r));
     }
-    return responses.empty() ? std::string() : responses.dump();
+    return responses.empty() ? std::string() : serialize(responses);
   }
   json response = handle_request(request, caller);
-  return response.is_null() ? std::string() : response.dump();
+  return response.is_null() ? std::string() : serialize(response);
 }
 
 json make_request(std::int64_t id, std::string_view method, json params) {
@@ -82,13 +91,18 @@ json make_error_response(const json& id, int code, std::string_view message, con
 }
 
 json result_of(const json& response, std::int64_t id) {
-  if (!response.is_object() || response.value("jsonrpc", "") != "2.0") {
+  if (!response.is_object() || !response.contains("jsonrpc") || response["jsonrpc"] != "2.0") {
     throw RpcError(kInvalidRequest, "the service sent something that is not a JSON-RPC 2.0 response");
   }
   if (response.contains("error")) {
     const json& error = response["error"];
-    throw RpcError(error.value("code", kInternalError), error.value("message", std::string("unknown error")),
-                   error.value("data", json()));
+    // Fields of the wrong type fall back rather than throw json's own exceptions.
+    const bool has_code = error.is_object() && error.contains("code") && error["code"].is_number_integer() &&
+                          std::in_range<int>(error["code"].get<std::int64_t>());
+    const bool has_message = error.is_object() && error.contains("message") && error["message"].is_string();
+    throw RpcError(has_code ? error["code"].get<int>() : kInternalError,
+                   has_message ? error["message"].get<std::string>() : std::string("unknown error"),
+                   error.is_object() && error.contains("data") ? error["data"] : json());
   }
   if (!response.contains("id") || response["id"] != id) {
     throw RpcError(kInvalidRequest, "the service answered a different request");

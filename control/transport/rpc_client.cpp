@@ -15,7 +15,23 @@ RpcClient::RpcClient(std::string endpoint, std::chrono::milliseconds timeout, st
 
 json RpcClient::call(const std::string& method, json params) {
   const std::int64_t id = next_id_++;
-  write_frame(*connection_, protocol::make_request(id, method, std::move(params)).dump(), timeout_);
+  try {
+    write_frame(*connection_, protocol::make_request(id, method, std::move(params)).dump(), timeout_);
+  } catch (const TransportError&) {
+    // A service that turns a client away ("server busy") answers without reading
+    // and hangs up, so the request can fail to send with the answer already here:
+    // read it, so the caller learns why rather than "broken pipe".
+    std::optional<std::string> refusal;
+    try {
+      refusal = read_frame(*connection_, decoder_, timeout_);
+    } catch (const TransportError&) {
+    }
+    if (!refusal) throw;
+    json response = json::parse(*refusal, nullptr, /*allow_exceptions=*/false);
+    if (!response.is_object() || !response.contains("error")) throw;
+    protocol::result_of(response, id);  // throws the service's error
+    throw;
+  }
   std::optional<std::string> payload = read_frame(*connection_, decoder_, timeout_);
   if (!payload) throw TransportError(ErrorKind::closed, "the service closed the connection without answering");
   json response = json::parse(*payload, nullptr, /*allow_exceptions=*/false);

@@ -37,7 +37,8 @@ std::optional<Verdict> parse_verdict(const std::string& text) {
 std::optional<RegisterAnswer> decode_register_answer(const std::string& payload, std::int64_t id) {
   // No exceptions leave this function: it runs inside arbitrary applications.
   json response = json::parse(payload, nullptr, /*allow_exceptions=*/false);
-  if (!response.is_object() || response.value("jsonrpc", "") != "2.0") return std::nullopt;
+  // Compared as JSON: value("jsonrpc", "") would throw on a number.
+  if (!response.is_object() || !response.contains("jsonrpc") || response["jsonrpc"] != "2.0") return std::nullopt;
   auto found_id = response.find("id");
   if (found_id == response.end() || !found_id->is_number_integer() || found_id->get<std::int64_t>() != id) return std::nullopt;
   auto result = response.find("result");

@@ -254,7 +254,8 @@ PolicyDocument document_from_json(const json& value) {
     throw DocumentError("", "not a Sluice policy document (no \"sluice_policy\" version field)");
   }
   expect_object(value, "", {"sluice_policy", "exported_at", "settings", "rules", "quotas"});
-  if (!value["sluice_policy"].is_number_integer() || value["sluice_policy"].get<int>() != kDocumentVersion) {
+  // Compared as JSON numbers: get<int>() would read 4294967297 as 1.
+  if (!value["sluice_policy"].is_number_integer() || value["sluice_policy"] != kDocumentVersion) {
     throw DocumentError("sluice_policy", "version " + value["sluice_policy"].dump() + " is not supported (this sluiced reads version " +
                                              std::to_string(kDocumentVersion) + ")");
   }

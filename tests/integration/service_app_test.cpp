@@ -70,6 +70,16 @@ TEST_F(ServiceAppTest, RefusesAnOldProtocolMajor) {
   } catch (const protocol::RpcError& e) {
     EXPECT_EQ(e.code(), protocol::kProtocolMismatch);
   }
+  // Majors whose low 32 bits read as this one are other majors all the same.
+  for (const std::int64_t major : {(std::int64_t{1} << 32) + kProtocolMajor, std::int64_t{-1}}) {
+    try {
+      client.call("sluice.hello", {{"protocol", {{"major", major}, {"minor", 0}}}});
+      ADD_FAILURE() << "major " << major << " was accepted";
+    } catch (const protocol::RpcError& e) {
+      EXPECT_EQ(e.code(), protocol::kProtocolMismatch) << major;
+      EXPECT_NE(std::string(e.what()).find("protocol " + std::to_string(major) + ".x"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST_F(ServiceAppTest, ASecondInstanceOnTheSameEndpointExitsAlreadyRunning) {

@@ -62,6 +62,20 @@ TEST_F(DispatcherTest, InvalidRequestsAreRefused) {
   EXPECT_EQ(call("[]", user)["error"]["code"], kInvalidRequest);
 }
 
+// A "jsonrpc" that is not a string threw json's type_error out of handle(), which
+// ended the control server's client thread and sluiced with it: any local user
+// could stop the service with one frame. Found by fuzz_rpc_dispatch.
+TEST_F(DispatcherTest, AJsonrpcThatIsNotAStringIsAnInvalidRequest) {
+  for (const char* version : {"5", "2.0", "1e300", "null", "true", "[]", "{}"}) {
+    const std::string request = std::string(R"({"jsonrpc":)") + version + R"(,"id":1,"method":"echo"})";
+    std::string answer;
+    ASSERT_NO_THROW(answer = dispatcher.handle(request, user)) << request;
+    EXPECT_EQ(json::parse(answer)["error"]["code"], kInvalidRequest) << request;
+    ASSERT_NO_THROW(answer = dispatcher.handle("[" + request + "]", user)) << request;
+    EXPECT_EQ(json::parse(answer)[0]["error"]["code"], kInvalidRequest) << request;
+  }
+}
+
 TEST_F(DispatcherTest, AdminMethodsAreRefusedToOthersAndNotRun) {
   json r = call(R"({"jsonrpc":"2.0","id":1,"method":"change"})", user);
   EXPECT_EQ(r["error"]["code"], kPermissionDenied);
@@ -123,6 +137,20 @@ TEST_F(DispatcherTest, AThrowingMethodBecomesAnInternalError) {
   EXPECT_NE(r["error"]["message"].get<std::string>().find("disk on fire"), std::string::npos);
 }
 
+// Names come from the operating system as bytes: a program at "/tmp/\xff" or an
+// account named in Latin-1 reaches results (stats.get lists every program that
+// registered a flow). Found by fuzz_rpc_dispatch: the answer failed to serialize and
+// the exception ended the control server's client thread, and with it sluiced.
+TEST_F(DispatcherTest, AnswersStayJsonWhenTheyRepeatBytesThatAreNotUtf8) {
+  Caller latin1 = user;
+  latin1.account = "caf\xe9";
+  std::string answer;
+  ASSERT_NO_THROW(answer = dispatcher.handle(R"({"jsonrpc":"2.0","id":1,"method":"whoami"})", latin1));
+  EXPECT_EQ(json::parse(answer)["result"], "caf\xef\xbf\xbd") << "the stray byte becomes U+FFFD";
+  ASSERT_NO_THROW(answer = dispatcher.handle(R"([{"jsonrpc":"2.0","id":1,"method":"whoami"}])", latin1));
+  EXPECT_EQ(json::parse(answer)[0]["result"], "caf\xef\xbf\xbd");
+}
+
 TEST_F(DispatcherTest, NotificationsGetNoAnswer) {
   EXPECT_EQ(dispatcher.handle(R"({"jsonrpc":"2.0","method":"change"})", admin), "");
   EXPECT_EQ(changes, 1);
@@ -149,6 +177,26 @@ TEST(ResultOfTest, ReturnsTheResultOrThrowsTheError) {
   }
   EXPECT_THROW(result_of(json{{"jsonrpc", "2.0"}, {"id", 4}, {"result", 5}}, 3), RpcError);
   EXPECT_THROW(result_of(json::array(), 3), RpcError);
+}
+
+// What a client makes of a malformed answer is an RpcError, never json's own
+// exceptions, whatever type the fields have.
+TEST(ResultOfTest, AnswersWithFieldsOfTheWrongTypeAreRpcErrors) {
+  EXPECT_THROW(result_of(json{{"jsonrpc", 2}, {"id", 3}, {"result", 5}}, 3), RpcError);
+  try {
+    result_of(json{{"jsonrpc", "2.0"}, {"id", 3}, {"error", {{"code", "x"}, {"message", 7}}}}, 3);
+    FAIL();
+  } catch (const RpcError& e) {
+    EXPECT_EQ(e.code(), kInternalError);
+    EXPECT_STREQ(e.what(), "unknown error");
+  }
+  try {
+    result_of(json{{"jsonrpc", "2.0"}, {"id", 3}, {"error", {{"code", 4294967296}, {"message", "big"}}}}, 3);
+    FAIL();
+  } catch (const RpcError& e) {
+    EXPECT_EQ(e.code(), kInternalError) << "a code outside int is not read as its low bits";
+  }
+  EXPECT_THROW(result_of(json{{"jsonrpc", "2.0"}, {"id", 3}, {"error", "bad"}}, 3), RpcError);
 }
 
 }  // namespace

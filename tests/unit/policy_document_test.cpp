@@ -115,6 +115,9 @@ TEST(PolicyDocumentTest, DocumentProblems) {
   auto document_problem = [](const char* text) { return problem([&] { document_from_json(json::parse(text)); }); };
   EXPECT_NE(document_problem(R"({"rules": []})").find("not a Sluice policy document"), std::string::npos);
   EXPECT_NE(document_problem(R"({"sluice_policy": 2})").find("version 2 is not supported"), std::string::npos);
+  // 2^32 + 1 and 2^64 - 1 are not version 1, whatever their low 32 bits say.
+  EXPECT_NE(document_problem(R"({"sluice_policy": 4294967297})").find("version 4294967297 is not supported"), std::string::npos);
+  EXPECT_NE(document_problem(R"({"sluice_policy": 18446744073709551615})").find("is not supported"), std::string::npos);
   EXPECT_EQ(document_problem(R"({"sluice_policy": 1, "settings": {"default_action": "maybe"}})"),
             "settings.default_action: 'maybe' is not direct, relay or block");
   EXPECT_NE(document_problem(R"({"sluice_policy": 1, "settings": {"colour": "red"}})").find("settings.colour: unknown setting"),
