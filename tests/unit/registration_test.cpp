@@ -71,7 +71,9 @@ TEST(RegistrationTest, NeverThrowsWhateverTheFieldsHold) {
        }) {
     std::optional<RegisterAnswer> decoded;
     EXPECT_NO_THROW(decoded = decode_register_answer(payload, 1)) << payload;
-    if (decoded) EXPECT_EQ(decoded->verdict, Verdict::direct) << payload;
+    if (decoded) {
+      EXPECT_EQ(decoded->verdict, Verdict::direct) << payload;
+    }
   }
 }
 
