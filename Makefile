@@ -7,11 +7,13 @@ all: build
 demo:
 	scripts/demo.sh
 
-# Installs what is missing, builds Linux and Windows, runs every test natively and under Wine.
+# Installs what is missing, builds Linux (plain, ASan+UBSan, TSan) and Windows, runs every
+# test natively, under the sanitizers and under Wine, and every fuzzer for 60 s.
 test:
 	scripts/test.sh
 
-# Unit and integration tests under ASan+UBSan and TSan (clang), and every fuzzer for FUZZ_SECONDS.
+# The sanitizer and fuzzing part of `make test` alone: unit and integration tests under
+# ASan+UBSan and TSan (clang), and every fuzzer for FUZZ_SECONDS.
 sanitize:
 	scripts/sanitize.sh
 
