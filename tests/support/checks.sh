@@ -2,9 +2,12 @@
 # status_is keeps a command's output for said to search.
 passed=0 failed=0
 
-check() {  # check NAME COMMAND...: passes when the command succeeds
+# check NAME COMMAND...: passes when the command succeeds; returns 1 when it failed,
+# so `check ... || show_why` can add what explains a failure.
+check() {
   local name=$1; shift
-  if "$@"; then echo "ok   $name"; passed=$((passed + 1)); else echo "FAIL $name"; failed=$((failed + 1)); fi
+  if "$@"; then echo "ok   $name"; passed=$((passed + 1)); return 0; fi
+  echo "FAIL $name"; failed=$((failed + 1)); return 1
 }
 # status_is CODE COMMAND...: the command exits CODE; its output is kept in $work/out and $work/err.
 status_is() {
