@@ -20,11 +20,6 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 # Tests and gtest_discover_tests run the .exe files through Wine.
 set(CMAKE_CROSSCOMPILING_EMULATOR ${CMAKE_CURRENT_LIST_DIR}/wine-exec.sh)
 
-# -g1: function names and line tables, enough for backtraces under Wine, where nobody
-# steps through locals; full -g made compiling and linking a third slower.
-set(CMAKE_C_FLAGS_RELWITHDEBINFO_INIT "-O2 -g1 -DNDEBUG")
-set(CMAKE_CXX_FLAGS_RELWITHDEBINFO_INIT "-O2 -g1 -DNDEBUG")
-
 # Fully static binaries: no libstdc++-6.dll / libgcc_s_seh-1.dll / libwinpthread-1.dll
 # need to ship next to the executables (or be found by Wine).
 set(_sluice_static "-static -static-libgcc -static-libstdc++")
