@@ -229,7 +229,9 @@ TEST_F(ControlServerTest, AFloodBeyondTheLimitIsBusyAndAnAdministratorGetsInAfte
     try {
       transport::RpcClient client(endpoint, 5s, "test");
       caller = client.call("caller");
-      if (caller->value("administrator", false)) EXPECT_EQ(client.call("admin.touch"), true);
+      if (caller->value("administrator", false)) {
+        EXPECT_EQ(client.call("admin.touch"), true);
+      }
     } catch (const protocol::RpcError& e) {
       ASSERT_EQ(e.code(), protocol::kServerBusy) << e.what();
       std::this_thread::sleep_for(50ms);
