@@ -31,12 +31,18 @@ TcpRelay::~TcpRelay() {
 
 void TcpRelay::start_locked() {
   flow_->state = FlowState::connecting;
+  // Until a direction's end of stream is passed on, closing its sink must reset it:
+  // if this process dies (a crash, TerminateProcess) the system closes both sockets,
+  // and an orderly FIN would make a stream cut short look complete to a program that
+  // has no length of its own to check it against.
+  win::set_abortive_close(socket_[app], true);
   context_.attach(socket_[app]);
   connect_deadline_ = Clock::now() + context_.config.connect_timeout;
   win::Started started;
   try {
     const bool ipv4 = win::is_ipv4_family(flow_->destination);
     socket_[destination] = win::open_socket(ipv4 ? AF_INET : AF_INET6, SOCK_STREAM, "relay socket");
+    win::set_abortive_close(socket_[destination], true);
     // ConnectEx wants a bound socket; the system picks the address as connect() would.
     win::bind(socket_[destination], Address{ipv4 ? policy::ipv4(0, 0, 0, 0) : policy::IpAddress{}, 0}, "bind relay socket");
     context_.attach(socket_[destination]);
@@ -132,6 +138,9 @@ bool TcpRelay::step(Direction& d, Clock::time_point now, bool& progress) {
     if (!start_send(d, progress)) return false;
   }
   if (d.eof && d.chunks.empty() && !d.shut && ready(d.to)) {
+    // This direction is complete: from now on its sink closes in order, its last
+    // bytes delivered, whatever becomes of us.
+    win::set_abortive_close(socket_[d.to], false);
     win::shutdown_send(socket_[d.to]);
     d.shut = true;
     progress = true;

@@ -156,11 +156,14 @@ void close(Socket& socket) {
 }
 
 void close_with_reset(Socket& socket) {
-  if (socket.open()) {
-    const linger abort_close{1, 0};
-    setsockopt(socket.handle, SOL_SOCKET, SO_LINGER, reinterpret_cast<const char*>(&abort_close), sizeof abort_close);
-  }
+  set_abortive_close(socket, true);
   close(socket);
+}
+
+void set_abortive_close(const Socket& socket, bool abortive) {
+  if (!socket.open()) return;
+  const linger close_mode{static_cast<u_short>(abortive ? 1 : 0), 0};
+  setsockopt(socket.handle, SOL_SOCKET, SO_LINGER, reinterpret_cast<const char*>(&close_mode), sizeof close_mode);
 }
 
 void skip_completion_port_on_success(Socket& socket) {

@@ -67,6 +67,9 @@ void ignore_udp_resets(const Socket& socket);
 // the application its connection is gone. Either cancels outstanding operations.
 void close(Socket& socket);
 void close_with_reset(Socket& socket);
+// With `abortive`, any close of the socket sends a reset (SO_LINGER 0), also the one
+// the system makes when this process dies; without, closing is graceful again.
+void set_abortive_close(const Socket& socket, bool abortive);
 // Asks for FILE_SKIP_COMPLETION_PORT_ON_SUCCESS and records whether it was granted.
 // Only sockets of an IFS provider get it: a layered provider that is not IFS may
 // complete an operation at once *and* queue its packet, so there the completion

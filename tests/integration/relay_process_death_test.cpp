@@ -1,158 +1,79 @@
-// The relay's process dying (SIGKILL) in the middle of a relayed TCP stream: the
-// kernel closes the relay's sockets, and both programs must see a reset, never an
-// end of stream, or a download cut short would look complete to a program with no
-// length to check it against. The relay engine runs in a forked child that is
-// killed; the application and the destination are plain sockets in this process.
-// IPv4 and IPv6. Linux (the epoll backend).
+// The relay's process dying (SIGKILL, TerminateProcess) in the middle of a relayed
+// TCP stream: the system closes the relay's sockets, and both programs must see a
+// reset, never an end of stream, or a download cut short would look complete to a
+// program with no length to check it against. The relay engine runs in a program of
+// its own (tests/support/relay_host.cpp) that is killed; the application and the
+// destination are plain sockets in this process. IPv4 and IPv6; epoll on Linux,
+// IOCP on Windows (under Wine).
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <memory>
 #include <string>
 
-#include "service/policy/address.h"
-#include "service/relay/relay_engine.h"
+#include "tests/support/child_process.h"
+#include "tests/support/test_socket.h"
 
-namespace sluice::relay {
+namespace sluice {
 namespace {
 
 constexpr int kWaitMs = 5000;
 
-struct Endpoint {
-  sockaddr_storage storage{};
-  socklen_t length = 0;
-  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
-  std::uint16_t port() const {
-    return ntohs(storage.ss_family == AF_INET ? reinterpret_cast<const sockaddr_in*>(&storage)->sin_port
-                                              : reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port);
-  }
-};
-
-Endpoint loopback(int family, std::uint16_t port) {
-  Endpoint e;
-  if (family == AF_INET) {
-    auto* a = reinterpret_cast<sockaddr_in*>(&e.storage);
-    a->sin_family = AF_INET;
-    a->sin_port = htons(port);
-    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    e.length = sizeof *a;
-  } else {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&e.storage);
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons(port);
-    a->sin6_addr = in6addr_loopback;
-    e.length = sizeof *a;
-  }
-  return e;
-}
-
-Endpoint local_of(int fd) {
-  Endpoint e;
-  e.length = sizeof e.storage;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&e.storage), &e.length);
-  return e;
-}
-
-bool readable(int fd) {
-  pollfd p{fd, POLLIN, 0};
-  return ::poll(&p, 1, kWaitMs) == 1;
-}
-
-// What a program reading `fd` sees next: its bytes, "EOF", or "ERR:" and the errno's name.
-std::string next_read(int fd) {
-  if (!readable(fd)) return "<timeout>";
+// What a program reading `socket` sees next: its bytes, "EOF", or "ERR:" and the error.
+std::string next_read(const test::Socket& socket) {
+  if (!test::readable(socket, kWaitMs)) return "<timeout>";
   char buffer[4096];
-  const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-  if (n > 0) return std::string(buffer, static_cast<std::size_t>(n));
-  if (n == 0) return "EOF";
-  return std::string("ERR:") + (errno == ECONNRESET ? "ECONNRESET" : std::strerror(errno));
+  const test::IoResult r = test::recv(socket, buffer, sizeof buffer);
+  if (r.error == std::errc::connection_reset) return "ERR:ECONNRESET";
+  if (r.error) return "ERR:" + r.error.message();
+  if (r.bytes == 0) return "EOF";
+  return std::string(buffer, r.bytes);
 }
 
-class RelayProcessDeathTest : public ::testing::TestWithParam<int> {
+class RelayProcessDeathTest : public ::testing::TestWithParam<bool> {
  protected:
-  void TearDown() override {
-    if (relay_pid_ > 0) {
-      ::kill(relay_pid_, SIGKILL);
-      ::waitpid(relay_pid_, nullptr, 0);
+  void SetUp() override {
+    test::start_sockets();
+    if (ipv6()) {
+      ASSERT_TRUE(test::ipv6_loopback_available()) << "this test needs IPv4 and IPv6 loopback";
     }
   }
-
-  // Forks the relay: it expects one TCP flow from `app_port` to `destination_port`
-  // and reports its listener's port on a pipe; 0 when it did not come up.
-  std::uint16_t start_relay(std::uint16_t app_port, std::uint16_t destination_port) {
-    int report[2];
-    if (::pipe(report) != 0) return 0;
-    relay_pid_ = ::fork();
-    if (relay_pid_ == 0) {
-      ::close(report[0]);
-      EngineConfig config;
-      config.workers = 1;
-      RelayEngine engine(config);
-      engine.start();
-      const bool ipv6 = GetParam() == AF_INET6;
-      auto flow = std::make_shared<Flow>();
-      flow->id = 1;
-      flow->protocol = policy::Protocol::tcp;
-      flow->app_local = Address{*policy::parse_ip(ipv6 ? "::1" : "127.0.0.1"), app_port};
-      flow->destination = Address{*policy::parse_ip(ipv6 ? "::1" : "127.0.0.1"), destination_port};
-      engine.expect_tcp(flow);
-      const std::uint16_t port = engine.tcp_listener(ipv6).port;
-      if (::write(report[1], &port, sizeof port) != sizeof port) ::_exit(1);
-      for (;;) ::pause();  // until the test kills it
-    }
-    ::close(report[1]);
-    std::uint16_t port = 0;
-    if (!readable(report[0]) || ::read(report[0], &port, sizeof port) != sizeof port) port = 0;
-    ::close(report[0]);
-    return port;
-  }
-
-  pid_t relay_pid_ = -1;
+  bool ipv6() const { return GetParam(); }
+  std::string loopback() const { return ipv6() ? "::1" : "127.0.0.1"; }
 };
 
 TEST_P(RelayProcessDeathTest, BothProgramsSeeAResetNotAnEndOfStream) {
-  const int family = GetParam();
-  const int listener = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const Endpoint any_port = loopback(family, 0);
-  ASSERT_EQ(::bind(listener, any_port.get(), any_port.length), 0) << "this test needs IPv4 and IPv6 loopback";
-  ASSERT_EQ(::listen(listener, 4), 0);
-  const int app = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_EQ(::bind(app, any_port.get(), any_port.length), 0);
+  const test::Socket listener = test::tcp_socket(ipv6());
+  ASSERT_FALSE(test::bind(listener, {loopback(), 0}));
+  ASSERT_FALSE(test::listen(listener, 4));
+  const test::Socket app = test::tcp_socket(ipv6());
+  ASSERT_FALSE(test::bind(app, {loopback(), 0}));
 
-  const std::uint16_t relay_port = start_relay(local_of(app).port(), local_of(listener).port());
-  ASSERT_NE(relay_port, 0) << "the relay did not come up";
-  const Endpoint relay = loopback(family, relay_port);
-  ASSERT_EQ(::connect(app, relay.get(), relay.length), 0) << std::strerror(errno);
-  ASSERT_TRUE(readable(listener));
-  const int destination = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-  ASSERT_GE(destination, 0);
+  auto relay = std::make_unique<test::ChildProcess>(
+      test::program_beside_this_one("relay_host"),
+      std::vector<std::string>{ipv6() ? "6" : "4", std::to_string(test::local_endpoint(app).port),
+                               std::to_string(test::local_endpoint(listener).port)});
+  const std::optional<std::string> relay_port = relay->read_line(kWaitMs);
+  ASSERT_TRUE(relay_port) << "the relay did not come up";
+  ASSERT_FALSE(test::connect(app, {loopback(), static_cast<std::uint16_t>(std::stoul(*relay_port))}));
+  ASSERT_TRUE(test::readable(listener, kWaitMs));
+  const test::Socket destination = test::accept(listener);
+  ASSERT_TRUE(destination.valid());
 
   // A stream under way both ways, with nothing left unread anywhere.
-  ASSERT_EQ(::send(destination, "part of a download", 18, MSG_NOSIGNAL), 18);
+  ASSERT_FALSE(test::send(destination, "part of a download").error);
   EXPECT_EQ(next_read(app), "part of a download");
-  ASSERT_EQ(::send(app, "part of an upload", 17, MSG_NOSIGNAL), 17);
+  ASSERT_FALSE(test::send(app, "part of an upload").error);
   EXPECT_EQ(next_read(destination), "part of an upload");
 
-  ASSERT_EQ(::kill(relay_pid_, SIGKILL), 0);
-  ASSERT_EQ(::waitpid(relay_pid_, nullptr, 0), relay_pid_);
-  relay_pid_ = -1;
+  relay->kill();
 
   EXPECT_EQ(next_read(app), "ERR:ECONNRESET") << "the application must not take the cut-off download for a whole one";
   EXPECT_EQ(next_read(destination), "ERR:ECONNRESET") << "the destination must not take the cut-off upload for a whole one";
-  for (int fd : {app, destination, listener}) ::close(fd);
 }
 
-INSTANTIATE_TEST_SUITE_P(Families, RelayProcessDeathTest, ::testing::Values(AF_INET, AF_INET6),
-                         [](const auto& info) { return info.param == AF_INET ? "IPv4" : "IPv6"; });
+INSTANTIATE_TEST_SUITE_P(Families, RelayProcessDeathTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "IPv6" : "IPv4"; });
 
 }  // namespace
-}  // namespace sluice::relay
+}  // namespace sluice
