@@ -4,6 +4,7 @@
 // (fork/exec and SIGKILL on POSIX, CreateProcess and TerminateProcess on Windows; one
 // implementation file each). Every wait is bounded by its caller's timeout.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -29,6 +30,10 @@ class ChildProcess {
   void kill();
 
  private:
+  // Appends what it wrote since to pending_, waiting up to `deadline` for it; false
+  // when nothing came by then, or it ended. One implementation per platform.
+  bool read_more(std::chrono::steady_clock::time_point deadline);
+
   std::intptr_t process_ = -1;  // pid, or the process HANDLE
   std::intptr_t output_ = -1;   // read end of its stdout: fd, or HANDLE
   std::string pending_;         // read, not yet returned as a line

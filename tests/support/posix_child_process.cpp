@@ -41,22 +41,19 @@ ChildProcess::~ChildProcess() {
   if (output_ >= 0) ::close(static_cast<int>(output_));
 }
 
-std::optional<std::string> ChildProcess::read_line(int timeout_ms) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+bool ChildProcess::read_more(std::chrono::steady_clock::time_point deadline) {
   for (;;) {
-    if (const auto end = pending_.find('\n'); end != std::string::npos) {
-      std::string line = pending_.substr(0, end);
-      pending_.erase(0, end + 1);
-      return line;
-    }
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return std::nullopt;
+    if (left.count() <= 0) return false;
     pollfd readable{static_cast<int>(output_), POLLIN, 0};
-    if (::poll(&readable, 1, static_cast<int>(left.count())) != 1) continue;
+    const int ready = ::poll(&readable, 1, static_cast<int>(left.count()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready != 1) return false;
     char buffer[256];
     const ssize_t n = ::read(static_cast<int>(output_), buffer, sizeof buffer);
-    if (n <= 0) return std::nullopt;  // it ended, or closed its output
+    if (n <= 0) return false;  // it ended, or closed its output
     pending_.append(buffer, static_cast<std::size_t>(n));
+    return true;
   }
 }
 

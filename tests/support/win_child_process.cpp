@@ -53,31 +53,23 @@ ChildProcess::~ChildProcess() {
   if (output_ != -1) CloseHandle(as_handle(output_));
 }
 
-std::optional<std::string> ChildProcess::read_line(int timeout_ms) {
+bool ChildProcess::read_more(std::chrono::steady_clock::time_point deadline) {
   // An anonymous pipe has no overlapped reads: it is polled with PeekNamedPipe, so a
   // read never blocks past the deadline.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {
-    if (const auto end = pending_.find('\n'); end != std::string::npos) {
-      std::string line = pending_.substr(0, end);
-      pending_.erase(0, end + 1);
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      return line;
-    }
     DWORD available = 0;
-    if (!PeekNamedPipe(as_handle(output_), nullptr, 0, nullptr, &available, nullptr)) return std::nullopt;  // it ended
+    if (!PeekNamedPipe(as_handle(output_), nullptr, 0, nullptr, &available, nullptr)) return false;  // it ended
     if (available == 0) {
-      if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+      if (std::chrono::steady_clock::now() >= deadline) return false;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
       continue;
     }
     char buffer[256];
     DWORD n = 0;
-    if (!ReadFile(as_handle(output_), buffer, available < sizeof buffer ? available : sizeof buffer, &n, nullptr) ||
-        n == 0) {
-      return std::nullopt;
-    }
+    const DWORD wanted = available < sizeof buffer ? available : static_cast<DWORD>(sizeof buffer);
+    if (!ReadFile(as_handle(output_), buffer, wanted, &n, nullptr) || n == 0) return false;
     pending_.append(buffer, n);
+    return true;
   }
 }
 
