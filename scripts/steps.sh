@@ -8,14 +8,19 @@ step_seconds=()
 
 step() { echo; echo "==> $*"; }
 
+# record_step NAME START: the step NAME, begun at $SECONDS = START, has ended.
+record_step() {
+  step_names+=("$1")
+  step_seconds+=($((SECONDS - $2)))
+}
+
 # timed NAME COMMAND...: runs COMMAND as the step NAME and records its wall time.
 timed() {
   local name=$1 start=$SECONDS status=0
   shift
   step "$name"
   "$@" || status=$?
-  step_names+=("$name")
-  step_seconds+=($((SECONDS - start)))
+  record_step "$name" "$start"
   echo "--- $name: $((SECONDS - start)) s$( ((status == 0)) || echo ", FAILED (exit $status)")"
   return "$status"
 }
@@ -35,11 +40,8 @@ build_preset() {
   cmake --preset "$1" >/dev/null && cmake --build --preset "$1" -j "$jobs"
 }
 
-# test_preset PRESET [CTEST ARGS...]
 test_preset() {
-  local preset=$1
-  shift
-  ctest --preset "$preset" -j "$jobs" "$@"
+  ctest --preset "$1" -j "$jobs"
 }
 
 # sanitizer_reports PRESET: how many sanitizer reports the last ctest run of PRESET

@@ -53,8 +53,7 @@ wine_status=0
 wait "$wine_job" || wine_status=$?
 wine_job=""
 wine_prefix_down
-step_names+=("testing windows-cross preset under Wine")
-step_seconds+=($((SECONDS - wine_start)))
+record_step "testing windows-cross preset under Wine" "$wine_start"
 step "the Wine tests ended ($((SECONDS - wine_start)) s): their output"
 cat "$logs/wine-tests.log"
 ((fuzz_status == 0 && wine_status == 0)) || exit 1
