@@ -53,6 +53,24 @@ class FlowMethodsTest : public ::testing::Test {
                                             {"local_port", local_port}});
   }
 
+  // An application socket connected through the relay to `server`, under a relay
+  // rule for the destination's port (IPv4 loopback).
+  struct RelayedTcp {
+    std::uint16_t destination_port = 0, app_port = 0;
+    Socket listener, app, server;
+  };
+  void connect_relayed_tcp(RelayedTcp& tcp) {
+    tcp.listener = ipv4_socket(true, tcp.destination_port, true);
+    ASSERT_FALSE(test::listen(tcp.listener, 4));
+    tcp.app = ipv4_socket(true, tcp.app_port, false);
+    add_rule("relay", tcp.destination_port);
+    const json answer = register_tcp(tcp.destination_port, tcp.app_port);
+    ASSERT_EQ(answer["verdict"], "relay");
+    ASSERT_FALSE(test::connect(tcp.app, Endpoint{answer["relay"].get<std::string>(), answer["relay_port"].get<std::uint16_t>()}));
+    ASSERT_TRUE(test::readable(tcp.listener, 5000));
+    tcp.server = test::accept(tcp.listener);
+  }
+
   template <class Predicate>
   static bool eventually(Predicate predicate) {
     for (int i = 0; i < 500; ++i) {
@@ -89,18 +107,10 @@ TEST_F(FlowMethodsTest, VerdictsFollowThePolicyAndCarryTheProviderSettings) {
 }
 
 TEST_F(FlowMethodsTest, RelayedTcpIsCarriedAndCounted) {
-  std::uint16_t destination_port, app_port;
-  const Socket destination = ipv4_socket(true, destination_port, true);
-  ASSERT_FALSE(test::listen(destination, 4));
-  const Socket app = ipv4_socket(true, app_port, false);
-  add_rule("relay", destination_port);
-
-  json answer = register_tcp(destination_port, app_port);
-  ASSERT_EQ(answer["verdict"], "relay");
-  const Endpoint relay{answer["relay"].get<std::string>(), answer["relay_port"].get<std::uint16_t>()};
-  ASSERT_FALSE(test::connect(app, relay));
-  ASSERT_TRUE(test::readable(destination, 5000));
-  const Socket server = test::accept(destination);
+  RelayedTcp tcp;
+  ASSERT_NO_FATAL_FAILURE(connect_relayed_tcp(tcp));
+  const Socket& app = tcp.app;
+  const Socket& server = tcp.server;
 
   const std::string payload(100'000, 'z');
   const test::IoResult sent = test::send(app, payload);
@@ -123,8 +133,8 @@ TEST_F(FlowMethodsTest, RelayedTcpIsCarriedAndCounted) {
   })) << flows.dump();
   EXPECT_EQ(flows[0]["pid"], platform::current_pid());
   EXPECT_EQ(flows[0]["state"], "open");
-  EXPECT_EQ(flows[0]["destination"], "127.0.0.1:" + std::to_string(destination_port));
-  EXPECT_EQ(flows[0]["local"], "0.0.0.0:" + std::to_string(app_port));
+  EXPECT_EQ(flows[0]["destination"], "127.0.0.1:" + std::to_string(tcp.destination_port));
+  EXPECT_EQ(flows[0]["local"], "0.0.0.0:" + std::to_string(tcp.app_port));
 
   // The sampler moves what the engine counted into the ledger; usage.show flushes it.
   json usage;
@@ -138,17 +148,9 @@ TEST_F(FlowMethodsTest, AFlushWritesWhatTheRelayCountedUpToThatMoment) {
   // A crash may lose at most one flush interval of counting: so each flush (here the
   // one usage.show makes) collects the relay's counts itself, rather than writing
   // what the once-a-second sampler last brought in.
-  std::uint16_t destination_port, app_port;
-  const Socket destination = ipv4_socket(true, destination_port, true);
-  ASSERT_FALSE(test::listen(destination, 4));
-  const Socket app = ipv4_socket(true, app_port, false);
-  add_rule("relay", destination_port);
-  json answer = register_tcp(destination_port, app_port);
-  ASSERT_EQ(answer["verdict"], "relay");
-  ASSERT_FALSE(test::connect(app, Endpoint{answer["relay"].get<std::string>(), answer["relay_port"].get<std::uint16_t>()}));
-  ASSERT_TRUE(test::readable(destination, 5000));
-  const Socket server = test::accept(destination);
-  const test::IoResult sent = test::send(app, std::string(1000, 'u'));
+  RelayedTcp tcp;
+  ASSERT_NO_FATAL_FAILURE(connect_relayed_tcp(tcp));
+  const test::IoResult sent = test::send(tcp.app, std::string(1000, 'u'));
   ASSERT_EQ(sent.bytes, 1000u);
   ASSERT_TRUE(eventually([&] { return client().call("flows.list")["flows"][0]["bytes_up"] == 1000; }));
 

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "tests/support/fake_registration_service.h"
+#include "tests/support/load_preload_provider.h"
 
 using nlohmann::json;
 using sluice::test::FakeRegistrationService;
@@ -185,16 +186,7 @@ TEST(PreloadServiceLoss, AnIdleConnectionHungUpByALiveServiceChangesNothing) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Load the provider into this very process: run again with LD_PRELOAD and a
-  // control socket of our own (the provider reads both when it loads).
-  if (std::getenv("SLUICE_PRELOAD_TEST_LOADED") == nullptr) {
-    ::setenv("LD_PRELOAD", SLUICE_PRELOAD_LIBRARY, 1);
-    ::setenv("SLUICE_CONTROL", ("/tmp/sluice-preload-loss-test-" + std::to_string(::getpid()) + ".sock").c_str(), 1);
-    ::setenv("SLUICE_PRELOAD_TEST_LOADED", "1", 1);
-    ::execv("/proc/self/exe", argv);
-    std::perror("preload_service_loss_test: re-exec");
-    return 1;
-  }
+  sluice::test::load_preload_provider(argv, SLUICE_PRELOAD_LIBRARY, "preload-loss-test");
   ::testing::InitGoogleTest(&argc, argv);
   const int result = RUN_ALL_TESTS();
   ::unlink(std::getenv("SLUICE_CONTROL"));

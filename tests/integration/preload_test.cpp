@@ -19,6 +19,7 @@
 #include <string>
 
 #include "tests/support/fake_registration_service.h"
+#include "tests/support/load_preload_provider.h"
 
 using nlohmann::json;
 using sluice::test::FakeRegistrationService;
@@ -463,16 +464,7 @@ int exec_child(int fd, const char* expected_peer) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Load the provider into this very process: run again with LD_PRELOAD and a
-  // control socket of our own (the provider reads both when it loads).
-  if (std::getenv("SLUICE_PRELOAD_TEST_LOADED") == nullptr) {
-    ::setenv("LD_PRELOAD", SLUICE_PRELOAD_LIBRARY, 1);
-    ::setenv("SLUICE_CONTROL", ("/tmp/sluice-preload-test-" + std::to_string(::getpid()) + ".sock").c_str(), 1);
-    ::setenv("SLUICE_PRELOAD_TEST_LOADED", "1", 1);
-    ::execv("/proc/self/exe", argv);
-    std::perror("preload_test: re-exec");
-    return 1;
-  }
+  sluice::test::load_preload_provider(argv, SLUICE_PRELOAD_LIBRARY, "preload-test");
   if (const char* fd = std::getenv("SLUICE_TEST_EXEC_FD")) return exec_child(std::atoi(fd), std::getenv("SLUICE_TEST_EXEC_PEER"));
   ::testing::InitGoogleTest(&argc, argv);
   FakeRegistrationService fake(std::getenv("SLUICE_CONTROL"));
