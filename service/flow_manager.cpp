@@ -3,7 +3,10 @@
 #include <fmt/chrono.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <ctime>
+#include <set>
+#include <string_view>
 
 #include "service/policy/address.h"
 
@@ -41,8 +44,37 @@ void FlowManager::stop() {
   }
 }
 
+FlowManager::AppTotals& FlowManager::app_totals(const std::string& app, Clock::time_point now) {
+  auto it = apps_.find(app);
+  if (it == apps_.end()) {
+    if (apps_.size() >= options_.max_apps) age_out_apps(now, true);
+    it = apps_.emplace(app, AppTotals{}).first;
+  }
+  it->second.last_active = now;
+  return it->second;
+}
+
+void FlowManager::age_out_apps(Clock::time_point now, bool room) {
+  std::set<std::string_view> live;
+  for (const auto& [id, e] : entries_) live.insert(e.owner.executable);
+  std::vector<std::map<std::string, AppTotals>::iterator> idle;
+  for (auto it = apps_.begin(); it != apps_.end(); ++it) {
+    if (!live.count(it->first)) idle.push_back(it);
+  }
+  std::sort(idle.begin(), idle.end(), [](auto a, auto b) { return a->second.last_active < b->second.last_active; });
+  // Making room frees an eighth of the table at once, so a flood of new paths costs
+  // one scan per max_apps / 8 programs, not one per program.
+  const std::size_t target = room ? options_.max_apps - std::max<std::size_t>(1, options_.max_apps / 8) : apps_.size();
+  for (auto it : idle) {
+    const bool expired = now - it->second.last_active >= options_.app_idle;
+    if (!expired && apps_.size() <= target) break;
+    apps_.erase(it);
+    ++apps_aged_out_;
+  }
+}
+
 void FlowManager::count_decision(const std::string& app, policy::Action action) {
-  AppTotals& totals = apps_[app];
+  AppTotals& totals = app_totals(app, Clock::now());
   switch (action) {
     case policy::Action::direct: ++totals.decided_direct; break;
     case policy::Action::relay: ++totals.decided_relay; break;
@@ -110,7 +142,7 @@ FlowDecision FlowManager::register_flow(const FlowRequest& request, const FlowOw
 
   std::lock_guard lock(mutex_);
   count_decision(key.app, decision.action);
-  ++apps_[key.app].flows_total;
+  ++app_totals(key.app, Clock::now()).flows_total;
   Entry entry{flow, owner, verdict.rule_id, utc_now(), Clock::now()};
   entries_.emplace(flow->id, std::move(entry));
   return decision;
@@ -165,7 +197,7 @@ void FlowManager::count_traffic(bool measure_rates) {
       ledger_.record(app, Direction::down, delta_down, packets_down - e.counted_packets_down);
     }
     if (dropped != e.counted_dropped) ledger_.record_drop(app, dropped - e.counted_dropped);
-    AppTotals& totals = apps_[app];
+    AppTotals& totals = app_totals(app, now);
     totals.bytes_up += delta_up;
     totals.bytes_down += delta_down;
     totals.dropped += dropped - e.counted_dropped;
@@ -188,6 +220,7 @@ void FlowManager::count_traffic(bool measure_rates) {
     }
     ++it;
   }
+  if (measure_rates) age_out_apps(now, false);
 }
 
 // An application is over its cap when what the store holds
@@ -247,13 +280,14 @@ FlowPage FlowManager::flows(const FlowQuery& query) const {
   return page;
 }
 
-std::vector<AppStats> FlowManager::app_stats() const {
+AppTable FlowManager::app_stats() const {
   std::lock_guard lock(mutex_);
   std::map<std::string, std::uint64_t> active;
   for (const auto& [id, e] : entries_) {
     if (!finished(e.flow->state.load())) ++active[e.owner.executable];
   }
-  std::vector<AppStats> out;
+  AppTable out;
+  out.aged_out = apps_aged_out_;
   for (const auto& [app, t] : apps_) {
     AppStats s;
     s.app = app;
@@ -268,7 +302,7 @@ std::vector<AppStats> FlowManager::app_stats() const {
     s.rate_up = t.rate_up;
     s.rate_down = t.rate_down;
     s.over_volume = buckets_.over_volume(app);
-    out.push_back(std::move(s));
+    out.apps.push_back(std::move(s));
   }
   return out;
 }

@@ -73,6 +73,13 @@ struct AppStats {
   bool over_volume = false;
 };
 
+// Every program's AppStats, sorted by path, and how many programs were dropped from
+// the table since the service started.
+struct AppTable {
+  std::vector<AppStats> apps;
+  std::uint64_t aged_out = 0;
+};
+
 // Which flows a listing wants: ids above `after`, in id order, `limit` at most.
 struct FlowQuery {
   std::uint64_t after = 0;
@@ -89,6 +96,12 @@ struct FlowPage {
 struct FlowManagerOptions {
   std::chrono::milliseconds sample_interval{1000};
   std::chrono::seconds keep_finished{30};  // finished flows stay listed this long
+  // The per-program table is bounded: any local user can run programs under as many
+  // paths as they like. A program with no flow left is dropped after `app_idle` without
+  // a decision or a byte, and when the table holds `max_apps`, the longest idle ones go
+  // first. Usage in the database is kept; only the since-start counters are lost.
+  std::chrono::seconds app_idle{3600};
+  std::size_t max_apps = 4096;
 };
 
 class FlowManager {
@@ -106,7 +119,7 @@ class FlowManager {
   void release(std::uint64_t flow_id, std::int64_t owner_pid);
 
   FlowPage flows(const FlowQuery& query = {}) const;
-  std::vector<AppStats> app_stats() const;
+  AppTable app_stats() const;
   relay::EngineCounters engine_counters() const;
   bool relay_available() const { return engine_ != nullptr; }
 
@@ -133,8 +146,14 @@ class FlowManager {
     std::uint64_t flows_total = 0, decided_direct = 0, decided_relay = 0, decided_block = 0;
     std::uint64_t bytes_up = 0, bytes_down = 0, dropped = 0;
     double rate_up = 0, rate_down = 0;
+    std::chrono::steady_clock::time_point last_active;
   };
 
+  // The program's totals, made if new; the table is bounded first (mutex_ held).
+  AppTotals& app_totals(const std::string& app, std::chrono::steady_clock::time_point now);
+  // Drops idle programs: those past app_idle, and with `room`, the longest idle ones
+  // until a new one fits (mutex_ held).
+  void age_out_apps(std::chrono::steady_clock::time_point now, bool room);
   void count_decision(const std::string& app, policy::Action action);
   // Moves what the engine counted since the last count into totals and the ledger,
   // and with `measure_rates` (the sampler) turns what moved since the last sample into rates.
@@ -151,6 +170,7 @@ class FlowManager {
   std::uint64_t next_id_ = 1;
   std::map<std::uint64_t, Entry> entries_;
   std::map<std::string, AppTotals> apps_;
+  std::uint64_t apps_aged_out_ = 0;
   std::chrono::steady_clock::time_point last_sample_;
 
   StopSignal stop_;

@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "common/platform/platform.h"
-#include "control/protocol/frame.h"
+#include "control/protocol/paging.h"
 #include "service/flow_manager.h"
 #include "service/policy/address.h"
 
@@ -19,7 +19,7 @@ using protocol::RpcError;
 namespace {
 
 constexpr std::size_t kMaxFlowsPerPage = 1000;
-constexpr std::size_t kFlowPageBytes = protocol::kMaxFrameBytes / 2;
+constexpr std::size_t kMaxAppsPerPage = 1000;
 
 relay::Address address_param(const json& params, const char* address_field, const char* port_field, bool port_required) {
   const auto text = protocol::required_param<std::string>(params, address_field);
@@ -145,47 +145,52 @@ void register_flow_methods(protocol::Dispatcher& d, FlowManager& flows, PolicyEn
     if (params.contains("app") && !params["app"].is_null()) query.app = protocol::required_param<std::string>(params, "app");
 
     const FlowPage page = flows.flows(query);
-    json rows = json::array();
-    std::size_t bytes = 0;
+    protocol::PageRows rows(kMaxFlowsPerPage);
     std::uint64_t last = query.after;
-    bool more = page.more;
     for (const auto& v : page.flows) {
-      json row = flow_to_json(v);
-      const std::size_t size = row.dump().size() + 1;
-      if (!rows.empty() && bytes + size > kFlowPageBytes) {
-        more = true;
-        break;
-      }
-      bytes += size;
+      if (!rows.add(flow_to_json(v))) break;
       last = v.id;
-      rows.push_back(std::move(row));
     }
-    return json{{"flows", std::move(rows)}, {"more", more}, {"next_after", last}};
+    if (page.more) rows.set_more();
+    const bool more = rows.more();
+    return json{{"flows", rows.take()}, {"more", more}, {"next_after", last}};
   });
 
-  d.add("stats.get", Access::read, [&flows](const json&, const Caller&) {
-    json apps = json::array();
+  // Paged like flows.list, by program path: the per-program table is bounded
+  // (FlowManagerOptions::max_apps), but a few thousand long paths are still more than
+  // a frame. The totals are over every program, on every page.
+  d.add("stats.get", Access::read, [&flows](const json& params, const Caller&) {
+    const auto after = protocol::optional_param<std::string>(params, "after", "");
+    const auto limit = protocol::optional_param<std::size_t>(params, "limit", kMaxAppsPerPage);
+    if (limit < 1) throw RpcError(protocol::kInvalidParams, "parameter 'limit' must be 1 or more", json{{"field", "limit"}});
+    protocol::PageRows apps(std::min(limit, kMaxAppsPerPage));
+    std::string last = after;
     std::uint64_t up = 0, down = 0, dropped = 0, active = 0;
     double rate_up = 0, rate_down = 0;
-    for (const auto& s : flows.app_stats()) {
-      apps.push_back(app_to_json(s));
+    const AppTable table = flows.app_stats();
+    for (const auto& s : table.apps) {  // sorted by path
       up += s.bytes_up;
       down += s.bytes_down;
       dropped += s.dropped;
       active += s.flows_active;
       rate_up += s.rate_up;
       rate_down += s.rate_down;
+      if (s.app > after && !apps.more() && apps.add(app_to_json(s))) last = s.app;
     }
     const relay::EngineCounters c = flows.engine_counters();
+    const bool more = apps.more();
     return json{{"relay_available", flows.relay_available()},
                 {"totals",
                  {{"flows_active", active}, {"bytes_up", up}, {"bytes_down", down}, {"dropped", dropped},
-                  {"rate_up", rate_json(rate_up)}, {"rate_down", rate_json(rate_down)}}},
+                  {"rate_up", rate_json(rate_up)}, {"rate_down", rate_json(rate_down)}, {"programs", table.apps.size()},
+                  {"programs_aged_out", table.aged_out}}},
                 {"engine",
                  {{"tcp_accepted", c.tcp_accepted}, {"tcp_unexpected", c.tcp_unexpected},
                   {"tcp_connect_failures", c.tcp_connect_failures}, {"udp_associations", c.udp_associations},
                   {"udp_dropped", c.udp_dropped}, {"flows_active", c.flows_active}}},
-                {"apps", apps}};
+                {"apps", apps.take()},
+                {"more", more},
+                {"next_after", last}};
   });
 }
 

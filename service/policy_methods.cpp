@@ -1,5 +1,6 @@
 #include "service/policy_methods.h"
 
+#include "control/protocol/paging.h"
 #include "service/policy/address.h"
 #include "service/policy/policy_document.h"
 
@@ -11,6 +12,8 @@ using protocol::json;
 using protocol::RpcError;
 
 namespace {
+
+constexpr std::size_t kMaxUsageRowsPerPage = 1000;
 
 store::Actor actor_of(const Caller& caller) { return store::Actor{caller.uid, caller.account, caller.pid, caller.executable}; }
 
@@ -259,11 +262,19 @@ void register_usage_and_audit_methods(protocol::Dispatcher& d, PolicyEngine& eng
     const auto app = protocol::optional_param<std::string>(params, "app", "");
     const auto since = date_param(params, "since");
     const bool by_day = protocol::optional_param<bool>(params, "by_day", false);
-    json rows = json::array();
-    for (const auto& row : engine.store().usage(app.empty() ? std::nullopt : std::optional(app), since, by_day)) {
-      rows.push_back(usage_row_to_json(row));
+    // Paged (protocol/paging.h): one row per program, and any user can run programs
+    // under as many paths as they like.
+    const auto offset = protocol::optional_param<std::size_t>(params, "offset", 0);
+    const auto limit = std::min(protocol::optional_param<std::size_t>(params, "limit", kMaxUsageRowsPerPage), kMaxUsageRowsPerPage);
+    if (limit < 1) throw RpcError(protocol::kInvalidParams, "parameter 'limit' must be 1 or more", json{{"field", "limit"}});
+    const auto found = engine.store().usage(app.empty() ? std::nullopt : std::optional(app), since, by_day, offset, limit + 1);
+    protocol::PageRows rows(limit);
+    for (const auto& row : found) {
+      if (!rows.add(usage_row_to_json(row))) break;
     }
-    return json{{"usage", rows}, {"days", "UTC"}};
+    const bool more = rows.more();
+    const std::size_t next = offset + rows.size();
+    return json{{"usage", rows.take()}, {"days", "UTC"}, {"more", more}, {"next_offset", next}};
   });
 
   d.add("audit.list", Access::read, [&engine](const json& params, const Caller&) {

@@ -4,6 +4,8 @@
 #include <ostream>
 
 #include "common/units.h"
+#include "control/protocol/paging.h"
+#include "control/transport/rpc_client.h"
 
 namespace sluice::cli {
 
@@ -107,6 +109,12 @@ std::string list_text(const json& list, const std::string& empty) {
 }
 
 // Every rule, paging rule.list; restarts if the policy changes between pages.
+json all_pages(transport::RpcClient& client, const std::string& method, json params, const std::string& list,
+               const std::string& cursor) {
+  return protocol::collect_pages([&](const json& page_params) { return client.call(method, page_params); }, std::move(params),
+                                 list, cursor);
+}
+
 json fetch_all_rules(transport::RpcClient& client, std::optional<std::uint64_t> generation) {
   for (int attempt = 0; attempt < 5; ++attempt) {
     json rules = json::array();

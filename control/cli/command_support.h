@@ -45,6 +45,11 @@ std::string list_text(const json& list, const std::string& empty);
 // changes between pages, so the list is one generation's.
 json fetch_all_rules(transport::RpcClient& client, std::optional<std::uint64_t> generation = std::nullopt);
 
+// Every page of a paged list method (control/protocol/paging.h): the last answer,
+// with `list` holding every page's rows.
+json all_pages(transport::RpcClient& client, const std::string& method, json params, const std::string& list,
+               const std::string& cursor);
+
 // Reads an integer positional/option, naming it in the usage error.
 std::int64_t positive_integer(const std::string& text, const std::string& what);
 // A TCP/UDP port, 1-65535, naming the option in the usage error.

@@ -43,21 +43,15 @@ int flows_command(const CliContext& context, const std::vector<std::string>& arg
     return kExitOk;
   }
   auto client = context.connect();
-  json flows = json::array();
-  // flows.list answers a page at a time (thousands of flows are more than one frame).
   json params{{"after", 0}};
   if (vm.count("app")) params["app"] = vm["app"].as<std::string>();
   if (vm.count("active")) params["active"] = true;
-  for (;;) {
-    json page = client.call("flows.list", params);
-    for (auto& f : page["flows"]) {
-      // Filtered here too: a sluiced from before the filters ignores them.
-      if (vm.count("app") && f["executable"] != vm["app"].as<std::string>()) continue;
-      if (vm.count("active") && (f["state"] == "closed" || f["state"] == "failed")) continue;
-      flows.push_back(std::move(f));
-    }
-    if (!page.value("more", false) || page["flows"].empty()) break;
-    params["after"] = page["next_after"];
+  json flows = json::array();
+  for (auto& f : all_pages(client, "flows.list", params, "flows", "after")["flows"]) {
+    // Filtered here too: a sluiced from before the filters ignores them.
+    if (vm.count("app") && f["executable"] != vm["app"].as<std::string>()) continue;
+    if (vm.count("active") && (f["state"] == "closed" || f["state"] == "failed")) continue;
+    flows.push_back(std::move(f));
   }
   if (vm.count("json")) {
     context.out << flows.dump(2) << "\n";
@@ -106,7 +100,7 @@ int stats_command(const CliContext& context, const std::vector<std::string>& arg
     throw UsageError("--format: '" + format + "' is not a format; choose text, json or prometheus");
   }
   auto client = context.connect();
-  const json stats = client.call("stats.get");
+  const json stats = all_pages(client, "stats.get", json::object(), "apps", "after");
   if (format == "json") {
     context.out << stats.dump(2) << "\n";
     return kExitOk;
@@ -149,7 +143,7 @@ int top_command(const CliContext& context, const std::vector<std::string>& args)
   auto client = context.connect();
   for (std::int64_t i = 0; count == 0 || i < count; ++i) {
     if (i > 0) std::this_thread::sleep_for(std::chrono::seconds(interval));
-    json apps = client.call("stats.get")["apps"];
+    json apps = all_pages(client, "stats.get", json::object(), "apps", "after")["apps"];
     std::vector<json> rows(apps.begin(), apps.end());
     std::stable_sort(rows.begin(), rows.end(), [](const json& a, const json& b) {
       return a["rate_up"].get<std::uint64_t>() + a["rate_down"].get<std::uint64_t>() >

@@ -22,7 +22,7 @@ int usage_show(const CliContext& context, const std::vector<std::string>& args) 
   auto client = context.connect();
   json usage;
   try {
-    usage = client.call("usage.show", params)["usage"];
+    usage = all_pages(client, "usage.show", params, "usage", "offset")["usage"];
   } catch (const protocol::RpcError& e) {
     if (e.code() == protocol::kInvalidParams) throw_usage_naming_flag(e, {{"since", "--since"}, {"app", "--app"}});
     throw;

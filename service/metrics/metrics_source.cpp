@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "common/platform/platform.h"
+#include "control/protocol/paging.h"
 #include "control/protocol/prometheus.h"
 
 namespace sluice::service::metrics {
@@ -10,8 +11,9 @@ namespace {
 
 using protocol::json;
 
-json call(const protocol::Dispatcher& dispatcher, const protocol::Caller& caller, const char* method) {
-  const json response = dispatcher.handle_request(protocol::make_request(1, method), caller);
+json call(const protocol::Dispatcher& dispatcher, const protocol::Caller& caller, const char* method,
+          const json& params = json::object()) {
+  const json response = dispatcher.handle_request(protocol::make_request(1, method, params), caller);
   if (response.contains("error")) {
     throw std::runtime_error(std::string(method) + ": " + response["error"].value("message", std::string("failed")));
   }
@@ -26,7 +28,8 @@ std::function<std::string()> metrics_text_source(const protocol::Dispatcher& dis
     protocol::Caller caller;
     caller.pid = platform::current_pid();
     caller.account = "metrics endpoint";
-    const json stats = call(dispatcher, caller, "stats.get");
+    const json stats = protocol::collect_pages([&](const json& params) { return call(dispatcher, caller, "stats.get", params); },
+                                               json::object(), "apps", "after");
     const json status = call(dispatcher, caller, "service.status");
     return protocol::prometheus_text(stats, status);
   };

@@ -354,15 +354,18 @@ void PolicyStore::add_usage(const std::vector<UsageDelta>& deltas) {
 }
 
 std::vector<UsageRow> PolicyStore::usage(const std::optional<std::string>& app, const std::optional<std::string>& since_day,
-                                         bool by_day) {
+                                         bool by_day, std::size_t offset, std::size_t limit) {
   std::lock_guard lock(mutex_);
   std::string sql = std::string("SELECT app, ") + (by_day ? "day" : "''") +
                     ", min(day), sum(bytes_up), sum(bytes_down), sum(packets_up), sum(packets_down), sum(dropped) "
                     "FROM usage_daily WHERE (?1 IS NULL OR app = ?1) AND (?2 IS NULL OR day >= ?2) GROUP BY app" +
-                    (by_day ? ", day ORDER BY app, day" : " ORDER BY sum(bytes_up) + sum(bytes_down) DESC, app");
+                    (by_day ? ", day ORDER BY app, day" : " ORDER BY sum(bytes_up) + sum(bytes_down) DESC, app") +
+                    " LIMIT ?3 OFFSET ?4";
   auto s = db_.prepare(sql);
   if (app) s.bind(1, *app);
   if (since_day) s.bind(2, *since_day);
+  s.bind(3, limit > static_cast<std::size_t>(INT64_MAX) ? std::int64_t{-1} : static_cast<std::int64_t>(limit));
+  s.bind(4, static_cast<std::int64_t>(std::min<std::size_t>(offset, INT64_MAX)));
   std::vector<UsageRow> out;
   while (s.step()) {
     out.push_back(UsageRow{s.column_text(0), s.column_text(1), s.column_text(2),

@@ -84,7 +84,10 @@ class PolicyStore {
 
   void add_usage(const std::vector<UsageDelta>& deltas);
   // Usage since `since_day` (inclusive), for one application or all; per day or summed.
-  std::vector<UsageRow> usage(const std::optional<std::string>& app, const std::optional<std::string>& since_day, bool by_day);
+  // Rows in a stable order (by_day: program then day; else most bytes first), `limit`
+  // at most from `offset` on.
+  std::vector<UsageRow> usage(const std::optional<std::string>& app, const std::optional<std::string>& since_day, bool by_day,
+                              std::size_t offset = 0, std::size_t limit = SIZE_MAX);
 
   std::vector<AuditEntry> audit(std::size_t limit, const std::optional<std::string>& since);
 
