@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "control/cli/terminal_text.h"
+
 namespace sluice::cli {
 
 std::string format_duration(std::int64_t seconds) {
@@ -18,7 +20,7 @@ std::string format_status(const nlohmann::json& status) {
   const auto& database = status.at("database");
   const auto& caller = status.value("caller", nlohmann::json::object());
   std::string out = fmt::format("sluiced {} is running\n", status.at("version").get<std::string>());
-  auto row = [&out](const char* label, const std::string& value) { out += fmt::format("  {:<11}{}\n", label, value); };
+  auto row = [&out](const char* label, const std::string& value) { out += fmt::format("  {:<11}{}\n", label, printable(value)); };
   row("pid", std::to_string(status.at("pid").get<std::int64_t>()));
   row("uptime", fmt::format("{} (since {})", format_duration(status.at("uptime_seconds").get<std::int64_t>()),
                             status.at("started_at").get<std::string>()));

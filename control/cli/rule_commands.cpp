@@ -3,6 +3,7 @@
 
 #include "control/cli/command_support.h"
 #include "control/cli/table.h"
+#include "control/cli/terminal_text.h"
 
 namespace sluice::cli {
 namespace {
@@ -27,7 +28,9 @@ std::string rule_rate_text(const json& rate) {
 }
 
 void print_rule(std::ostream& out, const json& r) {
-  auto line = [&out](const char* label, const std::string& value) { out << "  " << label << std::string(14 - std::string(label).size(), ' ') << value << "\n"; };
+  auto line = [&out](const char* label, const std::string& value) {
+    out << "  " << label << std::string(14 - std::string(label).size(), ' ') << printable(value) << "\n";
+  };
   out << "rule " << r["id"].get<std::int64_t>() << "\n";
   line("position", std::to_string(r["position"].get<std::int64_t>()));
   line("enabled", r["enabled"].get<bool>() ? "yes" : "no");

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "control/cli/terminal_text.h"
+
 namespace sluice::cli {
 namespace {
 
@@ -19,6 +21,8 @@ Table::Table(std::vector<std::string> headers, std::vector<bool> right_aligned)
 
 void Table::add_row(std::vector<std::string> cells) {
   cells.resize(headers_.size());
+  // Cells carry other users' paths, names and comments: escaped here, once, for every table.
+  for (auto& cell : cells) cell = printable(cell);
   rows_.push_back(std::move(cells));
 }
 
