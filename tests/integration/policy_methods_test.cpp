@@ -2,7 +2,14 @@
 // under Wine) against the real service body: what sluicectl relies on.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <set>
+
+#include "control/protocol/paging.h"
 #include "control/transport/rpc_client.h"
+#include "schema/embedded_migrations.h"
+#include "service/store/migrations.h"
+#include "service/store/policy_store.h"
 #include "tests/support/running_service.h"
 #include "tests/support/temp_dir.h"
 
@@ -124,6 +131,45 @@ TEST_F(PolicyMethodsTest, ChangesAreAuditedWithTheCallersIdentity) {
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_EQ(entries[0]["action"], "rule.add");
   EXPECT_GT(entries[0]["pid"].get<std::int64_t>(), 0) << "the pid the OS reported for the caller";
+}
+
+// Usage rows are one per program (and day), and any user can run programs under as
+// many long paths as they like: usage.show answers a page at a time, each inside a
+// frame, and walking the pages gives every row once.
+TEST(UsageShowPagingTest, ManyLongProgramPathsArePagedAndEachPageFitsAFrame) {
+  test::TempDir dir;
+  const auto state = dir.file("state");
+  std::filesystem::create_directories(state);
+  constexpr int kPrograms = 600;
+  {
+    store::Database db((std::filesystem::path(state) / "sluice.db").string());
+    store::migrate(db, schema::embedded_migrations());
+    std::vector<store::UsageDelta> rows;
+    for (int i = 0; i < kPrograms; ++i) {
+      rows.push_back({"/tmp/" + std::string(3000, 'p') + "/" + std::to_string(i), "2026-12-01", 1000u + i, 1, 1, 1, 0});
+    }
+    store::PolicyStore(db).add_usage(rows);
+  }
+  ServiceConfig config{state, test::unique_endpoint(dir), spdlog::level::warn};
+  test::RunningService service(config);
+  transport::RpcClient client(config.control_endpoint, 10s, "test");
+
+  const json first = client.call("usage.show", json::object());
+  EXPECT_TRUE(first["more"].get<bool>()) << "600 rows of 3 KB are more than a frame";
+  EXPECT_LT(first["usage"].size(), static_cast<std::size_t>(kPrograms));
+  EXPECT_LT(first.dump().size(), protocol::kMaxFrameBytes);
+
+  const json all = protocol::collect_pages([&](const json& params) { return client.call("usage.show", params); },
+                                           json::object(), "usage", "offset");
+  ASSERT_EQ(all["usage"].size(), static_cast<std::size_t>(kPrograms));
+  std::set<std::string> apps;
+  for (const auto& row : all["usage"]) apps.insert(row["app"].get<std::string>());
+  EXPECT_EQ(apps.size(), static_cast<std::size_t>(kPrograms)) << "no row twice";
+  EXPECT_EQ(all["usage"][0]["bytes_up"], 1000 + kPrograms - 1) << "most bytes first, across pages";
+
+  const json by_day = client.call("usage.show", json{{"by_day", true}, {"limit", 5}, {"offset", 10}});
+  ASSERT_EQ(by_day["usage"].size(), 5u);
+  EXPECT_EQ(by_day["next_offset"], 15);
 }
 
 }  // namespace
