@@ -13,7 +13,7 @@ enum class ExitCode : int {
   state_dir = 3,          // the state directory cannot be created or used
   database = 4,           // the database cannot be opened or migrated
   control_endpoint = 5,   // the control socket or pipe cannot be bound
-  already_running = 6,    // another sluiced owns the control endpoint
+  already_running = 6,    // another sluiced owns the control endpoint or the state directory
   service_manager = 7,    // a service install/uninstall/start/stop failed
   logging = 8,            // the log file cannot be opened
   metrics = 9,            // the metrics listener cannot be opened (metrics-listen)

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "common/logging.h"
+#include "common/platform/directory_lock.h"
 #include "common/platform/platform.h"
 #include "common/version.h"
 #include "service/control_server.h"
@@ -54,6 +55,16 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host, ConfigSourc
 
   try {
     platform::create_directories(config.state_dir, /*world_readable=*/false);
+  } catch (const std::exception& e) {
+    return fail(host, ExitCode::state_dir, e.what());
+  }
+  // Before the log or the database is opened: a second sluiced on this state
+  // directory, whatever its endpoint, stops here and touches neither.
+  std::optional<platform::DirectoryLock> state_lock;
+  try {
+    state_lock.emplace(config.state_dir);
+  } catch (const platform::DirectoryLocked& e) {
+    return fail(host, ExitCode::already_running, e.what());
   } catch (const std::exception& e) {
     return fail(host, ExitCode::state_dir, e.what());
   }

@@ -93,6 +93,30 @@ TEST_F(ServiceAppTest, ASecondInstanceOnTheSameEndpointExitsAlreadyRunning) {
   EXPECT_EQ(client.call("service.status")["state_dir"], c.state_dir) << "the first instance still answers";
 }
 
+TEST_F(ServiceAppTest, ASecondInstanceOnTheSameStateDirectoryExitsAlreadyRunning) {
+  ServiceConfig c = config();
+  RunningService first(c);
+  ServiceConfig other = c;
+  test::TempDir other_dir;
+  other.control_endpoint = test::unique_endpoint(other_dir);
+  ASSERT_NE(other.control_endpoint, c.control_endpoint);
+  RunningService second(other);  // returns once the second is ready or has failed
+  // Asserted first: a second instance that did start would never end on its own.
+  ASSERT_THROW(transport::RpcClient(other.control_endpoint, 1s, "test").call("service.status"), transport::TransportError)
+      << "the second must not serve its endpoint";
+  EXPECT_EQ(second.exit_code(), ExitCode::already_running) << "one database, one log: one sluiced";
+  transport::RpcClient client(c.control_endpoint, 5s, "test");
+  EXPECT_EQ(client.call("service.status")["state_dir"], c.state_dir) << "the first instance still answers";
+}
+
+TEST_F(ServiceAppTest, TheStateDirectoryIsFreeAgainOnceTheFirstInstanceStops) {
+  ServiceConfig c = config();
+  { RunningService first(c); }
+  RunningService again(c);
+  transport::RpcClient client(c.control_endpoint, 5s, "test");
+  EXPECT_EQ(client.call("service.status")["state_dir"], c.state_dir);
+}
+
 TEST_F(ServiceAppTest, AStateDirThatIsAFileIsAStateDirError) {
   ServiceConfig c = config();
   std::ofstream(c.state_dir) << "not a directory";
