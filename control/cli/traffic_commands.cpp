@@ -46,8 +46,9 @@ int flows_command(const CliContext& context, const std::vector<std::string>& arg
   json params{{"after", 0}};
   if (vm.count("app")) params["app"] = vm["app"].as<std::string>();
   if (vm.count("active")) params["active"] = true;
+  json listed = all_pages(client, "flows.list", params, "flows", "after");
   json flows = json::array();
-  for (auto& f : all_pages(client, "flows.list", params, "flows", "after")["flows"]) {
+  for (auto& f : listed["flows"]) {
     // Filtered here too: a sluiced from before the filters ignores them.
     if (vm.count("app") && f["executable"] != vm["app"].as<std::string>()) continue;
     if (vm.count("active") && (f["state"] == "closed" || f["state"] == "failed")) continue;
