@@ -88,6 +88,30 @@ void check_loads(const std::string& library) {
   }
 }
 
+// /etc/ld.so.preload puts the library into every process, set-uid ones included: the
+// file and every directory above it must be writable by root alone, or whoever else
+// can write them chooses code that runs as root. Sticky root-owned directories
+// (/tmp) are fine: others cannot rename or replace root's entries in them.
+void check_only_root_can_write(const std::string& library) {
+  fs::path path(library);
+  for (;;) {
+    struct stat st{};
+    if (::lstat(path.c_str(), &st) != 0) throw CommandFailed("cannot check " + path.string() + ": " + std::strerror(errno));
+    const bool sticky_dir = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX);
+    std::string why;
+    if (st.st_uid != 0) why = "is owned by uid " + std::to_string(st.st_uid) + ", not root";
+    else if ((st.st_mode & S_IWOTH) && !sticky_dir) why = "is writable by every user";
+    else if ((st.st_mode & S_IWGRP) && st.st_gid != 0 && !sticky_dir) why = "is writable by group " + std::to_string(st.st_gid);
+    if (!why.empty()) {
+      throw CommandFailed("refusing " + library + ": " + path.string() + " " + why +
+                          "; every program, set-uid ones included, would load a library others can change. "
+                          "Install it where only root can write (the package puts it in /usr/lib/sluice). Nothing was changed.");
+    }
+    if (!path.has_relative_path()) return;  // "/" checked
+    path = path.parent_path();
+  }
+}
+
 int install(const CliContext& context, const std::vector<std::string>& args) {
   po::options_description options("Options");
   options.add_options()
@@ -116,6 +140,7 @@ int install(const CliContext& context, const std::vector<std::string>& args) {
   }
   std::error_code error;
   library = fs::canonical(library, error).string();  // the loader needs an absolute path
+  check_only_root_can_write(library);
   const std::string file = vm["preload-file"].as<std::string>();
 
   const std::string before = read_text(file);

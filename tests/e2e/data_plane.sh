@@ -149,6 +149,19 @@ check "  ... first, keeping what was there" bash -c "head -1 '$list' | grep -q '
 check "  ... and installing again changes nothing" bash -c "'$bin/sluicectl' provider install --preload-file '$list' | grep -q 'already installed'"
 check "provider status reports it" bash -c "'$bin/sluicectl' provider status --preload-file '$list' --json | jq -e '.installed and .libraries[0].exists' >/dev/null"
 check "a library that is not the provider is refused" status_is 2 ctl provider install --preload-file "$list" --library /bin/true
+# A library anyone but root can change would be code of their choosing in every process.
+mkdir -p "$work/open" "$work/nobody" "$work/world/ok"
+for case in open nobody world/ok; do cp "$(head -1 "$list")" "$work/$case/libsluice_preload.so"; done
+chmod 666 "$work/open/libsluice_preload.so"
+chown nobody "$work/nobody/libsluice_preload.so"
+chmod 777 "$work/world"
+cp "$list" "$work/list-before"
+for case in open nobody world/ok; do
+  check "provider install refuses a library in $case that others can write" \
+    status_is 1 ctl provider install --preload-file "$list" --library "$work/$case/libsluice_preload.so"
+  check "  ... saying who can write it" said "refusing"
+  check "  ... and changes nothing" cmp -s "$list" "$work/list-before"
+done
 check "provider uninstall removes it and keeps the rest" bash -c \
   "'$bin/sluicectl' provider uninstall --preload-file '$list' >/dev/null && test \"\$(cat '$list')\" = /opt/other/libother.so"
 check "  ... and provider status says so" bash -c "'$bin/sluicectl' provider status --preload-file '$list' | grep -q 'not installed'"
