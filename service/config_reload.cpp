@@ -46,6 +46,23 @@ ReloadReport ConfigReloader::reload() {
   // Moving the database or the endpoint would cut every client and flow off.
   if (next.state_dir != running_.state_dir) report.restart_required.push_back("state-dir");
   if (next.control_endpoint != running_.control_endpoint) report.restart_required.push_back("control");
+  // The flow limits are read once, when the flow manager is built.
+  if (next.max_pending_flows_per_user != running_.max_pending_flows_per_user) {
+    report.restart_required.push_back("max-pending-flows-per-user");
+  }
+  if (next.max_relayed_flows_per_user != running_.max_relayed_flows_per_user) {
+    report.restart_required.push_back("max-relayed-flows-per-user");
+  }
+  if (next.max_udp_associations_per_user != running_.max_udp_associations_per_user) {
+    report.restart_required.push_back("max-udp-associations-per-user");
+  }
+  if (next.max_udp_queued_bytes_per_user != running_.max_udp_queued_bytes_per_user) {
+    report.restart_required.push_back("max-udp-queued-bytes-per-user");
+  }
+  if (next.descriptor_reserve != running_.descriptor_reserve) report.restart_required.push_back("descriptor-reserve");
+  if (next.administrators_exempt_from_flow_limits != running_.administrators_exempt_from_flow_limits) {
+    report.restart_required.push_back("administrators-exempt-from-flow-limits");
+  }
   return report;
 }
 

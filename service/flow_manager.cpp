@@ -8,7 +8,9 @@
 #include <set>
 #include <string_view>
 
+#include "common/platform/platform.h"
 #include "service/policy/address.h"
+#include "service/relay/socket_owner.h"
 
 namespace sluice::service {
 namespace {
@@ -23,6 +25,7 @@ bool finished(relay::FlowState state) { return state == relay::FlowState::closed
 
 FlowManager::FlowManager(PolicyEngine& policy, UsageLedger& ledger, relay::RelayEngine* engine, FlowManagerOptions options)
     : policy_(policy), ledger_(ledger), engine_(engine), options_(options), buckets_(policy), last_sample_(Clock::now()) {
+  measure_descriptors();
   sampler_ = std::thread([this] {
     while (!stop_.wait_for(options_.sample_interval)) {
       try {
@@ -82,7 +85,7 @@ void FlowManager::count_decision(const std::string& app, policy::Action action) 
   }
 }
 
-FlowDecision FlowManager::register_flow(const FlowRequest& request, const FlowOwner& owner) {
+FlowDecision FlowManager::register_flow(const FlowRequest& request, const FlowOwner& owner, bool administrator) {
   policy::FlowKey key;
   key.app = owner.executable;
   if (owner.uid >= 0) key.user_ids.push_back(std::to_string(owner.uid));
@@ -116,14 +119,26 @@ FlowDecision FlowManager::register_flow(const FlowRequest& request, const FlowOw
     throw protocol::RpcError(protocol::kInternalError, "the relay engine is not running; cannot relay this flow");
   }
 
+  check_limits(request.protocol, owner, administrator);
   auto flow = std::make_shared<relay::Flow>();
   flow->protocol = request.protocol;
   flow->app_local = request.local;
+  // The local address is what the relay will recognise the program's traffic by: a
+  // claim of somebody else's port would hand that program's connection to the
+  // claimant. So it must be a socket of the calling process, as the kernel says.
+  try {
+    flow->app_socket = relay::prove_bound_socket(request.protocol, request.local, owner.pid, owner.process_handle, [&owner] {
+      return platform::same_process(owner.pid, owner.process_start, owner.process_handle);
+    });
+  } catch (const relay::OwnershipError& e) {
+    throw protocol::RpcError(protocol::kPermissionDenied, std::string("flow.register: ") + e.what(), protocol::json{{"field", "local"}});
+  }
   flow->destination = request.destination;
   flow->limits = buckets_.limits_for(key.app, verdict);
   {
     std::lock_guard lock(mutex_);
     flow->id = next_id_++;
+    if (request.protocol == policy::Protocol::udp) flow->user_queue = udp_queue_for(owner, administrator);
   }
   if (request.protocol == policy::Protocol::tcp) {
     // The application connects from its own family: IPv4 sockets to the IPv4
@@ -148,18 +163,103 @@ FlowDecision FlowManager::register_flow(const FlowRequest& request, const FlowOw
   return decision;
 }
 
-void FlowManager::release(std::uint64_t flow_id, std::int64_t owner_pid) {
+void FlowManager::release(std::uint64_t flow_id, const FlowOwner& requester) {
   {
     std::lock_guard lock(mutex_);
     auto it = entries_.find(flow_id);
     // Only the process that registered a flow may end it: a forked child closing
-    // its inherited copy of the socket must not cut off its parent.
-    if (it == entries_.end() || it->second.owner.pid != owner_pid) return;
+    // its inherited copy of the socket must not cut off its parent, and a program
+    // that was given the registrant's pid after it ended is not the registrant.
+    if (it == entries_.end()) return;
+    const FlowOwner& owner = it->second.owner;
+    if (owner.pid != requester.pid || owner.process_start != requester.process_start) return;
   }
   if (engine_) engine_->close_flow(flow_id);
 }
 
+void FlowManager::check_limits(policy::Protocol protocol, const FlowOwner& owner, bool administrator) {
+  const FlowLimits& limits = options_.limits;
+  const std::size_t cost = protocol == policy::Protocol::udp ? kDescriptorsPerUdpFlow : kDescriptorsPerTcpFlow;
+  auto below_reserve = [&] {
+    return descriptors_free_ >= 0 && descriptors_free_ < static_cast<std::int64_t>(limits.descriptor_reserve + cost);
+  };
+  bool near_reserve;
+  {
+    std::lock_guard lock(mutex_);
+    near_reserve = below_reserve();
+  }
+  // Between readings the estimate runs down by each flow's worst case; a burst of
+  // registrations would reach the reserve on the estimate alone. Only a reading refuses.
+  if (near_reserve) measure_descriptors();
+  std::lock_guard lock(mutex_);
+  auto refuse = [&](const char* key, const std::string& what) {
+    ++refused_[key];
+    throw protocol::RpcError(protocol::kServerBusy, "flow.register refused: " + what + " (limit " + key + ")",
+                             protocol::json{{"limit", key}});
+  };
+  // The reserve holds for everyone: without it the control socket's accept fails
+  // and not even an administrator gets in to see why.
+  if (below_reserve()) {
+    refuse("descriptor-reserve", "sluiced has " + std::to_string(descriptors_free_) + " free descriptors and keeps " +
+                                     std::to_string(limits.descriptor_reserve) + " for its control plane");
+  }
+  if (!(administrator && limits.administrators_exempt)) {
+    std::size_t pending = 0, tcp = 0, udp = 0;
+    for (const auto& [id, e] : entries_) {
+      if (e.owner.uid != owner.uid || e.owner.account != owner.account) continue;
+      const relay::FlowState state = e.flow->state.load();
+      if (finished(state)) continue;
+      if (e.flow->protocol == policy::Protocol::udp) {
+        ++udp;
+      } else {
+        ++tcp;
+        if (state == relay::FlowState::pending) ++pending;
+      }
+    }
+    const std::string who = "user " + (owner.account.empty() ? std::to_string(owner.uid) : owner.account);
+    if (protocol == policy::Protocol::udp) {
+      if (udp >= limits.udp_per_user) {
+        refuse("max-udp-associations-per-user", who + " holds " + std::to_string(udp) + " UDP associations, the most allowed");
+      }
+    } else {
+      if (pending >= limits.pending_per_user) {
+        refuse("max-pending-flows-per-user", who + " has " + std::to_string(pending) +
+                                                 " TCP registrations not yet connected, the most allowed");
+      }
+      if (tcp >= limits.relayed_per_user) {
+        refuse("max-relayed-flows-per-user", who + " holds " + std::to_string(tcp) + " relayed TCP flows, the most allowed");
+      }
+    }
+  }
+  if (descriptors_free_ >= 0) descriptors_free_ -= static_cast<std::int64_t>(cost);
+}
+
+std::shared_ptr<relay::UserQueuedBytes> FlowManager::udp_queue_for(const FlowOwner& owner, bool administrator) {
+  if (administrator && options_.limits.administrators_exempt) return nullptr;
+  if (udp_queues_.size() >= 64) std::erase_if(udp_queues_, [](const auto& e) { return e.second.expired(); });
+  auto& slot = udp_queues_[std::to_string(owner.uid) + "/" + owner.account];
+  auto queue = slot.lock();
+  if (!queue) {
+    queue = std::make_shared<relay::UserQueuedBytes>(options_.limits.udp_queued_bytes_per_user);
+    slot = queue;
+  }
+  return queue;
+}
+
+void FlowManager::measure_descriptors() {
+  const platform::DescriptorUse use = platform::descriptor_use();
+  std::lock_guard lock(mutex_);
+  descriptors_free_ = use.limit >= 0 && use.open >= 0 ? use.limit - use.open : -1;
+  descriptors_limit_ = use.limit;
+}
+
+FlowLimitsView FlowManager::limits() const {
+  std::lock_guard lock(mutex_);
+  return FlowLimitsView{options_.limits, descriptors_free_, descriptors_limit_, refused_};
+}
+
 void FlowManager::sample() {
+  measure_descriptors();
   count_traffic(true);
   // Outside the lock: reads the store, and registrations must not wait on it.
   update_volume_caps();

@@ -32,6 +32,10 @@ struct FlowOwner {
   std::int64_t uid = -1;
   std::string account;
   std::string executable;
+  // The process as its connection pinned it (protocol::Caller): a pid reused by
+  // another program is not this owner.
+  std::uint64_t process_start = 0;
+  std::intptr_t process_handle = -1;  // valid while the registering call runs only
 };
 
 struct FlowRequest {
@@ -93,6 +97,25 @@ struct FlowPage {
   bool more = false;  // flows past the last one returned match too
 };
 
+// What one user may hold of the relay (sluiced.conf keys; README "Configuration").
+// Each refusal is a JSON-RPC error naming its key. Administrators (uid 0, the
+// sluice-admin group, Windows Administrators) are exempt from the per-user caps
+// when `administrators_exempt`, never from the descriptor reserve.
+struct FlowLimits {
+  std::size_t pending_per_user = 256;          // max-pending-flows-per-user: TCP registrations not yet connected
+  std::size_t relayed_per_user = 2048;         // max-relayed-flows-per-user: TCP flows pending, connecting or open
+  std::size_t udp_per_user = 512;              // max-udp-associations-per-user
+  std::size_t descriptor_reserve = 1024;       // descriptor-reserve: free descriptors kept for the control plane
+  bool administrators_exempt = true;           // administrators-exempt-from-flow-limits
+  std::size_t udp_queued_bytes_per_user = 16 * 1024 * 1024;  // max-udp-queued-bytes-per-user: datagrams waiting, all associations
+  bool operator==(const FlowLimits&) const = default;
+};
+
+// How many descriptors a relayed flow costs sluiced (epoll_tcp_relay: two sockets
+// and a splice pipe per direction; an association: two sockets).
+inline constexpr std::size_t kDescriptorsPerTcpFlow = 6;
+inline constexpr std::size_t kDescriptorsPerUdpFlow = 2;
+
 struct FlowManagerOptions {
   std::chrono::milliseconds sample_interval{1000};
   std::chrono::seconds keep_finished{30};  // finished flows stay listed this long
@@ -102,6 +125,15 @@ struct FlowManagerOptions {
   // first. Usage in the database is kept; only the since-start counters are lost.
   std::chrono::seconds app_idle{3600};
   std::size_t max_apps = 4096;
+  FlowLimits limits;
+};
+
+// The limits and what they refused, for service.status.
+struct FlowLimitsView {
+  FlowLimits limits;
+  std::int64_t descriptors_free = -1;   // at the last sample; -1 unknown
+  std::int64_t descriptors_limit = -1;
+  std::map<std::string, std::uint64_t> refused;  // by limit key
 };
 
 class FlowManager {
@@ -113,14 +145,17 @@ class FlowManager {
 
   void stop();
 
-  // Throws protocol::RpcError when a relay cannot be set up.
-  FlowDecision register_flow(const FlowRequest& request, const FlowOwner& owner);
-  // Closes a relayed flow on its owner's behalf; others' requests are ignored.
-  void release(std::uint64_t flow_id, std::int64_t owner_pid);
+  // Throws protocol::RpcError when a relay cannot be set up, or when the local
+  // address of a relayed flow is not proven to be a socket of the owner's process.
+  FlowDecision register_flow(const FlowRequest& request, const FlowOwner& owner, bool administrator = false);
+  // Closes a relayed flow on its owner's behalf: the same process (pid and start
+  // time, as its connection pinned them); others' requests are ignored.
+  void release(std::uint64_t flow_id, const FlowOwner& requester);
 
   FlowPage flows(const FlowQuery& query = {}) const;
   AppTable app_stats() const;
   relay::EngineCounters engine_counters() const;
+  FlowLimitsView limits() const;
   bool relay_available() const { return engine_ != nullptr; }
 
   // Takes one sample now (tests; the sampler thread calls it every interval).
@@ -149,6 +184,8 @@ class FlowManager {
     std::chrono::steady_clock::time_point last_active;
   };
 
+  // The allowance `owner`'s associations share; null for an exempt administrator (mutex_ held).
+  std::shared_ptr<relay::UserQueuedBytes> udp_queue_for(const FlowOwner& owner, bool administrator);
   // The program's totals, made if new; the table is bounded first (mutex_ held).
   AppTotals& app_totals(const std::string& app, std::chrono::steady_clock::time_point now);
   // Drops idle programs: those past app_idle, and with `room`, the longest idle ones
@@ -159,6 +196,9 @@ class FlowManager {
   // and with `measure_rates` (the sampler) turns what moved since the last sample into rates.
   void count_traffic(bool measure_rates);
   void update_volume_caps();
+  // Throws the RpcError naming the limit a new relayed flow of `owner` would pass.
+  void check_limits(policy::Protocol protocol, const FlowOwner& owner, bool administrator);
+  void measure_descriptors();
 
   PolicyEngine& policy_;
   UsageLedger& ledger_;
@@ -172,10 +212,19 @@ class FlowManager {
   std::map<std::string, AppTotals> apps_;
   std::uint64_t apps_aged_out_ = 0;
   std::chrono::steady_clock::time_point last_sample_;
+  std::map<std::string, std::uint64_t> refused_;
+  // Each user's UDP queue allowance, shared by that user's associations while any lives.
+  std::map<std::string, std::weak_ptr<relay::UserQueuedBytes>> udp_queues_;
+  // Free descriptors as last counted, less what flows registered since will cost.
+  std::int64_t descriptors_free_ = -1, descriptors_limit_ = -1;
 
   StopSignal stop_;
   std::thread sampler_;
 };
+
+// service.status's "flow_limits": each limit by its sluiced.conf key, the free
+// descriptors, and how many registrations each limit refused.
+protocol::json flow_limits_json(const FlowLimitsView& view);
 
 // flow.register, flow.release (providers), flows.list and stats.get (sluicectl).
 void register_flow_methods(protocol::Dispatcher& dispatcher, FlowManager& flows, PolicyEngine& policy);

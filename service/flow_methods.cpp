@@ -81,6 +81,25 @@ json app_to_json(const AppStats& s) {
 
 }  // namespace
 
+json flow_limits_json(const FlowLimitsView& view) {
+  const FlowLimits& l = view.limits;
+  json refused = json::object();
+  for (const char* key : {"max-pending-flows-per-user", "max-relayed-flows-per-user", "max-udp-associations-per-user",
+                          "descriptor-reserve"}) {
+    auto it = view.refused.find(key);
+    refused[key] = it == view.refused.end() ? 0 : it->second;
+  }
+  return json{{"max-pending-flows-per-user", l.pending_per_user},
+              {"max-relayed-flows-per-user", l.relayed_per_user},
+              {"max-udp-associations-per-user", l.udp_per_user},
+              {"descriptor-reserve", l.descriptor_reserve},
+              {"administrators-exempt-from-flow-limits", l.administrators_exempt},
+              {"max-udp-queued-bytes-per-user", l.udp_queued_bytes_per_user},
+              {"descriptors_free", view.descriptors_free},
+              {"descriptors_limit", view.descriptors_limit},
+              {"refused", refused}};
+}
+
 void register_flow_methods(protocol::Dispatcher& d, FlowManager& flows, PolicyEngine& policy) {
   // Open to every local user: a program registers its own flows. Who it is comes
   // from the transport and the executable is read again now, so a process that
@@ -97,7 +116,7 @@ void register_flow_methods(protocol::Dispatcher& d, FlowManager& flows, PolicyEn
     request.destination = address_param(params, "destination", "port", true);
     request.local = address_param(params, "local", "local_port", false);
 
-    FlowOwner owner{caller.pid, caller.uid, caller.account, caller.executable};
+    FlowOwner owner{caller.pid, caller.uid, caller.account, caller.executable, caller.process_start, caller.process_handle};
     if (caller.pid > 0) {
       if (auto now = platform::process_executable(caller.pid); !now.empty()) owner.executable = now;
     }
@@ -105,7 +124,7 @@ void register_flow_methods(protocol::Dispatcher& d, FlowManager& flows, PolicyEn
       throw RpcError(protocol::kPermissionDenied, "cannot identify the calling program; flows are not registered anonymously");
     }
 
-    const FlowDecision decision = flows.register_flow(request, owner);
+    const FlowDecision decision = flows.register_flow(request, owner, caller.administrator);
     auto snapshot = policy.snapshot();
     auto setting = [&](const char* key, const char* fallback) {
       auto it = snapshot->settings.find(key);
@@ -126,7 +145,7 @@ void register_flow_methods(protocol::Dispatcher& d, FlowManager& flows, PolicyEn
 
   d.add("flow.release", Access::read, [&flows](const json& params, const Caller& caller) {
     const auto id = protocol::required_param<std::uint64_t>(params, "flow_id");
-    flows.release(id, caller.pid);
+    flows.release(id, FlowOwner{caller.pid, caller.uid, caller.account, caller.executable, caller.process_start, -1});
     return json{{"flow_id", id}};
   });
 
@@ -186,7 +205,8 @@ void register_flow_methods(protocol::Dispatcher& d, FlowManager& flows, PolicyEn
                   {"programs_aged_out", table.aged_out}}},
                 {"engine",
                  {{"tcp_accepted", c.tcp_accepted}, {"tcp_unexpected", c.tcp_unexpected},
-                  {"tcp_connect_failures", c.tcp_connect_failures}, {"udp_associations", c.udp_associations},
+                  {"tcp_connect_failures", c.tcp_connect_failures}, {"tcp_wrong_owner", c.tcp_wrong_owner},
+                  {"udp_associations", c.udp_associations},
                   {"udp_dropped", c.udp_dropped}, {"flows_active", c.flows_active}}},
                 {"apps", apps.take()},
                 {"more", more},

@@ -123,7 +123,16 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host, ConfigSourc
     SPDLOG_ERROR("relay engine unavailable: {}; relay verdicts will fail", e.what());
     relay.reset();
   }
-  FlowManager flows(*engine, ledger, relay.get());
+  FlowManagerOptions flow_options;
+  flow_options.limits = FlowLimits{config.max_pending_flows_per_user, config.max_relayed_flows_per_user,
+                                   config.max_udp_associations_per_user, config.descriptor_reserve,
+                                   config.administrators_exempt_from_flow_limits, config.max_udp_queued_bytes_per_user};
+  FlowManager flows(*engine, ledger, relay.get(), flow_options);
+  info.flow_limits = [&flows] { return flow_limits_json(flows.limits()); };
+  struct UnsetFlowLimits {  // before `flows` goes
+    ServiceInfo& info;
+    ~UnsetFlowLimits() { info.flow_limits = nullptr; }
+  } unset_flow_limits{info};
   // Each usage flush first collects what the relay counted up to that moment.
   flusher.set_collector([&flows] { flows.count_usage(); });
   struct UnsetCollector {  // before `flows` goes, on every way out of this function

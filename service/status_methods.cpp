@@ -66,6 +66,7 @@ void register_status_methods(protocol::Dispatcher& dispatcher, const ServiceInfo
         {"state_dir", info.state_dir},
         {"database", {{"path", info.database_path}, {"schema_level", info.schema_level}}},
         {"control", control},
+        {"flow_limits", info.flow_limits ? info.flow_limits() : json()},
         {"caller", {{"pid", caller.pid}, {"account", caller.account}, {"administrator", caller.administrator}}},
     };
   });

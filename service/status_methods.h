@@ -22,6 +22,7 @@ struct ServiceInfo {
   std::string instance_id;
   const ControlServer* control = nullptr;
   const PolicyEngine* policy = nullptr;
+  std::function<protocol::json()> flow_limits;  // the per-user relay limits and their refusals; unset: none
 };
 
 // sluice.hello (protocol version check) and service.status.

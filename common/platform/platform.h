@@ -21,6 +21,30 @@ std::string current_executable();
 // /proc/PID/exe link; QueryFullProcessImageName); "" when it cannot be read.
 std::string process_executable(std::int64_t pid);
 
+// When process `pid` started, in the platform's own units (Linux: clock ticks after
+// boot, /proc/PID/stat; Windows: its creation FILETIME); 0 when it cannot be read.
+// A pid and its start time name one process, even after the pid is reused.
+std::uint64_t process_start_time(std::int64_t pid);
+
+// A handle that pins a process for as long as it is open (Linux: a pidfd; Windows:
+// a process handle), -1 when none could be had; close_process_handle() ends it.
+std::intptr_t open_process_handle(std::int64_t pid);
+void close_process_handle(std::intptr_t handle);
+
+// True when the process a caller was identified as (pid, start time, and the pinning
+// handle when there is one; see above) is still the one running under `pid`: what a
+// read of /proc/PID or of the process's tables is checked against afterwards.
+bool same_process(std::int64_t pid, std::uint64_t start_time, std::intptr_t handle);
+
+// This process's descriptors (Linux: open entries of /proc/self/fd against
+// RLIMIT_NOFILE; Windows: its handle count against the handle table's practical
+// limit); -1 where unknown. Counting costs a directory read: once a second, not per call.
+struct DescriptorUse {
+  std::int64_t open = -1;
+  std::int64_t limit = -1;
+};
+DescriptorUse descriptor_use();
+
 // True for uid 0 on POSIX, for an elevated Administrators token on Windows.
 bool running_as_administrator();
 

@@ -1,11 +1,17 @@
 #include "common/platform/platform.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <system_error>
 
 namespace sluice::platform {
@@ -26,6 +32,53 @@ std::string read_link(const std::string& path) {
 std::string current_executable() { return read_link("/proc/self/exe"); }
 
 std::string process_executable(std::int64_t pid) { return read_link("/proc/" + std::to_string(pid) + "/exe"); }
+
+std::uint64_t process_start_time(std::int64_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  if (!std::getline(stat, text)) return 0;
+  // "PID (comm) S ...": comm may hold spaces and parentheses, so count from the last ')'.
+  const auto close = text.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(text.substr(close + 1));
+  std::string field;
+  for (int i = 3; i < 22 && fields >> field; ++i) {
+  }
+  std::uint64_t start = 0;
+  return fields >> start ? start : 0;
+}
+
+std::intptr_t open_process_handle(std::int64_t pid) {
+  const long fd = ::syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0);
+  if (fd >= 0) ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
+  return fd >= 0 ? fd : -1;
+}
+
+void close_process_handle(std::intptr_t handle) {
+  if (handle >= 0) ::close(static_cast<int>(handle));
+}
+
+bool same_process(std::int64_t pid, std::uint64_t start_time, std::intptr_t handle) {
+  // A pidfd names one process: signal 0 fails once that process is gone, whoever
+  // has its pid now. The start time covers kernels and callers without one.
+  if (handle >= 0 && ::syscall(SYS_pidfd_send_signal, static_cast<int>(handle), 0, nullptr, 0) != 0) return false;
+  return start_time == 0 || process_start_time(pid) == start_time;
+}
+
+DescriptorUse descriptor_use() {
+  DescriptorUse use;
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) use.limit = static_cast<std::int64_t>(limit.rlim_cur);
+  if (DIR* dir = ::opendir("/proc/self/fd")) {
+    std::int64_t open = 0;
+    while (dirent* entry = ::readdir(dir)) {
+      if (entry->d_name[0] != '.') ++open;
+    }
+    ::closedir(dir);
+    use.open = open - 1;  // the directory's own descriptor
+  }
+  return use;
+}
 
 bool running_as_administrator() { return ::geteuid() == 0; }
 

@@ -33,6 +33,39 @@ std::string process_executable(std::int64_t pid) {
   return narrow(path);
 }
 
+std::uint64_t process_start_time(std::int64_t pid) {
+  HANDLE process = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, static_cast<DWORD>(pid));
+  if (!process) return 0;
+  FILETIME created{}, exited{}, kernel{}, user{};
+  const BOOL ok = GetProcessTimes(process, &created, &exited, &kernel, &user);
+  CloseHandle(process);
+  return ok ? (static_cast<std::uint64_t>(created.dwHighDateTime) << 32) | created.dwLowDateTime : 0;
+}
+
+std::intptr_t open_process_handle(std::int64_t pid) {
+  HANDLE process = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE, static_cast<DWORD>(pid));
+  return process ? reinterpret_cast<std::intptr_t>(process) : -1;
+}
+
+void close_process_handle(std::intptr_t handle) {
+  if (handle != -1) CloseHandle(reinterpret_cast<HANDLE>(handle));
+}
+
+bool same_process(std::int64_t pid, std::uint64_t start_time, std::intptr_t handle) {
+  // An open handle keeps the process object, and so its pid, from being reused:
+  // while it still runs, the pid is still it.
+  if (handle != -1) return WaitForSingleObject(reinterpret_cast<HANDLE>(handle), 0) == WAIT_TIMEOUT;
+  return start_time == 0 || process_start_time(pid) == start_time;
+}
+
+DescriptorUse descriptor_use() {
+  DescriptorUse use;
+  DWORD handles = 0;
+  if (GetProcessHandleCount(GetCurrentProcess(), &handles)) use.open = handles;
+  use.limit = 1 << 24;  // Windows' per-process handle limit
+  return use;
+}
+
 bool stdout_is_terminal() {
   DWORD mode = 0;
   return GetConsoleMode(GetStdHandle(STD_OUTPUT_HANDLE), &mode) != 0;

@@ -53,6 +53,12 @@ struct Caller {
   std::string account;           // user name, or DOMAIN\user on Windows
   std::string executable;        // full path of the calling program, when known
   bool administrator = false;    // may change policy
+  // The process pinned at connect, so that a pid reused by another program is never
+  // taken for the caller (platform::same_process): its start time, and a handle
+  // (Linux: the pidfd SO_PEERPIDFD gives; Windows: a process handle) the connection
+  // holds and closes; 0 and -1 when the system gave none.
+  std::uint64_t process_start = 0;
+  std::intptr_t process_handle = -1;
 };
 
 // Methods that change state are refused to non-administrators by the dispatcher

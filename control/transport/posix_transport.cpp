@@ -92,6 +92,12 @@ bool in_admin_group(pid_t pid, uid_t uid, gid_t gid) {
   return false;
 }
 
+#ifdef SO_PEERPIDFD
+constexpr int kSoPeerPidfd = SO_PEERPIDFD;
+#else
+constexpr int kSoPeerPidfd = 77;  // Linux 6.5's value; older headers lack the name
+#endif
+
 protocol::Caller identify(int fd) {
   protocol::Caller caller;
   ucred cred{};
@@ -103,13 +109,25 @@ protocol::Caller identify(int fd) {
   else caller.account = std::to_string(cred.uid);
   caller.executable = platform::process_executable(cred.pid);
   caller.administrator = cred.uid == 0 || in_admin_group(cred.pid, cred.uid, cred.gid);
+  // Pinned now, while the peer is connected: the pidfd names the very process that
+  // connected, so the start time read next is checked to be its own. Without
+  // SO_PEERPIDFD (kernels before 6.5) the start time alone names it.
+  int pidfd = -1;
+  len = sizeof pidfd;
+  if (::getsockopt(fd, SOL_SOCKET, kSoPeerPidfd, &pidfd, &len) != 0) pidfd = -1;
+  caller.process_handle = pidfd;
+  const std::uint64_t start = platform::process_start_time(cred.pid);
+  if (platform::same_process(cred.pid, 0, pidfd)) caller.process_start = start;
   return caller;
 }
 
 class SocketConnection final : public Connection {
  public:
   SocketConnection(int fd, protocol::Caller peer) : fd_(fd), peer_(std::move(peer)) {}
-  ~SocketConnection() override { ::close(fd_); }
+  ~SocketConnection() override {
+    ::close(fd_);
+    platform::close_process_handle(peer_.process_handle);
+  }
 
   std::size_t read_some(char* data, std::size_t size, std::chrono::milliseconds timeout) override {
     const auto deadline = Clock::now() + timeout;

@@ -225,6 +225,11 @@ protocol::Caller identify(HANDLE pipe) {
   ULONG pid = 0;
   if (GetNamedPipeClientProcessId(pipe, &pid)) {
     caller.pid = pid;
+    // Held as long as the connection: an open handle keeps the pid from being
+    // given to another process, so what is read under this pid later is the
+    // client's own (platform::same_process).
+    caller.process_handle = platform::open_process_handle(pid);
+    caller.process_start = platform::process_start_time(pid);
     caller.executable = platform::process_executable(pid);
   }
   identify_account(pipe, caller);
@@ -249,7 +254,7 @@ class PipeConnection final : public Connection {
   // read yet (such as the "too many clients" answer). Closing the last server handle
   // lets the client drain its data and then see ERROR_BROKEN_PIPE.
   // No I/O is outstanding here: read_some/write_all always wait for their operation.
-  ~PipeConnection() override = default;
+  ~PipeConnection() override { platform::close_process_handle(peer_.process_handle); }
 
   std::size_t read_some(char* data, std::size_t size, std::chrono::milliseconds timeout) override {
     const Deadline deadline(timeout);

@@ -61,6 +61,8 @@ UdpAssociation::~UdpAssociation() {
 
 void UdpAssociation::start(Worker& worker) {
   flow_->state = FlowState::open;
+  const auto& config = worker.shared().config;
+  for (Direction* d : {&up_, &down_}) d->queue.limit(QueueBounds{config.udp_queue_datagrams, config.udp_queue_bytes}, flow_->user_queue);
   for (Side side : {app, destination}) {
     watched_[side] = EPOLLIN;
     worker.watch(fd_[side], &handle_[side], EPOLLIN);
@@ -70,12 +72,10 @@ void UdpAssociation::start(Worker& worker) {
 }
 
 void UdpAssociation::enqueue(Worker& worker, Direction& d, const char* data, std::size_t size, bool paid) {
-  if (d.queue.size() >= worker.shared().config.udp_queue_datagrams) {
+  if (!d.queue.push_back(data, size, paid)) {
     flow_->counters.dropped.fetch_add(1, std::memory_order_relaxed);
     worker.shared().counters.udp_dropped++;
-    return;
   }
-  d.queue.push_back(Pending{std::vector<char>(data, data + size), paid});
 }
 
 void UdpAssociation::forward(Worker& worker, Direction& d, Clock::time_point now) {
@@ -128,7 +128,7 @@ void UdpAssociation::forward(Worker& worker, Direction& d, Clock::time_point now
     // What the socket would not take goes to the front of the queue, in order.
     for (unsigned i = sendable; i-- > sent;) {
       const iovec* v = s.messages[i].msg_hdr.msg_iov;
-      d.queue.push_front(Pending{std::vector<char>(static_cast<char*>(v->iov_base), static_cast<char*>(v->iov_base) + v->iov_len), true});
+      d.queue.push_front(static_cast<const char*>(v->iov_base), v->iov_len, true);
     }
     if (!d.queue.empty() && !d.blocked && d.throttled_until <= now) {
       d.throttled_until = throttle_deadline(now, time_until_all(*d.chain, d.queue.front().payload.size(), now));
@@ -140,7 +140,7 @@ void UdpAssociation::forward(Worker& worker, Direction& d, Clock::time_point now
 
 void UdpAssociation::flush(Worker& worker, Direction& d, Clock::time_point now) {
   while (!d.queue.empty()) {
-    Pending& next = d.queue.front();
+    DatagramQueue::Pending& next = d.queue.front();
     if (!next.paid) {
       if (!d.chain->empty() && !take_packet_from_all(*d.chain, next.payload.size(), now)) {
         d.throttled_until = throttle_deadline(now, time_until_all(*d.chain, next.payload.size(), now));

@@ -8,7 +8,7 @@
 
 #include <sys/socket.h>
 
-#include <deque>
+#include "service/relay/datagram_queue.h"
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,16 +43,12 @@ class UdpAssociation final : public Relay {
   void close(Worker& worker, FlowState state, const std::string& why) override;
 
  private:
-  struct Pending {
-    std::vector<char> payload;
-    bool paid = false;  // its tokens were taken already
-  };
   struct Direction {
     Side from, to;
     const std::vector<std::shared_ptr<TokenBucket>>* chain;
     std::atomic<std::uint64_t>* bytes;
     std::atomic<std::uint64_t>* packets;
-    std::deque<Pending> queue;
+    DatagramQueue queue;
     bool blocked = false;  // the sink returned EAGAIN
     Clock::time_point throttled_until{};
   };

@@ -11,6 +11,7 @@
 #include "service/relay/epoll_tcp_relay.h"
 #include "service/relay/epoll_udp_association.h"
 #include "service/relay/posix_socket.h"
+#include "service/relay/socket_owner.h"
 
 namespace sluice::relay::epoll {
 
@@ -145,11 +146,24 @@ void Worker::accept_from(int listener) {
     }
     shared_.counters.tcp_accepted++;
     const Address from = posix::from_sockaddr(peer.get(), peer.length);
-    auto flow = shared_.expected.claim(from);
-    if (!flow) {
+    if (!shared_.expected.expects(from)) {
       // Nobody registered this connection: it is not ours to carry anywhere.
       shared_.counters.tcp_unexpected++;
       SPDLOG_DEBUG("relay: unexpected connection from {}", format_address(from));
+      posix::close_with_reset(fd);
+      continue;
+    }
+    // Registered, but by whom: only the socket the registration proved may claim it,
+    // checked before anything is connected on its behalf.
+    std::shared_ptr<Flow> flow;
+    try {
+      if (auto connecting = connected_socket(from, posix::local_address(fd))) flow = shared_.expected.claim(from, *connecting);
+    } catch (const std::exception& e) {
+      SPDLOG_DEBUG("relay: accepted connection from {}: {}", format_address(from), e.what());
+    }
+    if (!flow) {
+      shared_.counters.tcp_wrong_owner++;
+      SPDLOG_INFO("relay: connection from {} refused: not the socket its registration named", format_address(from));
       posix::close_with_reset(fd);
       continue;
     }

@@ -1,15 +1,23 @@
 #include "service/relay/expected_connections.h"
 
 #include "service/relay/socket_address.h"
+#include "service/relay/socket_owner.h"
 
 namespace sluice::relay {
 
 namespace {
 
+// The whole peer address, family first: the provider registers the socket's bound
+// address, usually the wildcard of its family, and an IPv4 registration never
+// matches an IPv6 peer (nor the other way round), so a port is not raced from the
+// other family. An IPv6 wildcard socket may arrive v4-mapped on the IPv4 listener
+// (a machine without ::1). Which socket it really is, the identity check says.
 bool address_matches(const Address& expected, const Address& peer) {
-  // The provider registers the socket's bound address, usually the wildcard; the
-  // port alone then identifies it.
-  return is_unspecified(expected.ip) || expected.ip == peer.ip;
+  if (expected.port != peer.port) return false;
+  if (expected.ip == peer.ip) return true;
+  if (!is_unspecified(expected.ip)) return false;
+  const bool expected_ipv4 = is_ipv4_family(expected);
+  return expected_ipv4 ? is_ipv4_family(peer) : true;
 }
 
 }  // namespace
@@ -21,11 +29,20 @@ void ExpectedConnections::add(std::shared_ptr<Flow> flow, Clock::time_point dead
   entries_.emplace(port, Entry{std::move(flow), deadline});
 }
 
-std::shared_ptr<Flow> ExpectedConnections::claim(const Address& peer) {
+bool ExpectedConnections::expects(const Address& peer) {
   std::lock_guard lock(mutex_);
   auto [first, last] = entries_.equal_range(peer.port);
   for (auto it = first; it != last; ++it) {
-    if (address_matches(it->second.flow->app_local, peer)) {
+    if (address_matches(it->second.flow->app_local, peer)) return true;
+  }
+  return false;
+}
+
+std::shared_ptr<Flow> ExpectedConnections::claim(const Address& peer, const SocketIdentity& connecting) {
+  std::lock_guard lock(mutex_);
+  auto [first, last] = entries_.equal_range(peer.port);
+  for (auto it = first; it != last; ++it) {
+    if (address_matches(it->second.flow->app_local, peer) && same_socket(it->second.flow->app_socket, connecting)) {
       auto flow = std::move(it->second.flow);
       entries_.erase(it);
       return flow;

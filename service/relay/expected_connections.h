@@ -1,8 +1,10 @@
 #pragma once
 
 // Registered TCP flows waiting for the application's connect to the relay listener,
-// by the application's local port: what both relay backends look an accepted
-// connection up in. Thread-safe. Platform-neutral.
+// by the application's local address: what both relay backends look an accepted
+// connection up in. A connection is claimed only by the flow whose registered
+// socket it comes from (socket_owner.h), so claiming another user's port, or the
+// same port from the other family, wins nothing. Thread-safe. Platform-neutral.
 
 #include <chrono>
 #include <cstdint>
@@ -21,8 +23,12 @@ class ExpectedConnections {
 
   // Expects a connection from flow->app_local until `deadline`; the flow is pending.
   void add(std::shared_ptr<Flow> flow, Clock::time_point deadline);
-  // The flow expecting a connection from `peer`, taken out of the table; null if none.
-  std::shared_ptr<Flow> claim(const Address& peer);
+  // True when some flow expects a connection from `peer` (before the relay asks the
+  // system who the connecting socket is: a stray connection costs no lookup).
+  bool expects(const Address& peer);
+  // The flow expecting a connection from `peer` whose registered socket is
+  // `connecting`, taken out of the table; null if none.
+  std::shared_ptr<Flow> claim(const Address& peer, const SocketIdentity& connecting);
   // Fails the expectations whose deadline passed (the application never connected).
   void expire(Clock::time_point now);
   // Closes the expectation of flow `id`; false when there is none.

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "service/policy/rule.h"
+#include "service/relay/datagram_queue.h"
 #include "service/relay/token_bucket.h"
 
 namespace sluice::relay {
@@ -47,12 +48,24 @@ struct FlowLimits {
   std::vector<std::shared_ptr<TokenBucket>> up, down;
 };
 
+// The application's socket as the kernel identifies it (socket_owner.h): proven to
+// be the registering program's at flow.register, compared with the connecting socket
+// on accept. Unknown (the default) matches no connection.
+struct SocketIdentity {
+  std::uint64_t inode = 0;  // Linux: the socket's inode
+  std::int64_t uid = -1;    // Linux: its owner
+  std::int64_t pid = -1;    // Windows: the owning process
+  bool known() const { return inode != 0 || pid >= 0; }
+};
+
 struct Flow {
   std::uint64_t id = 0;
   policy::Protocol protocol = policy::Protocol::tcp;
   Address app_local;     // the application socket's address, as the relay will see it
   Address destination;   // where the application meant to go
+  SocketIdentity app_socket;  // the socket bound to app_local, as proven at registration
   FlowLimits limits;
+  std::shared_ptr<UserQueuedBytes> user_queue;  // the owner's UDP queue allowance; null: not limited per user
   FlowCounters counters;
   std::atomic<FlowState> state{FlowState::pending};
   std::string error;     // why it failed, set once before state becomes failed

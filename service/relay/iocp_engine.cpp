@@ -16,6 +16,7 @@
 #include "service/relay/iocp_tcp_relay.h"
 #include "service/relay/iocp_udp_association.h"
 #include "service/relay/expected_connections.h"
+#include "service/relay/socket_owner.h"
 #include "service/relay/relay_engine.h"
 
 namespace sluice::relay {
@@ -60,11 +61,24 @@ struct RelayEngine::Impl {
     } catch (const std::exception& e) {
       SPDLOG_DEBUG("relay: accepted connection: {}", e.what());
     }
-    auto flow = expected.claim(from);
-    if (!flow) {
+    if (!expected.expects(from)) {
       // Nobody registered this connection: it is not ours to carry anywhere.
       context.counters.tcp_unexpected++;
       SPDLOG_DEBUG("relay: unexpected connection from {}", format_address(from));
+      win::close_with_reset(socket);
+      return;
+    }
+    // Registered, but by whom: only a socket of the registering process may claim it,
+    // checked before anything is connected on its behalf.
+    std::shared_ptr<Flow> flow;
+    try {
+      if (auto connecting = connected_socket(from, win::local_address(socket))) flow = expected.claim(from, *connecting);
+    } catch (const std::exception& e) {
+      SPDLOG_DEBUG("relay: accepted connection from {}: {}", format_address(from), e.what());
+    }
+    if (!flow) {
+      context.counters.tcp_wrong_owner++;
+      SPDLOG_INFO("relay: connection from {} refused: not a socket of the process that registered it", format_address(from));
       win::close_with_reset(socket);
       return;
     }
@@ -89,6 +103,10 @@ void RelayEngine::start() {
   if (m.started) return;
   if (m.stopped) {
     throw std::system_error(std::make_error_code(std::errc::operation_not_permitted), "a stopped relay engine cannot start again");
+  }
+  if (!system_reports_socket_owners()) {
+    SPDLOG_WARN("relay: this system's TCP and UDP tables name no socket owners (owning pid 0, as under Wine): "
+                "flow ownership is not checked; connections are matched by address alone");
   }
   try {
     m.listen_on(0, m.context.config.ipv4_loopback);
@@ -160,7 +178,7 @@ void RelayEngine::close_flow(std::uint64_t id) {
 
 EngineCounters RelayEngine::counters() const {
   const auto& c = impl_->context.counters;
-  return EngineCounters{c.tcp_accepted.load(), c.tcp_unexpected.load(), c.tcp_connect_failures.load(),
+  return EngineCounters{c.tcp_accepted.load(), c.tcp_unexpected.load(), c.tcp_connect_failures.load(), c.tcp_wrong_owner.load(),
                         c.udp_associations.load(), c.udp_dropped.load(), c.flows_active.load()};
 }
 

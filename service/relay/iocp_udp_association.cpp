@@ -30,7 +30,10 @@ UdpAssociation::UdpAssociation(Context& context, std::shared_ptr<Flow> flow)
       up_{app, destination, &flow_->limits.up, &flow_->counters.bytes_up, &flow_->counters.packets_up},
       down_{destination, app, &flow_->limits.down, &flow_->counters.bytes_down, &flow_->counters.packets_down},
       last_activity_(Clock::now()) {
-  for (Direction* d : {&up_, &down_}) d->receive.target = d->send.target = this;
+  for (Direction* d : {&up_, &down_}) {
+    d->receive.target = d->send.target = this;
+    d->queue.limit(QueueBounds{context_.config.udp_queue_datagrams, context_.config.udp_queue_bytes}, flow_->user_queue);
+  }
   const bool ipv4_app = win::is_ipv4_family(flow_->app_local);
   const Address loopback{win::loopback(ipv4_app), 0};
   try {
@@ -164,18 +167,14 @@ bool UdpAssociation::receive_failed(Direction& d, int error) {
 }
 
 void UdpAssociation::enqueue(Direction& d, const char* data, std::size_t size) {
-  if (d.queue.size() >= context_.config.udp_queue_datagrams) {
+  if (!d.queue.push_back(data, size, false)) {
     flow_->counters.dropped.fetch_add(1, std::memory_order_relaxed);
     context_.counters.udp_dropped++;
-    return;
   }
-  // Copied out of the pool buffer at its own size: a long queue of small datagrams
-  // does not pin 64 KiB each.
-  d.queue.push_back(Pending{std::vector<char>(data, data + size), false});
 }
 
 void UdpAssociation::flush(Direction& d, Clock::time_point now, bool& progress) {
-  Pending& next = d.queue.front();
+  DatagramQueue::Pending& next = d.queue.front();
   if (!next.paid) {
     if (!d.chain->empty() && !take_packet_from_all(*d.chain, next.payload.size(), now)) {
       d.throttled_until = throttle_deadline(now, time_until_all(*d.chain, next.payload.size(), now));

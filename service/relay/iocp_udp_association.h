@@ -8,7 +8,7 @@
 // budget waits in a bounded queue; one more than the bound is dropped and counted.
 // Idle associations close themselves.
 
-#include <deque>
+#include "service/relay/datagram_queue.h"
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,10 +30,6 @@ class UdpAssociation final : public Relay {
  private:
   enum Side { app = 0, destination = 1 };
 
-  struct Pending {
-    std::vector<char> payload;
-    bool paid = false;  // its tokens were taken already
-  };
   struct Direction {
     Side from, to;
     const std::vector<std::shared_ptr<TokenBucket>>* chain;
@@ -44,7 +40,7 @@ class UdpAssociation final : public Relay {
     sockaddr_storage sender{};  // written by the outstanding receive
     int sender_length = 0;
     bool receiving_now = false, sending_now = false;
-    std::deque<Pending> queue;  // waiting for budget or for the send in flight
+    DatagramQueue queue;  // waiting for budget or for the send in flight
     Clock::time_point throttled_until{};
   };
 

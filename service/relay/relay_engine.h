@@ -37,6 +37,7 @@ struct EngineConfig {
                                               // worker that started it, not through the port, where the
                                               // socket's provider allows (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS)
   std::size_t udp_queue_datagrams = 512;      // queued per direction while over budget, then dropped
+  std::size_t udp_queue_bytes = 1024 * 1024;  // the same bound in bytes (one user's total: Flow::user_queue)
   std::chrono::milliseconds udp_idle_timeout{60'000};     // an association with no traffic is closed
   std::chrono::milliseconds tcp_expect_timeout{10'000};   // a registration never followed by a connect
   std::chrono::milliseconds connect_timeout{10'000};      // to the destination
@@ -49,6 +50,7 @@ struct EngineCounters {
   std::uint64_t tcp_accepted = 0;
   std::uint64_t tcp_unexpected = 0;        // accepted connections no registration claimed
   std::uint64_t tcp_connect_failures = 0;  // destination refused or unreachable
+  std::uint64_t tcp_wrong_owner = 0;       // registered peer address, but not from the socket the registration proved
   std::uint64_t udp_associations = 0;      // opened since start
   std::uint64_t udp_dropped = 0;           // datagrams dropped over budget or queue
   std::uint64_t flows_active = 0;
@@ -70,7 +72,8 @@ class RelayEngine {
   // The TCP listener of a family; port 0 when that family is unavailable.
   Address tcp_listener(bool ipv6) const;
 
-  // Expects a TCP connection from flow->app_local (see above). The flow's counters,
+  // Expects a TCP connection from flow->app_local, from the socket flow->app_socket
+  // names (see above); a flow whose socket is unknown is never claimed. The flow's counters,
   // limits and state are kept up to date by the engine.
   void expect_tcp(std::shared_ptr<Flow> flow);
 

@@ -11,6 +11,7 @@
 #include "common/platform/platform.h"
 #include "control/protocol/frame.h"
 #include "control/transport/rpc_client.h"
+#include "tests/support/child_process.h"
 #include "tests/support/running_service.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_socket.h"
@@ -174,9 +175,11 @@ TEST_F(FlowMethodsTest, VolumeCapWithBlockRefusesNewFlowsOnceReached) {
   const std::string datagram(600, 'v');
   for (int i = 0; i < 2; ++i) test::send_to(app, datagram, association);
 
+  std::uint16_t tcp_port;
+  const Socket tcp_app = ipv4_socket(true, tcp_port, false);
   json again;
   EXPECT_TRUE(eventually([&] {
-    again = register_tcp(destination_port, 40002);
+    again = register_tcp(destination_port, tcp_port);
     return again["verdict"] == "block";
   })) << again.dump();
   EXPECT_EQ(again["reason"], "volume cap reached");
@@ -201,9 +204,12 @@ TEST_F(FlowMethodsTest, FlowsListPagesThroughMoreFlowsThanOneFrameHolds) {
   add_rule("relay", 9);
   transport::RpcClient rpc(config_.control_endpoint, 10s, "test");
   constexpr int kFlows = 4000;
+  std::vector<Socket> sockets;  // a relayed flow's local address must be a socket of ours
   for (int i = 0; i < kFlows; ++i) {
+    std::uint16_t local_port;
+    sockets.push_back(ipv4_socket(true, local_port, false));
     ASSERT_EQ(rpc.call("flow.register", {{"protocol", "tcp"}, {"destination", "127.0.0.1"}, {"port", 9}, {"local", "0.0.0.0"},
-                                         {"local_port", 20000 + i}})["verdict"],
+                                         {"local_port", local_port}})["verdict"],
               "relay");
   }
 
@@ -244,6 +250,121 @@ TEST_F(FlowMethodsTest, FlowsListPagesThroughMoreFlowsThanOneFrameHolds) {
   } catch (const protocol::RpcError& e) {
     EXPECT_EQ(e.code(), protocol::kInvalidParams);
   }
+}
+
+// The port-squatting attack (issue 17): a caller claims a local address that is not
+// a socket of its own, so that the relay would hand it the connection of whichever
+// program later connects from there. Each claim is refused, saying what could not
+// be verified, and no flow is created; the caller's own sockets still register.
+TEST_F(FlowMethodsTest, ARelayedFlowsLocalAddressMustBeASocketOfTheCaller) {
+  std::uint16_t destination_port;
+  const Socket destination = ipv4_socket(true, destination_port, true);
+  add_rule("relay", destination_port);
+  auto refused = [&](const std::string& protocol, const std::string& local, std::uint16_t port, const std::string& why) {
+    try {
+      const json answer = client().call("flow.register", {{"protocol", protocol}, {"destination", "127.0.0.1"},
+                                                          {"port", destination_port}, {"local", local}, {"local_port", port}});
+      ADD_FAILURE() << protocol << " " << local << ":" << port << " accepted: " << answer.dump();
+    } catch (const protocol::RpcError& e) {
+      EXPECT_EQ(e.code(), protocol::kPermissionDenied) << e.what();
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  };
+
+  // Another process's socket (a real one: python3 holding a bound TCP and UDP socket).
+  test::ChildProcess other("/usr/bin/python3", {"-c",
+                                       "import socket, time\n"
+                                       "t = socket.socket(); t.bind(('0.0.0.0', 0))\n"
+                                       "u = socket.socket(type=socket.SOCK_DGRAM); u.bind(('0.0.0.0', 0))\n"
+                                       "print(t.getsockname()[1], u.getsockname()[1], flush=True)\n"
+                                       "time.sleep(60)\n"});
+  const auto ports = other.read_line(5000);
+  ASSERT_TRUE(ports);
+  const auto space = ports->find(' ');
+  const auto others_tcp = static_cast<std::uint16_t>(std::stoi(ports->substr(0, space)));
+  const auto others_udp = static_cast<std::uint16_t>(std::stoi(ports->substr(space + 1)));
+  refused("tcp", "0.0.0.0", others_tcp, "is not the calling program's");
+  refused("udp", "0.0.0.0", others_udp, "is not the calling program's");
+
+  // A port nobody holds, as a squatter claims every ephemeral port.
+  std::uint16_t free_port;
+  { const Socket gone = ipv4_socket(true, free_port, false); }
+  refused("tcp", "0.0.0.0", free_port, "no tcp 0.0.0.0:" + std::to_string(free_port) + " socket exists");
+
+  // Our own socket, but claimed wider than it is bound, or in the other family.
+  std::uint16_t loopback_port, wildcard_port;
+  const Socket on_loopback = ipv4_socket(true, loopback_port, true);
+  const Socket on_wildcard = ipv4_socket(true, wildcard_port, false);
+  refused("tcp", "0.0.0.0", loopback_port, "is bound to 127.0.0.1:" + std::to_string(loopback_port));
+  refused("tcp", "::", wildcard_port, "socket exists");
+
+  EXPECT_TRUE(client().call("flows.list")["flows"].empty()) << "a refused claim left a flow";
+  EXPECT_EQ(register_tcp(destination_port, wildcard_port)["verdict"], "relay") << "our own socket is refused";
+  const json exact = client().call("flow.register", {{"protocol", "tcp"}, {"destination", "127.0.0.1"}, {"port", destination_port},
+                                                     {"local", "127.0.0.1"}, {"local_port", loopback_port}});
+  EXPECT_EQ(exact["verdict"], "relay");
+}
+
+// The same over IPv6: an IPv6 socket's own address registers, the IPv4 wildcard of
+// its port does not.
+TEST_F(FlowMethodsTest, AnIpv6SocketRegistersInItsOwnFamilyOnly) {
+  std::uint16_t destination_port;
+  const Socket destination = ipv4_socket(true, destination_port, true);
+  add_rule("relay", destination_port);
+  Socket app = test::tcp_socket(true);
+  ASSERT_FALSE(test::bind(app, Endpoint{"::", 0}));
+  const std::uint16_t port = test::local_endpoint(app).port;
+  auto attempt = [&](const std::string& local) {
+    return client().call("flow.register", {{"protocol", "tcp"}, {"destination", "127.0.0.1"}, {"port", destination_port},
+                                           {"local", local}, {"local_port", port}});
+  };
+  EXPECT_THROW(attempt("0.0.0.0"), protocol::RpcError);
+  EXPECT_EQ(attempt("::")["verdict"], "relay");
+}
+
+// Per-user limits (issue 17): past each, a registration is refused with an error
+// naming the limit's sluiced.conf key, counted in service.status. The test process
+// runs as root, so administrators are made subject to the limits here.
+
+TEST_F(FlowMethodsTest, PerUserLimitsRefuseNamingTheLimit) {
+  service.stop();
+  config_.max_pending_flows_per_user = 3;
+  config_.max_udp_associations_per_user = 2;
+  config_.administrators_exempt_from_flow_limits = false;
+  test::RunningService limited(config_);
+
+  std::uint16_t destination_port;
+  const Socket destination = ipv4_socket(true, destination_port, true);
+  add_rule("relay", destination_port);
+  std::vector<Socket> sockets;
+  auto attempt = [&](bool stream) {
+    std::uint16_t port;
+    sockets.push_back(ipv4_socket(stream, port, false));
+    return client().call("flow.register", {{"protocol", stream ? "tcp" : "udp"}, {"destination", "127.0.0.1"},
+                                           {"port", destination_port}, {"local", "0.0.0.0"}, {"local_port", port}});
+  };
+  auto refused_by = [&](bool stream, const std::string& key) {
+    try {
+      attempt(stream);
+      ADD_FAILURE() << "accepted past " << key;
+    } catch (const protocol::RpcError& e) {
+      EXPECT_EQ(e.code(), protocol::kServerBusy);
+      EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+      EXPECT_EQ(e.data()["limit"], key);
+    }
+  };
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(attempt(true)["verdict"], "relay");
+  refused_by(true, "max-pending-flows-per-user");
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(attempt(false)["verdict"], "relay");
+  refused_by(false, "max-udp-associations-per-user");
+
+  const json status = client().call("service.status");
+  const json& limits = status["flow_limits"];
+  EXPECT_EQ(limits["max-pending-flows-per-user"], 3);
+  EXPECT_EQ(limits["max-udp-associations-per-user"], 2);
+  EXPECT_EQ(limits["refused"]["max-pending-flows-per-user"], 1);
+  EXPECT_EQ(limits["refused"]["max-udp-associations-per-user"], 1);
+  EXPECT_GT(limits["descriptors_free"].get<std::int64_t>(), 0);
 }
 
 TEST_F(FlowMethodsTest, BadRegistrationsNameTheField) {

@@ -15,7 +15,9 @@
 #include <tuple>
 #include <vector>
 
+#include "common/platform/platform.h"
 #include "service/policy/address.h"
+#include "service/relay/socket_owner.h"
 #include "tests/support/test_socket.h"
 
 namespace sluice::relay {
@@ -93,6 +95,8 @@ class RelayEngineTest : public ::testing::TestWithParam<std::tuple<bool, bool>> 
     flow->protocol = protocol;
     flow->app_local = Address{wildcard(), port_of(app)};
     flow->destination = Address{loopback(), destination_port};
+    // What flow.register proves and records: the socket is this process's.
+    flow->app_socket = find_owned_bound_socket(protocol, flow->app_local, platform::current_pid());
     return flow;
   }
 
@@ -220,6 +224,47 @@ TEST_P(RelayEngineTest, UnexpectedConnectionIsResetAtOnce) {
   EXPECT_EQ(engine_->counters().tcp_unexpected, 1u);
 }
 
+// The port-squatting attack, as the engine sees it: a flow expects a connection from
+// an address, but the socket that connects from there is not the one its
+// registration proved (here: the expectation carries another socket's identity).
+// The connection is reset and counted, and nothing reaches the destination.
+TEST_P(RelayEngineTest, AConnectionFromAnotherSocketThanTheRegisteredOneIsReset) {
+  if (!system_reports_socket_owners()) GTEST_SKIP() << "this system's socket tables name no owners (Wine: pid 0 for every socket)";
+  Socket destination = listening_destination();
+  Socket squatter = bound_socket(true, false);
+  Socket victim = bound_socket(true, false);
+  auto flow = make_flow(policy::Protocol::tcp, victim, port_of(destination));
+  // Another socket (Linux: another inode) of another process (Windows: another pid;
+  // this test is one process, so the pid is made another's).
+  flow->app_socket = find_owned_bound_socket(policy::Protocol::tcp, Address{wildcard(), port_of(squatter)}, platform::current_pid());
+  if (flow->app_socket.pid >= 0) flow->app_socket.pid += 4;
+  engine_->expect_tcp(flow);
+  ASSERT_FALSE(test::connect(victim, endpoint_of(engine_->tcp_listener(ipv6()))));
+  EXPECT_EQ(read_text(victim), kReset);
+  EXPECT_FALSE(readable(destination, 200)) << "the destination was connected to";
+  EXPECT_EQ(engine_->counters().tcp_wrong_owner, 1u);
+  EXPECT_EQ(flow->state.load(), FlowState::pending) << "the expectation stays for its own socket";
+}
+
+// Across families: an IPv4 registration is not claimed by a connection from the
+// same port over IPv6, whoever makes it (the IPv6 socket here even is the one the
+// expectation names, which a registration could never prove).
+TEST_P(RelayEngineTest, AnIpv4ExpectationIsNotClaimedOverIpv6) {
+  Socket destination = listening_destination();
+  Socket app = test::tcp_socket(true);
+  ASSERT_FALSE(test::bind(app, Endpoint{"::", 0}));
+  auto flow = std::make_shared<Flow>();
+  flow->id = next_id_++;
+  flow->app_local = Address{*policy::parse_ip("::"), port_of(app)};
+  flow->destination = Address{loopback(), port_of(destination)};
+  flow->app_socket = find_owned_bound_socket(policy::Protocol::tcp, flow->app_local, platform::current_pid());
+  flow->app_local.ip = *policy::parse_ip("0.0.0.0");
+  engine_->expect_tcp(flow);
+  ASSERT_FALSE(test::connect(app, endpoint_of(engine_->tcp_listener(true))));
+  EXPECT_EQ(read_text(app), kReset);
+  EXPECT_EQ(engine_->counters().tcp_unexpected, 1u);
+}
+
 TEST_P(RelayEngineTest, EmptyBucketHoldsTcpBackUntilTheRateRises) {
   Socket destination = listening_destination();
   auto bucket = std::make_shared<TokenBucket>(0, 4096);  // the burst, then nothing
@@ -311,6 +356,36 @@ TEST_P(RelayEngineTest, UdpOverBudgetIsQueuedToTheBoundThenDropped) {
   }
   EXPECT_EQ(engine_->counters().udp_dropped, 6u);
   EXPECT_TRUE(eventually([&] { return flow->counters.packets_up == 4; }));
+}
+
+// One user's associations share one allowance of queued bytes (issue 17: a queue
+// bounded in datagrams only lets 512 of 64 KiB each wait, per direction and association).
+TEST_P(RelayEngineTest, UdpQueuesOfOneUserShareTheirBytesAllowance) {
+  Socket destination = bound_socket(false, true);
+  auto allowance = std::make_shared<UserQueuedBytes>(2000);
+  auto bucket = std::make_shared<TokenBucket>(0, 1000);  // one 1000-byte datagram, then nothing
+  Socket apps[2] = {bound_socket(false, false), bound_socket(false, false)};
+  std::shared_ptr<Flow> flows[2];
+  Endpoint to[2];
+  for (int i = 0; i < 2; ++i) {
+    flows[i] = make_flow(policy::Protocol::udp, apps[i], port_of(destination));
+    flows[i]->limits.up.push_back(bucket);
+    flows[i]->user_queue = allowance;
+    to[i] = endpoint_of(engine_->open_udp(flows[i]));
+  }
+  const std::string datagram(1000, 'd');
+  for (int i = 0; i < 3; ++i) test::send_to(apps[0], datagram, to[0]);
+  // One passes, two wait (within the fixture's bound of three a direction), and the
+  // allowance is spent: the other association queues nothing.
+  ASSERT_TRUE(eventually([&] { return allowance->held() == 2000; })) << allowance->held();
+  for (int i = 0; i < 4; ++i) test::send_to(apps[1], datagram, to[1]);
+  EXPECT_TRUE(eventually([&] { return flows[1]->counters.dropped == 4; })) << flows[1]->counters.dropped;
+  EXPECT_EQ(flows[0]->counters.dropped, 0u);
+  EXPECT_EQ(allowance->held(), 2000u);
+
+  // Closing the association gives its queued bytes back.
+  engine_->close_flow(flows[0]->id);
+  EXPECT_TRUE(eventually([&] { return allowance->held() == 0; })) << allowance->held();
 }
 
 TEST_P(RelayEngineTest, ClosedAssociationForwardsNothingMore) {

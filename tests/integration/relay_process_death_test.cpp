@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "common/platform/platform.h"
 #include "tests/support/child_process.h"
 #include "tests/support/test_socket.h"
 
@@ -52,7 +53,7 @@ TEST_P(RelayProcessDeathTest, BothProgramsSeeAResetNotAnEndOfStream) {
   auto relay = std::make_unique<test::ChildProcess>(
       test::program_beside_this_one("relay_host"),
       std::vector<std::string>{ipv6() ? "6" : "4", std::to_string(test::local_endpoint(app).port),
-                               std::to_string(test::local_endpoint(listener).port)});
+                               std::to_string(test::local_endpoint(listener).port), std::to_string(platform::current_pid())});
   const std::optional<std::string> relay_port = relay->read_line(kWaitMs);
   ASSERT_TRUE(relay_port) << "the relay did not come up";
   ASSERT_FALSE(test::connect(app, {loopback(), static_cast<std::uint16_t>(std::stoul(*relay_port))}));

@@ -1,8 +1,9 @@
 // The relay engine in a process of its own, for tests that kill it the way a crash
 // would (tests/integration/relay_process_death_test.cpp). It expects one TCP flow
-// from the application's loopback port to the destination's, prints the port of
-// its relay listener on a line, and waits to be killed.
-//   usage: relay_host 4|6 APP_PORT DESTINATION_PORT
+// from the application's loopback port to the destination's (the application's
+// socket proven to be process APP_PID's, as flow.register proves it), prints the
+// port of its relay listener on a line, and waits to be killed.
+//   usage: relay_host 4|6 APP_PORT DESTINATION_PORT APP_PID
 
 #include <chrono>
 #include <cstdio>
@@ -11,8 +12,12 @@
 #include <string>
 #include <thread>
 
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include "service/policy/address.h"
 #include "service/relay/relay_engine.h"
+#include "service/relay/socket_owner.h"
 
 namespace {
 
@@ -26,10 +31,12 @@ std::uint16_t port_argument(const char* text) {
 
 int main(int argc, char** argv) {
   using namespace sluice;
+  // Stdout carries the listener's port for the test to read; the log goes elsewhere.
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("relay_host"));
   try {
-    const std::string family = argc == 4 ? argv[1] : "";
+    const std::string family = argc == 5 ? argv[1] : "";
     if (family != "4" && family != "6") {
-      std::fprintf(stderr, "usage: relay_host 4|6 APP_PORT DESTINATION_PORT\n");
+      std::fprintf(stderr, "usage: relay_host 4|6 APP_PORT DESTINATION_PORT APP_PID\n");
       return 2;
     }
     const bool ipv6 = family == "6";
@@ -43,6 +50,7 @@ int main(int argc, char** argv) {
     flow->protocol = policy::Protocol::tcp;
     flow->app_local = relay::Address{loopback, port_argument(argv[2])};
     flow->destination = relay::Address{loopback, port_argument(argv[3])};
+    flow->app_socket = relay::find_owned_bound_socket(flow->protocol, flow->app_local, std::stoll(argv[4]));
     engine.expect_tcp(flow);
     std::printf("%u\n", static_cast<unsigned>(engine.tcp_listener(ipv6).port));
     std::fflush(stdout);
