@@ -125,9 +125,7 @@ void ControlServer::serve(transport::Connection& connection) {
     std::string response = dispatcher_.handle(*payload, connection.peer());
     if (response.empty()) continue;
     try {
-      if (response.size() > protocol::kMaxFrameBytes) {
-        response = protocol::make_error_response(nullptr, protocol::kInternalError, "response exceeds the frame limit").dump();
-      }
+      // The dispatcher bounds its answers to the frame limit as it builds them.
       transport::write_frame(connection, response, limits_.write_timeout);
     } catch (const transport::TransportError& e) {
       SPDLOG_DEBUG("control: cannot answer client: {}", e.what());
