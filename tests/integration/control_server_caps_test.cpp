@@ -4,12 +4,14 @@
 // served, while root checks that it still gets answers and the refusals are clear.
 #include <grp.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
 #include <string>
 
@@ -34,10 +36,11 @@ struct FloodResult {
   int failed = 0;
 };
 
-class NobodyFlood {
+class UserFlood {
  public:
-  // Forks now; the child waits for go() before connecting `count` times to `endpoint`.
-  NobodyFlood(const std::string& endpoint, int count) {
+  // Forks now; the child becomes `uid` and waits for go() before connecting `count`
+  // times to `endpoint`.
+  UserFlood(const std::string& endpoint, int count, uid_t uid = kNobody) {
     int go[2], result[2], release[2];
     if (::pipe(go) != 0 || ::pipe(result) != 0 || ::pipe(release) != 0) return;
     pid_ = ::fork();
@@ -45,7 +48,7 @@ class NobodyFlood {
       ::close(go[1]);
       ::close(result[0]);
       ::close(release[1]);
-      run_child(endpoint, count, go[0], result[1], release[0]);
+      run_child(endpoint, count, uid, go[0], result[1], release[0]);
     }
     ::close(go[0]);
     ::close(result[1]);
@@ -54,7 +57,7 @@ class NobodyFlood {
     result_ = result[0];
     release_ = release[1];
   }
-  ~NobodyFlood() {
+  ~UserFlood() {
     if (release_ >= 0) ::close(release_);
     if (go_ >= 0) ::close(go_);
     if (result_ >= 0) ::close(result_);
@@ -97,8 +100,8 @@ class NobodyFlood {
   }
 
  private:
-  [[noreturn]] static void run_child(const std::string& endpoint, int count, int go, int result, int release) {
-    if (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0) ::_exit(2);
+  [[noreturn]] static void run_child(const std::string& endpoint, int count, uid_t uid, int go, int result, int release) {
+    if (uid != 0 && (::setgroups(0, nullptr) != 0 || ::setgid(uid) != 0 || ::setuid(uid) != 0)) ::_exit(2);
     char byte;
     if (::read(go, &byte, 1) != 1) ::_exit(3);
     std::vector<std::unique_ptr<transport::Connection>> held;
@@ -162,7 +165,7 @@ class ControlServerCapsTest : public ::testing::Test {
 };
 
 TEST_F(ControlServerCapsTest, OneUserGetsAtMostItsShareAndIsToldWhy) {
-  NobodyFlood flood(endpoint, 12);
+  UserFlood flood(endpoint, 12);
   ASSERT_TRUE(flood.started());
   start(ControlServerLimits{.max_clients = 32, .max_clients_per_user = 4, .administrator_reserve = 4});
   const FloodResult result = flood.go();
@@ -177,7 +180,7 @@ TEST_F(ControlServerCapsTest, OneUserGetsAtMostItsShareAndIsToldWhy) {
 }
 
 TEST_F(ControlServerCapsTest, TheLastSlotsAreKeptForAdministrators) {
-  NobodyFlood flood(endpoint, 12);
+  UserFlood flood(endpoint, 12);
   ASSERT_TRUE(flood.started());
   start(ControlServerLimits{.max_clients = 8, .max_clients_per_user = 100, .administrator_reserve = 3});
   const FloodResult result = flood.go();
@@ -201,6 +204,36 @@ TEST_F(ControlServerCapsTest, TheLastSlotsAreKeptForAdministrators) {
   } catch (const transport::TransportError&) {
     // The refusal raced the request: also a refusal.
   }
+}
+
+std::size_t open_descriptors() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+// sluiced out of descriptors: the accept loop must neither spin nor lock root out.
+TEST_F(ControlServerCapsTest, OutOfDescriptorsRootIsStillServedAndOthersAreTold) {
+  UserFlood flood(endpoint, 40);
+  UserFlood root(endpoint, 1, /*uid=*/0);
+  ASSERT_TRUE(flood.started() && root.started());
+  start(ControlServerLimits{.max_clients = 1000, .max_clients_per_user = 1000, .administrator_reserve = 1});
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = open_descriptors() + 8;  // room for a few clients, then EMFILE
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  const FloodResult flooded = flood.go();
+  const FloodResult served_root = root.go();
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  EXPECT_GT(flooded.served, 0);
+  EXPECT_LT(flooded.served, 40);
+  int told = 0;
+  for (const auto& [message, times] : flooded.refused) {
+    if (message.find("out of file descriptors") != std::string::npos) told += times;
+  }
+  EXPECT_GT(told, 0) << "the clients turned away were told why";
+  EXPECT_EQ(served_root.served, 1) << "root got in on the spare descriptor";
 }
 
 }  // namespace
