@@ -307,6 +307,11 @@ class SocketListener final : public Listener {
                                       "sluiced is out of file descriptors; only root is let in until some are freed")
             .dump());
     [[maybe_unused]] auto sent = ::send(client, refusal.data(), refusal.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    // Closing with the client's request unread would reset the connection, and the
+    // client would see ECONNRESET instead of the refusal: take what has arrived.
+    char sink[4096];
+    for (int i = 0; i < 16 && ::recv(client, sink, sizeof sink, MSG_DONTWAIT) > 0; ++i) {
+    }
     ::close(client);
     spare_ = open_spare();
     return nullptr;
