@@ -42,6 +42,15 @@ dictionary_for() {
   esac
 }
 
+# Inputs as large as the control plane accepts: a frame's payload is up to 1 MiB,
+# and the frame decoder gets room for a maximal frame plus the next header.
+max_len_for() {
+  case "$1" in
+    frame_decoder) echo $((1048576 + 8)) ;;
+    rpc_dispatch) echo 1048576 ;;
+  esac
+}
+
 # One target, its output in $scratch/<target>/: corpus/ (new entries), crash-*/leak-*/
 # timeout-*/oom-* (crashers), log. -timeout: an input running 25 s counts as a hang.
 fuzz_one() {
@@ -52,6 +61,9 @@ fuzz_one() {
   local dictionary
   dictionary=$(dictionary_for "$target")
   [[ -n $dictionary ]] && args+=(-dict="$dictionary")
+  local max_len
+  max_len=$(max_len_for "$target")
+  [[ -n $max_len ]] && args+=(-max_len="$max_len")
   local inputs=("$out/corpus" "tests/fuzz/corpus/$target")
   [[ -d tests/fuzz/regressions/$target ]] && inputs+=("tests/fuzz/regressions/$target")
   # The outer timeout only guards against a fuzzer that ignores -max_total_time.

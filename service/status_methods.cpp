@@ -42,6 +42,8 @@ void register_status_methods(protocol::Dispatcher& dispatcher, const ServiceInfo
       control["clients_connected"] = c.clients_connected;
       control["clients_accepted"] = c.clients_accepted;
       control["clients_refused"] = c.clients_refused;
+      control["clients_refused_per_user"] = c.clients_refused_per_user;
+      control["clients_refused_reserve"] = c.clients_refused_reserve;
       control["requests"] = c.requests;
       control["protocol_errors"] = c.protocol_errors;
     }

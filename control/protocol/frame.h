@@ -29,7 +29,10 @@ class FrameTooLarge : public std::length_error {
 std::string encode_frame(std::string_view payload, std::size_t limit = kMaxFrameBytes);
 
 // Incremental decoder: feed() whatever bytes arrived, then call next() until it
-// returns false. Keeps at most one frame (plus what has been fed) in memory.
+// returns false. A reader that feeds at most bytes_wanted() at a time never makes
+// it hold more than one frame's header and body (limit + 4 bytes); after a frame
+// is taken, the buffer of a large one is given back, so an idle connection costs
+// nothing however large its last request was.
 class FrameDecoder {
  public:
   explicit FrameDecoder(std::size_t limit = kMaxFrameBytes) : limit_(limit) {}
@@ -45,6 +48,12 @@ class FrameDecoder {
   // True when some bytes of an unfinished frame are buffered: an EOF now means
   // the peer sent a truncated frame.
   bool has_partial() const { return buffer_.size() > consumed_; }
+
+  // How many more bytes complete the header, or the frame it announces (at least 1).
+  std::size_t bytes_wanted() const;
+
+  // Bytes held, buffered or reserved: what this connection's framing costs.
+  std::size_t memory_held() const { return buffer_.capacity(); }
 
  private:
   std::size_t limit_;

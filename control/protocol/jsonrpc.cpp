@@ -1,5 +1,8 @@
 #include "control/protocol/jsonrpc.h"
 
+#include <algorithm>
+#include <vector>
+
 #include <spdlog/spdlog.h>
 
 namespace sluice::protocol {
@@ -24,10 +27,12 @@ std::map<std::string, Access> Dispatcher::methods() const {
   return out;
 }
 
-json Dispatcher::handle_request(const json& request, const Caller& caller) const {
+namespace {
+
+// The answer to a request that is not a valid JSON-RPC request, or null for one that is.
+json request_error(const json& request) {
   if (!request.is_object()) return make_error_response(nullptr, kInvalidRequest, "request must be a JSON object");
-  const bool is_notification = !request.contains("id");
-  const json id = is_notification ? json(nullptr) : request["id"];
+  const json id = request.contains("id") ? request["id"] : json(nullptr);
   if (!valid_id(id)) return make_error_response(nullptr, kInvalidRequest, "'id' must be a string, an integer or null");
   // Compared as JSON: value("jsonrpc", "") would throw on a number, out of the
   // control server's client thread.
@@ -37,10 +42,29 @@ json Dispatcher::handle_request(const json& request, const Caller& caller) const
   if (!request.contains("method") || !request["method"].is_string()) {
     return make_error_response(id, kInvalidRequest, "'method' must be a string");
   }
-  const json params = request.value("params", json::object());
-  if (!params.is_object() && !params.is_array()) {
+  if (request.contains("params") && !request["params"].is_object() && !request["params"].is_array()) {
     return make_error_response(id, kInvalidRequest, "'params' must be an object or an array");
   }
+  return nullptr;
+}
+
+json answer_too_large(const json& request, bool carried_out, std::size_t limit) {
+  const json id = request.is_object() && request.contains("id") ? request["id"] : json(nullptr);
+  const std::string message =
+      carried_out ? "the answer does not fit in one frame (" + std::to_string(limit) +
+                        " bytes); the request was carried out"
+                  : "not carried out: the answers to this batch reached the frame limit of " + std::to_string(limit) +
+                        " bytes; send this request again on its own";
+  return make_error_response(id, kAnswerTooLarge, message, json{{"limit", limit}, {"carried_out", carried_out}});
+}
+
+}  // namespace
+
+json Dispatcher::handle_request(const json& request, const Caller& caller) const {
+  if (json error = request_error(request); !error.is_null()) return error;
+  const bool is_notification = !request.contains("id");
+  const json id = is_notification ? json(nullptr) : request["id"];
+  const json params = request.value("params", json::object());
 
   const auto& name = request["method"].get_ref<const std::string&>();
   auto it = methods_.find(name);
@@ -65,19 +89,85 @@ json Dispatcher::handle_request(const json& request, const Caller& caller) const
 }
 
 std::string Dispatcher::handle(std::string_view payload, const Caller& caller) const {
+  // Bounded before parsing: no tree deeper than max_depth, no batch wider than
+  // max_batch_members is ever built.
+  const JsonShape shape = scan_json_shape(payload, limits_.max_depth, limits_.max_batch_members);
+  if (shape.too_deep) {
+    return serialize(make_error_response(
+        nullptr, kInvalidRequest,
+        "the request is nested deeper than the limit of " + std::to_string(limits_.max_depth) + " arrays and objects",
+        json{{"limit", limits_.max_depth}}));
+  }
+  if (shape.top_level_array && shape.batch_members > limits_.max_batch_members) {
+    return serialize(make_error_response(
+        nullptr, kInvalidRequest,
+        "a batch may hold at most " + std::to_string(limits_.max_batch_members) + " requests (the limit); this one holds more",
+        json{{"limit", limits_.max_batch_members}}));
+  }
   json request = json::parse(payload, nullptr, /*allow_exceptions=*/false);
   if (request.is_discarded()) return serialize(make_error_response(nullptr, kParseError, "payload is not valid JSON"));
-  if (request.is_array()) {
-    if (request.empty()) return serialize(make_error_response(nullptr, kInvalidRequest, "empty batch"));
-    json responses = json::array();
-    for (const auto& item : request) {
-      json r = handle_request(item, caller);
-      if (!r.is_null()) responses.push_back(std::move(r));
-    }
-    return responses.empty() ? std::string() : serialize(responses);
-  }
+  if (request.is_array()) return handle_batch(request, caller);
   json response = handle_request(request, caller);
-  return response.is_null() ? std::string() : serialize(response);
+  if (response.is_null()) return std::string();
+  std::string text = serialize(response);
+  if (text.size() > limits_.max_answer_bytes) {
+    text = serialize(answer_too_large(request, /*carried_out=*/true, limits_.max_answer_bytes));
+    if (text.size() > limits_.max_answer_bytes) {  // the id alone is that long
+      text = serialize(make_error_response(nullptr, kAnswerTooLarge, "the answer does not fit in one frame"));
+    }
+  }
+  return text;
+}
+
+// Appends each member's answer as it is made, keeping room for an error for every
+// member still to come: when an answer would not fit, it and all that follow become
+// kAnswerTooLarge errors, and the members after it are not carried out.
+std::string Dispatcher::handle_batch(const json& batch, const Caller& caller) const {
+  if (batch.empty()) return serialize(make_error_response(nullptr, kInvalidRequest, "empty batch"));
+  const std::size_t limit = limits_.max_answer_bytes;
+  // reserve[i]: the most member i's stand-in answer may take, with its comma.
+  std::vector<std::size_t> reserve(batch.size());
+  std::size_t reserve_left = 1;  // the closing ']'
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const json error = request_error(batch[i]);
+    const std::size_t stand_in = error.is_null()
+                                     ? std::max(serialize(answer_too_large(batch[i], true, limit)).size(),
+                                                serialize(answer_too_large(batch[i], false, limit)).size())
+                                     : serialize(error).size();
+    reserve[i] = stand_in + 1;
+    reserve_left += reserve[i];
+  }
+  if (1 + reserve_left > limit) {
+    return serialize(make_error_response(nullptr, kAnswerTooLarge,
+                                         "the ids of this batch are too long to answer within one frame"));
+  }
+  std::string out = "[";
+  bool full = false;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const json& member = batch[i];
+    reserve_left -= reserve[i];
+    std::string text;
+    if (!full) {
+      const json response = handle_request(member, caller);
+      if (response.is_null()) continue;
+      text = serialize(response);
+      if (out.size() + 1 + text.size() + reserve_left > limit) {
+        full = true;
+        text = serialize(answer_too_large(member, /*carried_out=*/true, limit));
+      }
+    } else if (json error = request_error(member); !error.is_null()) {
+      text = serialize(error);
+    } else if (!member.contains("id")) {
+      continue;  // a notification expects no answer, and this one is not carried out
+    } else {
+      text = serialize(answer_too_large(member, /*carried_out=*/false, limit));
+    }
+    if (out.size() > 1) out.push_back(',');
+    out += text;
+  }
+  if (out.size() == 1) return std::string();  // only notifications
+  out.push_back(']');
+  return out;
 }
 
 json make_request(std::int64_t id, std::string_view method, json params) {

@@ -15,6 +15,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "control/protocol/frame.h"
+#include "control/protocol/json_bounds.h"
+
 namespace sluice::protocol {
 
 using json = nlohmann::json;
@@ -32,6 +35,7 @@ enum ErrorCode : int {
   kConflict = -32004,
   kServerBusy = -32005,
   kConfigurationError = -32006,  // service.reload: the configuration file is missing or wrong
+  kAnswerTooLarge = -32007,      // the answer (or a batch's answers together) would not fit in a frame
 };
 
 class RpcError : public std::runtime_error {
@@ -67,12 +71,25 @@ enum class Access { read, admin };
 
 using Handler = std::function<json(const json& params, const Caller& caller)>;
 
+// What one frame may ask of the dispatcher. Depth and batch size are checked on
+// the text before it is parsed; the answer's size while the answers are built.
+struct DispatchLimits {
+  std::size_t max_depth = kMaxJsonDepth;
+  std::size_t max_batch_members = kMaxBatchMembers;
+  std::size_t max_answer_bytes = kMaxFrameBytes;
+};
+
 class Dispatcher {
  public:
+  explicit Dispatcher(DispatchLimits limits = {}) : limits_(limits) {}
+
   void add(std::string method, Access access, Handler handler);
 
   // Handles one frame's payload (a request, a notification or a batch) and
-  // returns the response payload, or "" when nothing is to be sent back.
+  // returns the response payload, or "" when nothing is to be sent back. The
+  // payload is never longer than max_answer_bytes: an answer that would be is
+  // replaced by a kAnswerTooLarge error, and once a batch's answers fill the
+  // frame its remaining members are not carried out but answered with that error.
   std::string handle(std::string_view payload, const Caller& caller) const;
 
   // Handles one parsed request object; nullopt-like empty json for notifications.
@@ -82,11 +99,14 @@ class Dispatcher {
   std::map<std::string, Access> methods() const;
 
  private:
+  std::string handle_batch(const json& batch, const Caller& caller) const;
+
   struct Method {
     Access access;
     Handler handler;
   };
   std::map<std::string, Method, std::less<>> methods_;
+  DispatchLimits limits_;
 };
 
 json make_request(std::int64_t id, std::string_view method, json params = json::object());

@@ -26,7 +26,8 @@ std::optional<std::string> read_frame(Connection& connection, protocol::FrameDec
       }
       wait = std::min(wait, left);
     }
-    const std::size_t n = connection.read_some(buffer, sizeof buffer, wait);
+    // Never past the frame being read: the decoder then holds one frame at most.
+    const std::size_t n = connection.read_some(buffer, std::min(sizeof buffer, decoder.bytes_wanted()), wait);
     if (n == 0) {
       if (decoder.has_partial()) throw TransportError(ErrorKind::closed, "connection closed in the middle of a frame");
       return std::nullopt;

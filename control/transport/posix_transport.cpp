@@ -19,6 +19,7 @@
 #include <sstream>
 
 #include "common/platform/platform.h"
+#include "control/protocol/frame.h"
 #include "control/transport/transport.h"
 
 namespace sluice::transport {
@@ -123,7 +124,8 @@ protocol::Caller identify(int fd) {
 
 class SocketConnection final : public Connection {
  public:
-  SocketConnection(int fd, protocol::Caller peer) : fd_(fd), peer_(std::move(peer)) {}
+  SocketConnection(int fd, protocol::Caller peer, bool server = false)
+      : fd_(fd), peer_(std::move(peer)), server_(server) {}
   ~SocketConnection() override {
     ::close(fd_);
     platform::close_process_handle(peer_.process_handle);
@@ -164,6 +166,9 @@ class SocketConnection final : public Connection {
   }
 
   const protocol::Caller& peer() const override { return peer_; }
+  std::optional<protocol::Caller> peer_at_accept() const override {
+    return server_ ? std::optional(peer_) : std::nullopt;
+  }
 
   void shutdown() override {
     shut_.store(true);
@@ -173,6 +178,7 @@ class SocketConnection final : public Connection {
  private:
   int fd_;
   protocol::Caller peer_;
+  bool server_;
   std::atomic<bool> shut_{false};
 };
 
@@ -229,6 +235,7 @@ class SocketListener final : public Listener {
   ~SocketListener() override {
     close();
     ::close(fd_);
+    if (spare_ >= 0) ::close(spare_);
     ::close(wake_[0]);
     ::close(wake_[1]);
     // Remove the socket file only if it is still ours, not a successor's.
@@ -239,6 +246,7 @@ class SocketListener final : public Listener {
   std::unique_ptr<Connection> accept() override {
     for (;;) {
       if (closed_.load()) return nullptr;
+      if (spare_ < 0) spare_ = open_spare();
       pollfd p[2] = {{fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
       if (::poll(p, 2, -1) < 0) {
         if (errno == EINTR) continue;
@@ -249,12 +257,12 @@ class SocketListener final : public Listener {
       if (client < 0) {
         if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED) continue;
         if (errno == EMFILE || errno == ENFILE) {
-          ::usleep(50'000);  // out of descriptors: back off rather than spin
+          if (auto admin = accept_on_spare()) return admin;
           continue;
         }
         throw_errno(errno, "accept");
       }
-      return std::make_unique<SocketConnection>(client, identify(client));
+      return std::make_unique<SocketConnection>(client, identify(client), /*server=*/true);
     }
   }
 
@@ -288,8 +296,48 @@ class SocketListener final : public Listener {
     throw TransportError(ErrorKind::in_use, "another sluiced is already listening on " + path_);
   }
 
+  static int open_spare() { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
+
+  // Out of descriptors, the pending client would stay in the backlog and poll()
+  // would report it again at once: a spinning loop that lets nobody in. The spare
+  // descriptor held for this is given up to take that client: root is served on
+  // it (administrators must always get in), anyone else is told why and closed.
+  // Without a spare (it is serving an administrator), back off instead.
+  std::unique_ptr<Connection> accept_on_spare() {
+    if (spare_ < 0) {
+      ::usleep(50'000);
+      return nullptr;
+    }
+    ::close(spare_);
+    spare_ = -1;
+    const int client = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (client < 0) {
+      spare_ = open_spare();
+      ::usleep(10'000);
+      return nullptr;
+    }
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    const bool root = ::getsockopt(client, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.uid == 0;
+    if (root) return std::make_unique<SocketConnection>(client, identify(client), /*server=*/true);
+    const std::string refusal = protocol::encode_frame(
+        protocol::make_error_response(nullptr, protocol::kServerBusy,
+                                      "sluiced is out of file descriptors; only root is let in until some are freed")
+            .dump());
+    [[maybe_unused]] auto sent = ::send(client, refusal.data(), refusal.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    // Closing with the client's request unread would reset the connection, and the
+    // client would see ECONNRESET instead of the refusal: take what has arrived.
+    char sink[4096];
+    for (int i = 0; i < 16 && ::recv(client, sink, sizeof sink, MSG_DONTWAIT) > 0; ++i) {
+    }
+    ::close(client);
+    spare_ = open_spare();
+    return nullptr;
+  }
+
   std::string path_;
   int fd_ = -1;
+  int spare_ = -1;  // a descriptor kept in reserve for accept_on_spare()
   int wake_[2] = {-1, -1};
   ino_t inode_ = 0;
   std::atomic<bool> closed_{false};

@@ -27,14 +27,14 @@ json RpcClient::call(const std::string& method, json params) {
     } catch (const TransportError&) {
     }
     if (!refusal) throw;
-    json response = json::parse(*refusal, nullptr, /*allow_exceptions=*/false);
+    json response = protocol::parse_bounded(*refusal);
     if (!response.is_object() || !response.contains("error")) throw;
     protocol::result_of(response, id);  // throws the service's error
     throw;
   }
   std::optional<std::string> payload = read_frame(*connection_, decoder_, timeout_);
   if (!payload) throw TransportError(ErrorKind::closed, "the service closed the connection without answering");
-  json response = json::parse(*payload, nullptr, /*allow_exceptions=*/false);
+  json response = protocol::parse_bounded(*payload);
   if (response.is_discarded()) throw protocol::RpcError(protocol::kParseError, "the service's answer is not valid JSON");
   return protocol::result_of(response, id);
 }

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -50,6 +51,11 @@ class Connection {
 
   // Who is at the other end, as the OS tells it (server side).
   virtual const protocol::Caller& peer() const = 0;
+
+  // The same, when the OS tells it before anything was read (server side): a Unix
+  // socket's SO_PEERCRED does; a named pipe's client token exists only once the
+  // client has written, so there this is nullopt and peer() is asked later.
+  virtual std::optional<protocol::Caller> peer_at_accept() const { return std::nullopt; }
 
   // Thread-safe: wakes a blocked read or write, which then fail with `closed`.
   virtual void shutdown() = 0;

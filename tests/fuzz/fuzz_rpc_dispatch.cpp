@@ -6,12 +6,17 @@
 //  - nothing is refused as an "internal error" (-32603): bad input is a parse error,
 //    an invalid request or invalid params naming the field. The one exception is
 //    the relay verdict this process cannot serve (no relay engine, see above);
+//  - text nested deeper than 64 arrays/objects, or a batch of more than 64 members,
+//    is refused as an invalid request naming the limit, and never parsed (the
+//    oracle here is nlohmann's SAX parser, which builds nothing, not the service's
+//    own scan); the answer never exceeds the 1 MiB frame limit;
 //  - the answer is JSON-RPC 2.0 (https://www.jsonrpc.org/specification): nothing
 //    for a notification (a valid request without an id), one response per request
 //    otherwise (in a batch, one per member that is not a notification), echoing the
 //    request's id, with exactly one of result and error; an error has an integer
 //    code and a string message.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -64,6 +69,45 @@ bool expects_answer(const json& member) {
   return !valid;
 }
 
+// Depth and top-level batch width as nlohmann's SAX parser sees them, and whether
+// the text is JSON at all. Builds no tree, so any depth is safe to measure.
+struct Shape : nlohmann::json_sax<json> {
+  std::size_t depth = 0, deepest = 0, members = 0;
+  bool batch = false;
+  bool open(bool array) {
+    if (depth == 0 && array) batch = true;
+    else if (depth == 1 && batch) ++members;
+    deepest = std::max(deepest, ++depth);
+    return true;
+  }
+  bool value() {
+    if (depth == 1 && batch) ++members;
+    return true;
+  }
+  bool null() override { return value(); }
+  bool boolean(bool) override { return value(); }
+  bool number_integer(number_integer_t) override { return value(); }
+  bool number_unsigned(number_unsigned_t) override { return value(); }
+  bool number_float(number_float_t, const string_t&) override { return value(); }
+  bool string(string_t&) override { return value(); }
+  bool binary(binary_t&) override { return value(); }
+  bool start_object(std::size_t) override { return open(false); }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return --depth, true; }
+  bool start_array(std::size_t) override { return open(true); }
+  bool end_array() override { return --depth, true; }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+};
+
+void check_limit_refusal(const std::string& answer) {
+  const json response = json::parse(answer);
+  check_response(json(), response);
+  expect(response["error"]["code"] == sluice::protocol::kInvalidRequest, "a request over a limit is an invalid request",
+         answer);
+  expect(response["error"]["message"].get<std::string>().find("64") != std::string::npos,
+         "the refusal names the limit", answer);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -75,15 +119,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string payload(sluice::fuzz::as_text(data, size));
   sluice::fuzz::InMemoryService service;
   const std::string answer = service.dispatcher().handle(payload, sluice::fuzz::InMemoryService::administrator());
+  expect(answer.size() <= sluice::protocol::kMaxFrameBytes, "the answer fits in one frame", answer.substr(0, 200));
 
-  const json request = json::parse(payload, nullptr, /*allow_exceptions=*/false);
-  if (request.is_discarded()) {
+  Shape shape;
+  const bool is_json = json::sax_parse(payload, &shape, json::input_format_t::json, /*strict=*/true);
+  if (!is_json) {
+    // Either refused as JSON, or refused for a limit the scan met before the parser's error.
     const json response = json::parse(answer);
-    expect(response.value("error", json::object()).value("code", 0) == sluice::protocol::kParseError,
-           "what is not JSON is a parse error", answer);
     check_response(json(), response);
+    const int code = response.value("error", json::object()).value("code", 0);
+    expect(code == sluice::protocol::kParseError || code == sluice::protocol::kInvalidRequest,
+           "what is not JSON is a parse error", answer);
     return 0;
   }
+  if (shape.deepest > sluice::protocol::kMaxJsonDepth ||
+      (shape.batch && shape.members > sluice::protocol::kMaxBatchMembers)) {
+    check_limit_refusal(answer);
+    return 0;
+  }
+  const json request = json::parse(payload);
   if (request.is_array() && !request.empty()) {
     std::size_t answered = 0;
     for (const auto& member : request) answered += expects_answer(member) ? 1 : 0;

@@ -134,6 +134,31 @@ UNITS = ["4096", "1.5", "10GB", "1.5 MiB", "800kbit/s", "1.5MiB/s", "64 KiB/s", 
          "0.0000000000000000001 TiB", " 2 Gbit ", "7 bit", "kb", "1e6", "16777216 TiB"]
 
 
+# The control plane's limits (control/protocol/json_bounds.h): nesting past 64
+# levels or a batch past 64 members is refused before parsing. Seeds sit on both
+# sides of each limit and far past it, so the fuzzer starts from the edges.
+MAX_DEPTH = 64
+MAX_BATCH = 64
+
+
+def nested_request(depth: int) -> bytes:
+    """A request nested `depth` levels in all (its own object is the first)."""
+    inner = depth - 1
+    return (b'{"jsonrpc":"2.0","id":1,"method":"rule.list","params":' + b"[" * inner + b"]" * inner + b"}")
+
+
+def limit_seeds():
+    seeds = {}
+    for depth in (MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1, 100_000):
+        seeds[f"depth_{depth}.json"] = nested_request(depth)
+    seeds["depth_100000_unclosed.json"] = b"[" * 100_000
+    seeds["depth_65_objects.json"] = b'{"a":' * 65 + b"1" + b"}" * 65
+    for members in (MAX_BATCH, MAX_BATCH + 1):
+        seeds[f"batch_{members}.json"] = compact([request(i, "service.status") for i in range(members)])
+    seeds["batch_flood_100000.json"] = b"[" + b",".join([b"1"] * 100_000) + b"]"
+    return seeds
+
+
 def write(target, name, data: bytes):
     (CORPUS / target).mkdir(parents=True, exist_ok=True)
     (CORPUS / target / name).write_bytes(data)
@@ -145,6 +170,8 @@ def main():
         write("rpc_dispatch", name + ".json", compact(value))
     write("rpc_dispatch", "not_json.txt", b'{"jsonrpc": "2.0", "id": 1, "method": ')
     write("rpc_dispatch", "empty_batch.json", b"[]")
+    for name, data in limit_seeds().items():
+        write("rpc_dispatch", name, data)
 
     # Frames as they cross the control socket: one request, several back to back,
     # one cut short, an empty one, and a header announcing 2 GiB.
@@ -156,6 +183,11 @@ def main():
     write("frame_decoder", "empty_then_hello.bin", frame(b"") + frame(hello))
     write("frame_decoder", "too_large.bin", struct.pack(">I", 0x80000000) + b"{}")
     write("frame_decoder", "over_small_limit.bin", frame(b"x" * 17) + frame(b"y"))
+    for name, data in limit_seeds().items():
+        write("frame_decoder", name.replace(".json", ".bin"), frame(data))
+    # The largest frame the limit allows, then one byte over it.
+    write("frame_decoder", "max_frame.bin", frame(b" " * (1024 * 1024 - 2) + b"{}"))
+    write("frame_decoder", "max_frame_plus_one.bin", struct.pack(">I", 1024 * 1024 + 1) + b"{}")
 
     write("policy_document", "full.json", json.dumps(DOCUMENT, indent=2).encode())
     write("policy_document", "empty.json", compact({"sluice_policy": 1}))

@@ -1,5 +1,8 @@
 #include "control/protocol/frame.h"
 
+#include <algorithm>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 namespace sluice::protocol {
@@ -62,6 +65,37 @@ TEST(FrameTest, AcceptsExactlyTheLimitAndRefusesOneMore) {
 }
 
 TEST(FrameTest, DefaultLimitIsOneMebibyte) { EXPECT_EQ(kMaxFrameBytes, 1024u * 1024u); }
+
+
+// What read_frame does: feed at most bytes_wanted(), 16 KiB at a time.
+TEST(FrameTest, HoldsNoMoreThanOneMaximalFrameWhileItArrives) {
+  const std::string wire = encode_frame(std::string(kMaxFrameBytes, 'x')) + encode_frame("next");
+  FrameDecoder decoder;
+  std::size_t fed = 0, most_held = 0;
+  std::vector<std::string> frames;
+  std::string payload;
+  for (int guard = 0; fed < wire.size() && guard < 1'000'000; ++guard) {
+    const std::size_t n = std::min({std::size_t{16 * 1024}, decoder.bytes_wanted(), wire.size() - fed});
+    decoder.feed(wire.data() + fed, n);
+    fed += n;
+    most_held = std::max(most_held, decoder.memory_held());
+    while (decoder.next(payload)) frames.push_back(payload);
+  }
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[1], "next");
+  EXPECT_LE(most_held, kFrameHeaderBytes + kMaxFrameBytes + 64);  // the allocator may round up a little
+  EXPECT_LT(decoder.memory_held(), 64u * 1024u);  // given back once the large frame was taken
+}
+
+TEST(FrameTest, WantsTheHeaderThenExactlyTheRestOfTheFrame) {
+  FrameDecoder decoder;
+  EXPECT_EQ(decoder.bytes_wanted(), kFrameHeaderBytes);
+  const std::string wire = encode_frame("hello");
+  decoder.feed(wire.substr(0, 2));
+  EXPECT_EQ(decoder.bytes_wanted(), 2u);
+  decoder.feed(wire.substr(2, 4));
+  EXPECT_EQ(decoder.bytes_wanted(), 3u);
+}
 
 }  // namespace
 }  // namespace sluice::protocol
