@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "control/transport/endpoint_trust.h"
 #include "provider/preload/real_calls.h"
 
 namespace sluice::preload {
@@ -124,6 +125,12 @@ bool ControlClient::connect_locked(Clock::time_point deadline, bool* absent) {
   address.sun_family = AF_UNIX;
   if (path_.size() >= sizeof address.sun_path) return false;
   std::memcpy(address.sun_path, path_.c_str(), path_.size() + 1);
+  // A socket someone else could have put there is no service: its answers would
+  // steer this program's traffic. As if nothing listened (the fail mode decides).
+  if (transport::control_socket_distrust(path_)) {
+    if (absent) *absent = true;
+    return false;
+  }
   const int low = real().socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (low < 0) return false;
   const int fd = moved_high(low);
@@ -145,6 +152,11 @@ bool ControlClient::connect_locked(Clock::time_point deadline, bool* absent) {
       real().close(fd);
       return false;
     }
+  }
+  if (transport::control_socket_distrust(path_)) {  // again, now that it exists and is connected
+    if (absent) *absent = true;
+    real().close(fd);
+    return false;
   }
   ucred peer{};
   socklen_t peer_length = sizeof peer;
