@@ -80,7 +80,7 @@ ControlClient::~ControlClient() {
 
 void ControlClient::disconnect_locked() {
   if (still_ours_locked()) real().close(fd_);
-  fd_ = -1;
+  set_fd_locked(-1);
   decoder_ = protocol::FrameDecoder();
 }
 
@@ -89,18 +89,28 @@ bool ControlClient::still_ours_locked() {
   unsigned long long device = 0, inode = 0;
   if (identity_of(fd_, device, inode) && device == device_ && inode == inode_) return true;
   // Closed behind our back (a raw system call) and perhaps reused: not ours to close.
-  fd_ = -1;
+  set_fd_locked(-1);
   decoder_ = protocol::FrameDecoder();
   return false;
 }
 
+void ControlClient::set_fd_locked(int fd) {
+  fd_ = fd;
+  published_fd_.store(fd, std::memory_order_release);
+}
+
 ControlClient::Dropped ControlClient::descriptors_closing(unsigned low, unsigned high) {
+  // Every close in the program passes here: without the connection's number among
+  // them, it returns at once, never waiting behind a registration. A number the
+  // provider is opening right now and has not published yet is the fstat check's.
+  const int published = published_fd_.load(std::memory_order_acquire);
+  if (published < 0 || static_cast<unsigned>(published) < low || static_cast<unsigned>(published) > high) return {};
   std::unique_lock lock(mutex_, std::defer_lock);
   if (!in_client_call) lock.lock();
   Dropped dropped;
   if (fd_ < 0 || static_cast<unsigned>(fd_) < low || static_cast<unsigned>(fd_) > high) return dropped;
   dropped = Dropped{fd_, device_, inode_};
-  fd_ = -1;
+  set_fd_locked(-1);
   decoder_ = protocol::FrameDecoder();
   return dropped;
 }
@@ -161,7 +171,7 @@ bool ControlClient::connect_locked(Clock::time_point deadline, bool* absent) {
   ucred peer{};
   socklen_t peer_length = sizeof peer;
   service_pid_ = ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &peer_length) == 0 ? peer.pid : 0;
-  fd_ = fd;
+  set_fd_locked(fd);
   device_ = device;
   inode_ = inode;
   return true;

@@ -81,10 +81,12 @@ class ControlClient final : public provider::RegistrationClient {
   // Whether fd_ is still the socket connect_locked opened (fstat: device and inode);
   // if not, it is forgotten without being closed (that number is the program's now).
   bool still_ours_locked();
+  void set_fd_locked(int fd);  // fd_ and published_fd_ together
 
   const std::string path_;
   std::mutex mutex_;
   int fd_ = -1;
+  std::atomic<int> published_fd_{-1};  // fd_, for descriptors_closing to look at without the lock
   unsigned long long device_ = 0, inode_ = 0;  // fd_'s, from fstat when it was opened
   std::int64_t service_pid_ = 0;  // of fd_'s listener
   std::int64_t next_id_ = 1;
