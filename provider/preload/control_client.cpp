@@ -149,31 +149,33 @@ bool ControlClient::connect_locked(Clock::time_point deadline, bool* absent) {
     real().close(fd);
     return false;
   }
+  // Published before it is connected: a program closing every descriptor meanwhile
+  // (another thread) waits for the lock and then takes the number, as it would later.
+  device_ = device;
+  inode_ = inode;
+  set_fd_locked(fd);
   if (real().connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
     // A Unix socket connects at once or, with a full backlog, not yet.
     if (errno != EAGAIN && errno != EINPROGRESS) {
       if (absent) *absent = errno == ECONNREFUSED || errno == ENOENT;
-      real().close(fd);
+      disconnect_locked();
       return false;
     }
     int error = 0;
     socklen_t length = sizeof error;
     if (!wait_for(fd, POLLOUT, deadline) || ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0 || error != 0) {
-      real().close(fd);
+      disconnect_locked();
       return false;
     }
   }
   if (transport::control_socket_distrust(path_)) {  // again, now that it exists and is connected
     if (absent) *absent = true;
-    real().close(fd);
+    disconnect_locked();
     return false;
   }
   ucred peer{};
   socklen_t peer_length = sizeof peer;
   service_pid_ = ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &peer_length) == 0 ? peer.pid : 0;
-  set_fd_locked(fd);
-  device_ = device;
-  inode_ = inode;
   return true;
 }
 
