@@ -20,6 +20,7 @@
 
 #include "common/platform/platform.h"
 #include "control/protocol/frame.h"
+#include "control/transport/endpoint_trust.h"
 #include "control/transport/transport.h"
 
 namespace sluice::transport {
@@ -347,8 +348,28 @@ class SocketListener final : public Listener {
 
 std::unique_ptr<Listener> listen(const std::string& endpoint) { return std::make_unique<SocketListener>(endpoint); }
 
+namespace {
+
+void require_trusted(const std::string& endpoint) {
+  if (auto why = control_socket_distrust(endpoint)) {
+    throw TransportError(ErrorKind::untrusted, "not trusting this socket: " + *why);
+  }
+}
+
+}  // namespace
+
 std::unique_ptr<Connection> connect(const std::string& endpoint, std::chrono::milliseconds timeout) {
-  return std::make_unique<SocketConnection>(connect_socket(endpoint, timeout), protocol::Caller{});
+  // Before: so nothing connects to a planted socket at all. After: the socket
+  // exists now, and is the one connected to (its directory lets nobody else swap it).
+  require_trusted(endpoint);
+  const int fd = connect_socket(endpoint, timeout);
+  try {
+    require_trusted(endpoint);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  return std::make_unique<SocketConnection>(fd, protocol::Caller{});
 }
 
 }  // namespace sluice::transport

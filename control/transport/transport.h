@@ -24,6 +24,7 @@ enum class ErrorKind {
   closed,          // the peer went away, or shutdown() was called
   in_use,          // another live server owns the endpoint
   invalid,         // the endpoint itself is unusable (bad name, too long)
+  untrusted,       // someone other than the service may be at the endpoint (endpoint_trust.h)
   other,
 };
 
@@ -78,6 +79,8 @@ class Listener {
 // it; a stale endpoint left by a crashed server is reclaimed.
 std::unique_ptr<Listener> listen(const std::string& endpoint);
 
+// Throws TransportError(untrusted) for an endpoint someone other than the service
+// could have put there (POSIX: endpoint_trust.h).
 std::unique_ptr<Connection> connect(const std::string& endpoint, std::chrono::milliseconds timeout);
 
 }  // namespace sluice::transport

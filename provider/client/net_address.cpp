@@ -93,4 +93,10 @@ bool is_unspecified(const NetAddress& address) {
   return std::all_of(address.bytes, address.bytes + size, [](std::uint8_t b) { return b == 0; });
 }
 
+bool is_loopback(const NetAddress& address) {
+  if (address.ipv4) return address.bytes[0] == 127;
+  static constexpr std::uint8_t kIpv6Loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  return std::memcmp(address.bytes, kIpv6Loopback, sizeof kIpv6Loopback) == 0;
+}
+
 }  // namespace sluice::provider

@@ -37,5 +37,7 @@ std::string ip_text(const NetAddress& address);
 std::optional<NetAddress> parse_address(const std::string& ip, std::uint16_t port);
 
 bool is_unspecified(const NetAddress& address);
+// 127.0.0.0/8 (v4-mapped included) or ::1: an address only this machine answers on.
+bool is_loopback(const NetAddress& address);
 
 }  // namespace sluice::provider

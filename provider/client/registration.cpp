@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "provider/client/net_address.h"
+
 namespace sluice::provider {
 
 using json = nlohmann::json;
@@ -67,6 +69,10 @@ std::optional<RegisterAnswer> decode_register_answer(const std::string& payload,
     auto relay_port = number("relay_port", 65535);
     answer.relay = text("relay");
     if (!flow_id || !relay_port || *relay_port == 0 || answer.relay.empty()) return std::nullopt;
+    // The relay is sluiced's, on this machine. Whoever answers in the service's place
+    // (a squatted endpoint) must not steer the program's traffic anywhere else.
+    const auto relay = parse_address(answer.relay, static_cast<std::uint16_t>(*relay_port));
+    if (!relay || !is_loopback(*relay)) return std::nullopt;
     answer.flow_id = *flow_id;
     answer.relay_port = static_cast<std::uint16_t>(*relay_port);
   }

@@ -50,7 +50,8 @@ std::string encode_register(const RegisterRequest& request, std::int64_t id);
 // The flow.release notification payload.
 std::string encode_release(std::uint64_t flow_id);
 // Parses the answer to request `id`; nullopt for anything malformed, an error
-// response, or another id (the provider then applies its fail mode).
+// response, another id, or a relay address that is not loopback (127.0.0.0/8, ::1):
+// the provider then applies its fail mode, as if the service were silent.
 std::optional<RegisterAnswer> decode_register_answer(const std::string& payload, std::int64_t id);
 
 const char* to_string(Verdict verdict);

@@ -1,13 +1,17 @@
 #include "provider/preload/control_client.h"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
+#include "control/transport/endpoint_trust.h"
 #include "provider/preload/real_calls.h"
 
 namespace sluice::preload {
@@ -30,6 +34,43 @@ bool wait_for(int fd, short events, std::chrono::steady_clock::time_point deadli
   }
 }
 
+// Set while this thread holds the client's lock: a signal handler that closes
+// descriptors in the middle of our own call must not wait for the lock it interrupted.
+thread_local bool in_client_call = false;
+
+class ClientCall {
+ public:
+  ClientCall() { in_client_call = true; }
+  ~ClientCall() { in_client_call = false; }
+  ClientCall(const ClientCall&) = delete;
+  ClientCall& operator=(const ClientCall&) = delete;
+};
+
+bool identity_of(int fd, unsigned long long& device, unsigned long long& inode) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return false;
+  device = st.st_dev;
+  inode = st.st_ino;
+  return true;
+}
+
+// fd moved up out of the numbers programs count through (their own opens, their
+// dup2 onto 0-2, their close loops from 3 upwards), close-on-exec; fd itself when
+// no higher number is to be had.
+int moved_high(int fd) {
+  int floor = ControlClient::kHighDescriptor;
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+      limit.rlim_cur <= static_cast<rlim_t>(floor)) {
+    floor = static_cast<int>(limit.rlim_cur / 2);
+  }
+  if (floor <= fd) return fd;
+  const int high = real().fcntl(fd, F_DUPFD_CLOEXEC, floor);
+  if (high < 0) return fd;
+  real().close(fd);
+  return high;
+}
+
 }  // namespace
 
 ControlClient::~ControlClient() {
@@ -38,9 +79,48 @@ ControlClient::~ControlClient() {
 }
 
 void ControlClient::disconnect_locked() {
-  if (fd_ >= 0) real().close(fd_);
-  fd_ = -1;
+  if (still_ours_locked()) real().close(fd_);
+  set_fd_locked(-1);
   decoder_ = protocol::FrameDecoder();
+}
+
+bool ControlClient::still_ours_locked() {
+  if (fd_ < 0) return false;
+  unsigned long long device = 0, inode = 0;
+  if (identity_of(fd_, device, inode) && device == device_ && inode == inode_) return true;
+  // Closed behind our back (a raw system call) and perhaps reused: not ours to close.
+  set_fd_locked(-1);
+  decoder_ = protocol::FrameDecoder();
+  return false;
+}
+
+void ControlClient::set_fd_locked(int fd) {
+  fd_ = fd;
+  published_fd_.store(fd, std::memory_order_release);
+}
+
+ControlClient::Dropped ControlClient::descriptors_closing(unsigned low, unsigned high) {
+  // Every close in the program passes here: without the connection's number among
+  // them, it returns at once, never waiting behind a registration. A number the
+  // provider is opening right now and has not published yet is the fstat check's.
+  const int published = published_fd_.load(std::memory_order_acquire);
+  if (published < 0 || static_cast<unsigned>(published) < low || static_cast<unsigned>(published) > high) return {};
+  std::unique_lock lock(mutex_, std::defer_lock);
+  if (!in_client_call) lock.lock();
+  Dropped dropped;
+  if (fd_ < 0 || static_cast<unsigned>(fd_) < low || static_cast<unsigned>(fd_) > high) return dropped;
+  dropped = Dropped{fd_, device_, inode_};
+  set_fd_locked(-1);
+  decoder_ = protocol::FrameDecoder();
+  return dropped;
+}
+
+void ControlClient::close_if_unchanged(const Dropped& dropped) {
+  if (dropped.fd < 0) return;
+  unsigned long long device = 0, inode = 0;
+  if (identity_of(dropped.fd, device, inode) && device == dropped.device && inode == dropped.inode) {
+    real().close(dropped.fd);
+  }
 }
 
 void ControlClient::after_fork_in_child() {
@@ -50,31 +130,52 @@ void ControlClient::after_fork_in_child() {
 }
 
 bool ControlClient::connect_locked(Clock::time_point deadline, bool* absent) {
-  if (fd_ >= 0) return true;
+  if (still_ours_locked()) return true;
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   if (path_.size() >= sizeof address.sun_path) return false;
   std::memcpy(address.sun_path, path_.c_str(), path_.size() + 1);
-  const int fd = real().socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return false;
+  // A socket someone else could have put there is no service: its answers would
+  // steer this program's traffic. As if nothing listened (the fail mode decides).
+  if (transport::control_socket_distrust(path_)) {
+    if (absent) *absent = true;
+    return false;
+  }
+  const int low = real().socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (low < 0) return false;
+  const int fd = moved_high(low);
+  unsigned long long device = 0, inode = 0;
+  if (!identity_of(fd, device, inode)) {
+    real().close(fd);
+    return false;
+  }
+  // Published before it is connected: a program closing every descriptor meanwhile
+  // (another thread) waits for the lock and then takes the number, as it would later.
+  device_ = device;
+  inode_ = inode;
+  set_fd_locked(fd);
   if (real().connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
     // A Unix socket connects at once or, with a full backlog, not yet.
     if (errno != EAGAIN && errno != EINPROGRESS) {
       if (absent) *absent = errno == ECONNREFUSED || errno == ENOENT;
-      real().close(fd);
+      disconnect_locked();
       return false;
     }
     int error = 0;
     socklen_t length = sizeof error;
     if (!wait_for(fd, POLLOUT, deadline) || ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0 || error != 0) {
-      real().close(fd);
+      disconnect_locked();
       return false;
     }
+  }
+  if (transport::control_socket_distrust(path_)) {  // again, now that it exists and is connected
+    if (absent) *absent = true;
+    disconnect_locked();
+    return false;
   }
   ucred peer{};
   socklen_t peer_length = sizeof peer;
   service_pid_ = ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &peer_length) == 0 ? peer.pid : 0;
-  fd_ = fd;
   return true;
 }
 
@@ -82,6 +183,7 @@ bool ControlClient::send_locked(const std::string& payload, Clock::time_point de
   const std::string frame = protocol::encode_frame(payload);
   std::size_t sent = 0;
   while (sent < frame.size()) {
+    if (!still_ours_locked()) return false;
     const ssize_t n = real().sendto(fd_, frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL, nullptr, 0);
     if (n > 0) {
       sent += static_cast<std::size_t>(n);
@@ -104,6 +206,7 @@ bool ControlClient::receive_locked(std::string& payload, Clock::time_point deadl
     } catch (const protocol::FrameTooLarge&) {
       return false;
     }
+    if (!still_ours_locked()) return false;
     const ssize_t n = real().recvfrom(fd_, buffer, sizeof buffer, 0, nullptr, nullptr);
     if (n > 0) {
       decoder_.feed(buffer, static_cast<std::size_t>(n));
@@ -124,9 +227,10 @@ std::optional<provider::RegisterAnswer> ControlClient::register_flow(const provi
   std::optional<provider::RegisterAnswer> answer;
   try {
     std::lock_guard lock(mutex_);
+    const ClientCall call;
     // A kept connection the service has since dropped fails on first use: try once more on a fresh one.
     for (int attempt = 0; attempt < 2 && !answer; ++attempt) {
-      const bool reused = fd_ >= 0;
+      const bool reused = still_ours_locked();
       if (!connect_locked(deadline)) break;
       const std::int64_t id = next_id_++;
       std::string reply;
@@ -156,9 +260,10 @@ std::int64_t ControlClient::current_service() {
   if (now.time_since_epoch().count() < next_service_check_.load(std::memory_order_relaxed)) return last_service_.load();
   std::unique_lock lock(mutex_, std::try_to_lock);
   if (!lock.owns_lock()) return last_service_.load();  // a registration is talking to it right now
+  const ClientCall call;
   next_service_check_.store((now + kServiceCheckInterval).time_since_epoch().count(), std::memory_order_relaxed);
   const int saved_errno = errno;
-  if (fd_ >= 0) {
+  if (still_ours_locked()) {
     // The service never speaks unasked: a hang-up is all there is to see.
     pollfd p{fd_, POLLIN | POLLRDHUP, 0};
     if (::poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR))) disconnect_locked();
@@ -182,12 +287,13 @@ void ControlClient::release(std::uint64_t flow_id) {
   const int saved_errno = errno;
   try {
     std::lock_guard lock(mutex_);
+    const ClientCall call;
     const auto deadline = Clock::now() + std::chrono::milliseconds(100);
     // As in register_flow: a kept connection the service has since dropped (its idle
     // timeout, well within a socket's life) fails on first use, so once more on a
     // fresh one. A lost release would leave the flow open in the service.
     for (int attempt = 0; attempt < 2; ++attempt) {
-      const bool reused = fd_ >= 0;
+      const bool reused = still_ours_locked();
       if (!connect_locked(deadline)) break;
       if (send_locked(provider::encode_release(flow_id), deadline)) break;
       disconnect_locked();

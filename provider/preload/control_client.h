@@ -7,6 +7,13 @@
 // a late answer can never be taken for the next one. It also tells which service
 // process is there (the listener's pid, from SO_PEERCRED): a UDP association dies
 // with the process that opened it, and a restarted service knows nothing of it.
+//
+// The descriptor is the program's namespace, not ours: it sits high (kHighDescriptor
+// and up, where programs do not count), close-on-exec, and its device and inode are
+// checked before every use. A program that closes or replaces that number (the
+// interposed close, dup2, dup3, close_range, closefrom call descriptors_closing first)
+// takes it: the provider forgets its connection and opens another on next need,
+// so it never writes to or reads from a file or socket the program put there.
 
 #include <atomic>
 #include <chrono>
@@ -41,6 +48,22 @@ class ControlClient final : public provider::RegistrationClient {
   std::int64_t current_service();
   static constexpr std::chrono::milliseconds kServiceCheckInterval{100};
 
+  // The program is about to close or replace descriptors low..high. If the
+  // connection is among them it is forgotten (the program's call closes it) and its
+  // identity returned, so that a call which then fails can give it back with
+  // close_if_unchanged. Waits for a registration using it to end.
+  struct Dropped {
+    int fd = -1;
+    unsigned long long device = 0, inode = 0;
+  };
+  Dropped descriptors_closing(unsigned low, unsigned high);
+  // Closes `dropped` if that number still holds the forgotten connection.
+  static void close_if_unchanged(const Dropped& dropped);
+
+  // Where the connection is moved to (the lowest free number from here), unless
+  // RLIMIT_NOFILE is too small for it: then half the limit.
+  static constexpr int kHighDescriptor = 900;
+
   // pthread_atfork: the child starts without a connection (it would speak with the
   // parent's identity) and with the lock free.
   void before_fork() { mutex_.lock(); }
@@ -55,10 +78,16 @@ class ControlClient final : public provider::RegistrationClient {
   bool send_locked(const std::string& payload, Clock::time_point deadline);
   bool receive_locked(std::string& payload, Clock::time_point deadline);
   void disconnect_locked();
+  // Whether fd_ is still the socket connect_locked opened (fstat: device and inode);
+  // if not, it is forgotten without being closed (that number is the program's now).
+  bool still_ours_locked();
+  void set_fd_locked(int fd);  // fd_ and published_fd_ together
 
   const std::string path_;
   std::mutex mutex_;
   int fd_ = -1;
+  std::atomic<int> published_fd_{-1};  // fd_, for descriptors_closing to look at without the lock
+  unsigned long long device_ = 0, inode_ = 0;  // fd_'s, from fstat when it was opened
   std::int64_t service_pid_ = 0;  // of fd_'s listener
   std::int64_t next_id_ = 1;
   protocol::FrameDecoder decoder_;

@@ -8,6 +8,7 @@
 // whose relay association died with the service (ECONNREFUSED, once).
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -102,6 +103,35 @@ void duplicated(int from, int to) {
 void closed(int fd) {
   if (!provider().enabled()) return;
   auto previous = provider().table().take(fd);
+}
+
+// Every descriptor from low to high (inclusive) is being closed.
+void closed_range(unsigned low, unsigned high) {
+  if (!provider().enabled()) return;
+  std::vector<int> steered;
+  try {
+    provider().table().for_each([&](int fd, const auto&) {
+      if (static_cast<unsigned>(fd) >= low && static_cast<unsigned>(fd) <= high) steered.push_back(fd);
+    });
+  } catch (...) {
+    return;  // out of memory: the states stay until their numbers are reused (socket() forgets them then)
+  }
+  for (int fd : steered) closed(fd);
+}
+
+// The program is closing or replacing low..high: the provider's control connection
+// is not used any more if it is among them (see ControlClient::descriptors_closing).
+ControlClient::Dropped connection_closing(unsigned low, unsigned high) {
+  if (!provider().enabled()) return {};
+  return provider().client().descriptors_closing(low, high);
+}
+
+// A call that would have closed `dropped` failed: it is still open, and the
+// provider's to close.
+void call_failed(const ControlClient::Dropped& dropped) {
+  const int saved_errno = errno;
+  ControlClient::close_if_unchanged(dropped);
+  errno = saved_errno;
 }
 
 // Runs exec with the environment plus the relayed sockets' handoff.
@@ -284,7 +314,26 @@ SLUICE_INTERPOSE int getpeername(int fd, sockaddr* address, socklen_t* length) {
 
 SLUICE_INTERPOSE int close(int fd) {
   closed(fd);
+  // Linux releases the number whatever close returns (EINTR included).
+  if (fd >= 0) (void)connection_closing(static_cast<unsigned>(fd), static_cast<unsigned>(fd));
   return real().close(fd);
+}
+
+SLUICE_INTERPOSE int close_range(unsigned low, unsigned high, int flags) {
+  // With CLOSE_RANGE_CLOEXEC nothing is closed now, and the connection is close-on-exec already.
+  const bool closes = (flags & CLOSE_RANGE_CLOEXEC) == 0;
+  const ControlClient::Dropped dropped = closes ? connection_closing(low, high) : ControlClient::Dropped{};
+  const int result = real().close_range(low, high, flags);
+  if (result != 0) call_failed(dropped);
+  if (result == 0 && closes) closed_range(low, high);
+  return result;
+}
+
+SLUICE_INTERPOSE void closefrom(int low) {
+  const unsigned from = low < 0 ? 0U : static_cast<unsigned>(low);
+  (void)connection_closing(from, ~0U);
+  real().closefrom(low);
+  closed_range(from, ~0U);
 }
 
 SLUICE_INTERPOSE int dup(int fd) {
@@ -293,14 +342,28 @@ SLUICE_INTERPOSE int dup(int fd) {
   return copy;
 }
 
+namespace {
+
+// dup2 and dup3 close `target` first when it is open: it may be the connection's number.
+ControlClient::Dropped target_closing(int fd, int target) {
+  if (target < 0 || target == fd) return {};  // dup2(fd, fd) changes nothing; dup3 refuses it
+  return connection_closing(static_cast<unsigned>(target), static_cast<unsigned>(target));
+}
+
+}  // namespace
+
 SLUICE_INTERPOSE int dup2(int fd, int target) {
+  const ControlClient::Dropped dropped = target_closing(fd, target);
   const int copy = real().dup2(fd, target);
+  if (copy < 0) call_failed(dropped);
   duplicated(fd, copy);
   return copy;
 }
 
 SLUICE_INTERPOSE int dup3(int fd, int target, int flags) {
+  const ControlClient::Dropped dropped = target_closing(fd, target);
   const int copy = real().dup3(fd, target, flags);
+  if (copy < 0) call_failed(dropped);
   duplicated(fd, copy);
   return copy;
 }

@@ -1,6 +1,8 @@
 #include "provider/preload/real_calls.h"
 
 #include <dlfcn.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 namespace sluice::preload {
 
@@ -10,6 +12,12 @@ template <typename F>
 void resolve(F& target, const char* name) {
   target = reinterpret_cast<F>(::dlsym(RTLD_NEXT, name));
 }
+
+int close_range_call(unsigned low, unsigned high, int flags) {
+  return static_cast<int>(::syscall(SYS_close_range, low, high, flags));
+}
+
+void closefrom_call(int low) { (void)::syscall(SYS_close_range, static_cast<unsigned>(low), ~0U, 0); }
 
 RealCalls load() {
   RealCalls calls{};
@@ -29,6 +37,10 @@ RealCalls load() {
   resolve(calls.dup, "dup");
   resolve(calls.dup2, "dup2");
   resolve(calls.dup3, "dup3");
+  resolve(calls.close_range, "close_range");
+  if (calls.close_range == nullptr) calls.close_range = close_range_call;
+  resolve(calls.closefrom, "closefrom");
+  if (calls.closefrom == nullptr) calls.closefrom = closefrom_call;
   resolve(calls.fcntl, "fcntl");
   resolve(calls.fcntl64, "fcntl64");
   if (calls.fcntl64 == nullptr) calls.fcntl64 = calls.fcntl;

@@ -26,6 +26,8 @@ struct RealCalls {
   int (*dup)(int);
   int (*dup2)(int, int);
   int (*dup3)(int, int, int);
+  int (*close_range)(unsigned, unsigned, int);  // the system call itself on a C library without it
+  void (*closefrom)(int);                       // close_range(low, ~0U, 0) on a C library without it
   int (*fcntl)(int, int, ...);
   int (*fcntl64)(int, int, ...);  // what programs built with 64-bit file offsets call
   int (*execve)(const char*, char* const[], char* const[]);

@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "common/platform/platform.h"
+#include "control/transport/endpoint_trust.h"
 #include "common/version.h"
 #include "control/transport/rpc_client.h"
 #include "provider/preload/launcher.h"
@@ -115,6 +116,12 @@ int main(int argc, char** argv) {
   } else if (const char* from_env = std::getenv("SLUICE_CONTROL"); (!from_env || !*from_env) &&
                                                                      is_socket(platform::default_control_endpoint())) {
     ::setenv("SLUICE_CONTROL", platform::default_control_endpoint().c_str(), 1);
+  }
+  // The provider refuses it silently (it never writes to a program's output): say so here.
+  const std::string control = preload::load_provider_config().control;  // what the provider will use
+  if (auto why = transport::control_socket_distrust(control)) {
+    std::cerr << "sluice-run: not trusting the control socket " << control << ": " << *why
+              << "; the provider treats the service as absent (its fail mode decides)\n";
   }
 
   std::string library;

@@ -114,5 +114,59 @@ else
   check "creating an unprivileged test user (useradd)" false
 fi
 
+# Endpoint trust: with XDG_RUNTIME_DIR unset (sudo, cron, su) a user's clients look
+# under /tmp, where any user can be first. A socket another user planted there is
+# refused by sluicectl (saying why) and by the provider, and never connected to.
+planter=sluice-e2e-p$$ victim=sluice-e2e-v$$
+if useradd --no-create-home --shell /usr/sbin/nologin "$planter" 2>/dev/null &&
+   useradd --no-create-home --shell /usr/sbin/nologin "$victim" 2>/dev/null; then
+  planter_uid=$(id -u "$planter") victim_uid=$(id -u "$victim")
+  planted_dir=/tmp/sluice-$victim_uid planted_tmp=/tmp/sluice-planted-$$.sock
+  log=$work/planted.log
+  : >"$log"; chmod 666 "$log"
+  # The planter's fake service: every socket it listens on records each connection.
+  runuser -u "$planter" -- "$PYTHON" - "$log" "$planted_dir" "$planted_tmp" 2>/dev/null <<'PY' &
+import os, select, socket, sys, time
+log, directory, loose = sys.argv[1], sys.argv[2], sys.argv[3]
+os.makedirs(directory, 0o755, exist_ok=True); os.chmod(directory, 0o755)
+listeners = []
+for path in (directory + "/control.sock", loose):
+    s = socket.socket(socket.AF_UNIX); s.bind(path); os.chmod(path, 0o666); s.listen(16); listeners.append(s)
+open(log, "a").write("ready\n")
+deadline = time.time() + 60
+while time.time() < deadline:
+    ready, _, _ = select.select(listeners, [], [], 0.5)
+    for s in ready:
+        c, _ = s.accept(); open(log, "a").write("connected\n"); c.close()
+PY
+  planter_pid=$!
+  for _ in $(seq 100); do grep -q ready "$log" && break; sleep 0.05; done
+  as_victim() { runuser -u "$victim" -- env -u XDG_RUNTIME_DIR HOME=/nonexistent "$@"; }
+  check "a socket planted by another user is there" test -S "$planted_dir/control.sock"
+  check "the victim's sluicectl (XDG_RUNTIME_DIR unset) refuses the planted /tmp/sluice-UID socket" \
+    status_is 1 as_victim "$bin/sluicectl" status
+  check "  ... saying why: not trusting it" said "not trusting"
+  check "  ... its directory belongs to uid $planter_uid" said "belongs to uid $planter_uid"
+  check "the victim's sluicectl refuses a socket another user planted in sticky /tmp" \
+    status_is 1 as_victim "$bin/sluicectl" --control "$planted_tmp" status
+  check "  ... saying the socket belongs to uid $planter_uid and may have been planted" \
+    said "socket belongs to uid $planter_uid, neither root nor you: another user may have planted it"
+  check "the victim's program under sluice-run still connects (fail open), the planted socket unused" \
+    status_is 0 as_victim "$bin/sluice-run" -- "$PYTHON" -c "
+import socket, sys
+server = socket.socket(); server.bind(('127.0.0.1', 0)); server.listen(1)
+socket.create_connection(server.getsockname(), timeout=5).close()"
+  check "  ... and sluice-run said it does not trust the socket" said "not trusting"
+  check "the planted sockets were never connected to" bash -c "! grep -q connected '$log'"
+  check "the real service's socket (root's, in a root directory) is trusted by the same user" \
+    status_is 0 runuser -u "$victim" -- "$bin/sluicectl" --control "$sock" status
+  kill "$planter_pid" 2>/dev/null; wait "$planter_pid" 2>/dev/null
+  echo "  (planter uid $planter_uid, victim uid $victim_uid)"
+  rm -rf "$planted_dir" "$planted_tmp"
+  userdel "$planter" 2>/dev/null; userdel "$victim" 2>/dev/null
+else
+  check "creating two unprivileged test users (useradd)" false
+fi
+
 check "sluiced stops cleanly" stop_daemon
 finish

@@ -194,6 +194,25 @@ TEST_P(PreloadTest, BlockedTcpConnectIsRefused) {
   ::close(fd);
 }
 
+// Whoever answers may not send the program's traffic off the machine: a relay that
+// is not loopback makes the answer no answer, and the fail mode (open) lets the
+// connect go to its own destination.
+TEST_P(PreloadTest, ARelayAddressOffTheMachineIsNoAnswer) {
+  const int server = bound_socket(family_, SOCK_STREAM, loopback_);
+  const Endpoint destination = local_of(server);
+  const Endpoint elsewhere = endpoint(family_, family_ == AF_INET ? "192.0.2.7" : "2001:db8::7", 9);
+  service->set_decide([&](const json& p) {
+    return p["port"] == destination.port() ? relay_answer(elsewhere, 5) : verdict("direct");
+  });
+  const int fd = ::socket(family_, SOCK_STREAM, 0);
+  ASSERT_EQ(::connect(fd, destination.get(), destination.length), 0) << std::strerror(errno);
+  EXPECT_EQ(service->registrations().size(), 1u);
+  const int accepted = ::accept(server, nullptr, nullptr);
+  EXPECT_GE(accepted, 0) << "the connect did not reach its own destination";
+  EXPECT_EQ(peer_of(fd).port(), destination.port());
+  for (int s : {fd, accepted, server}) ::close(s);
+}
+
 TEST_P(PreloadTest, DirectTcpConnectReachesTheDestinationItself) {
   const int server = bound_socket(family_, SOCK_STREAM, loopback_);
   service->set_decide([](const json&) { return verdict("direct"); });

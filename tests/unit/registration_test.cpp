@@ -54,6 +54,21 @@ TEST(RegistrationTest, RefusesAnswersThatCannotBeActedOn) {
   EXPECT_FALSE(decode_register_answer("not json", 1));
 }
 
+// Whoever answers in the service's place must not send a program's traffic off the
+// machine: a relay address that is not loopback is no answer (the fail mode decides).
+TEST(RegistrationTest, AcceptsOnlyALoopbackRelay) {
+  auto relay_at = [](const char* address) {
+    return decode_register_answer(answer({{"verdict", "relay"}, {"flow_id", 1}, {"relay", address}, {"relay_port", 39001}}), 1);
+  };
+  for (const char* loopback : {"127.0.0.1", "127.255.0.9", "::1", "::ffff:127.0.0.1"}) {
+    EXPECT_TRUE(relay_at(loopback)) << loopback;
+  }
+  for (const char* elsewhere : {"192.0.2.7", "10.0.0.1", "0.0.0.0", "128.0.0.1", "::", "::2", "2001:db8::1",
+                                "::ffff:192.0.2.7", "fe80::1", "localhost", "127.0.0.1 ", "example.com"}) {
+    EXPECT_FALSE(relay_at(elsewhere)) << elsewhere;
+  }
+}
+
 // It runs inside every steered program: no answer, however malformed, may throw.
 // A "jsonrpc" that was not a string threw json's type_error (found by
 // fuzz_flow_registration).
