@@ -23,6 +23,7 @@ enum class ErrorKind {
   closed,          // the peer went away, or shutdown() was called
   in_use,          // another live server owns the endpoint
   invalid,         // the endpoint itself is unusable (bad name, too long)
+  untrusted,       // the endpoint is served by a process the client may not trust (pipe_trust.h)
   other,
 };
 
@@ -37,6 +38,10 @@ class TransportError : public std::runtime_error {
 
 // Group whose members may administer sluiced on POSIX, besides root.
 inline constexpr const char* kAdminGroup = "sluice-admin";
+
+// The Windows service's name in the service control manager: a client trusts the
+// process the SCM runs it in (pipe_trust.h).
+inline constexpr const char* kWindowsServiceName = "sluice";
 
 class Connection {
  public:
@@ -72,6 +77,9 @@ class Listener {
 // it; a stale endpoint left by a crashed server is reclaimed.
 std::unique_ptr<Listener> listen(const std::string& endpoint);
 
+// Connects to the server at `endpoint`. On Windows the server is verified first
+// (pipe_trust.h): one that is not trusted is hung up on and TransportError(untrusted)
+// says who it is.
 std::unique_ptr<Connection> connect(const std::string& endpoint, std::chrono::milliseconds timeout);
 
 }  // namespace sluice::transport
