@@ -125,6 +125,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     err << "sluicectl " << name << ": " << e.what() << "\nTry 'sluicectl " << name << " --help'.\n";
     return kExitUsage;
   } catch (const transport::TransportError& e) {
+    if (e.kind() == transport::ErrorKind::untrusted) {  // the message names the pipe, its server and why
+      err << "sluicectl: " << e.what() << "\n";
+      return kExitFailure;
+    }
     err << "sluicectl: cannot reach sluiced at " << endpoint << ": " << e.what();
     if (e.kind() == transport::ErrorKind::not_running) err << " (is the service running?)";
     err << "\n";

@@ -24,7 +24,7 @@ enum class ErrorKind {
   closed,          // the peer went away, or shutdown() was called
   in_use,          // another live server owns the endpoint
   invalid,         // the endpoint itself is unusable (bad name, too long)
-  untrusted,       // someone other than the service may be at the endpoint (endpoint_trust.h)
+  untrusted,       // someone other than the service may be at the endpoint (endpoint_trust.h, pipe_trust.h)
   other,
 };
 
@@ -39,6 +39,10 @@ class TransportError : public std::runtime_error {
 
 // Group whose members may administer sluiced on POSIX, besides root.
 inline constexpr const char* kAdminGroup = "sluice-admin";
+
+// The Windows service's name in the service control manager: a client trusts the
+// process the SCM runs it in (pipe_trust.h).
+inline constexpr const char* kWindowsServiceName = "sluice";
 
 class Connection {
  public:
@@ -79,8 +83,9 @@ class Listener {
 // it; a stale endpoint left by a crashed server is reclaimed.
 std::unique_ptr<Listener> listen(const std::string& endpoint);
 
-// Throws TransportError(untrusted) for an endpoint someone other than the service
-// could have put there (POSIX: endpoint_trust.h).
+// Connects to the server at `endpoint` once it is trusted: POSIX, the socket and its
+// directory (endpoint_trust.h); Windows, the process serving the pipe (pipe_trust.h).
+// Otherwise throws TransportError(untrusted) saying who or what was found.
 std::unique_ptr<Connection> connect(const std::string& endpoint, std::chrono::milliseconds timeout);
 
 }  // namespace sluice::transport

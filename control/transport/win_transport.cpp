@@ -21,6 +21,7 @@
 #include "common/platform/platform.h"
 #include "common/platform/win_strings.h"
 #include "control/transport/transport.h"
+#include "control/transport/win_pipe_server.h"
 
 namespace sluice::transport {
 namespace {
@@ -448,7 +449,13 @@ class PipeListener final : public Listener {
     const DWORD error = probe ? ERROR_SUCCESS : GetLastError();
     if (error == ERROR_FILE_NOT_FOUND) return;
     if (error == ERROR_SUCCESS || error == ERROR_PIPE_BUSY || error == ERROR_ACCESS_DENIED) {
-      throw TransportError(ErrorKind::in_use, "another sluiced is already listening on " + endpoint_);
+      // Not necessarily a sluiced: any process may have taken the name first. Its
+      // pid lets an administrator find it.
+      ULONG pid = 0;
+      const std::string who = probe && GetNamedPipeServerProcessId(probe.get(), &pid)
+                                  ? "another process (pid " + std::to_string(pid) + ")"
+                                  : std::string("another sluiced or another process");
+      throw TransportError(ErrorKind::in_use, who + " is already listening on " + endpoint_);
     }
     throw_win32(error, "cannot check whether " + endpoint_ + " is in use");
   }
@@ -499,7 +506,11 @@ std::unique_ptr<Connection> connect(const std::string& endpoint, std::chrono::mi
     // but cannot act as us, should a rogue process ever own the pipe name.
     UniqueHandle pipe(CreateFileW(name.c_str(), GENERIC_READ | FILE_WRITE_DATA, 0, nullptr, OPEN_EXISTING,
                                   FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION, nullptr));
-    if (pipe) return std::make_unique<PipeConnection>(std::move(pipe), /*server=*/false, endpoint);
+    if (pipe) {
+      // Before a byte is written: a squatter must not even see the request.
+      require_trusted_server(pipe.get(), endpoint, same_pipe_name(endpoint, platform::default_control_endpoint()));
+      return std::make_unique<PipeConnection>(std::move(pipe), /*server=*/false, endpoint);
+    }
     const DWORD error = GetLastError();
     switch (error) {
       case ERROR_PIPE_BUSY: {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/stop_signal.h"
+#include "control/transport/transport.h"
 #include "service/exit_code.h"
 #include "service/host/reload_trigger.h"
 
@@ -44,8 +45,9 @@ ExitCode service_command(const std::string& verb, const std::vector<std::string>
 // no service manager listens, and on Windows (the SCM is told through its own API).
 void notify_service_manager(std::string_view state);
 
-// Name under which the Windows service is registered.
-inline constexpr const char* kServiceName = "sluice";
+// Name under which the Windows service is registered (the clients trust the process
+// the SCM runs under this name: control/transport/pipe_trust.h).
+inline constexpr const char* kServiceName = transport::kWindowsServiceName;
 inline constexpr const char* kServiceDisplayName = "Sluice traffic relay";
 
 }  // namespace sluice::service
