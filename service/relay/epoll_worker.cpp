@@ -11,7 +11,6 @@
 #include "service/relay/epoll_tcp_relay.h"
 #include "service/relay/epoll_udp_association.h"
 #include "service/relay/posix_socket.h"
-#include "service/relay/socket_owner.h"
 
 namespace sluice::relay::epoll {
 
@@ -146,29 +145,17 @@ void Worker::accept_from(int listener) {
     }
     shared_.counters.tcp_accepted++;
     const Address from = posix::from_sockaddr(peer.get(), peer.length);
-    if (!shared_.expected.expects(from)) {
-      // Nobody registered this connection: it is not ours to carry anywhere.
-      shared_.counters.tcp_unexpected++;
-      SPDLOG_DEBUG("relay: unexpected connection from {}", format_address(from));
-      posix::close_with_reset(fd);
-      continue;
-    }
-    // Registered, but by whom: only the socket the registration proved may claim it,
-    // checked before anything is connected on its behalf.
-    std::shared_ptr<Flow> flow;
-    try {
-      if (auto connecting = connected_socket(from, posix::local_address(fd))) flow = shared_.expected.claim(from, *connecting);
-    } catch (const std::exception& e) {
-      SPDLOG_DEBUG("relay: accepted connection from {}: {}", format_address(from), e.what());
-    }
-    if (!flow) {
-      shared_.counters.tcp_wrong_owner++;
-      SPDLOG_INFO("relay: connection from {} refused: not the socket its registration named", format_address(from));
+    auto accepted = shared_.expected.accept(from, posix::local_address(fd));
+    if (accepted.kind != ExpectedConnections::Accepted::claimed) {
+      // Nobody's, or not from the socket its registration proved: not ours to carry.
+      (accepted.kind == ExpectedConnections::Accepted::unexpected ? shared_.counters.tcp_unexpected : shared_.counters.tcp_wrong_owner)++;
+      SPDLOG_DEBUG("relay: connection from {} refused: {}", format_address(from),
+                   accepted.kind == ExpectedConnections::Accepted::unexpected ? "unexpected" : "not the registered socket");
       posix::close_with_reset(fd);
       continue;
     }
     posix::set_no_delay(fd);
-    start_tcp_relay(fd, std::move(flow));
+    start_tcp_relay(fd, std::move(accepted.flow));
   }
 }
 

@@ -51,6 +51,18 @@ std::shared_ptr<Flow> ExpectedConnections::claim(const Address& peer, const Sock
   return nullptr;
 }
 
+ExpectedConnections::Accepted ExpectedConnections::accept(const Address& peer, const Address& listener) {
+  if (!expects(peer)) return Accepted{};
+  try {
+    if (auto connecting = connected_socket(peer, listener)) {
+      if (auto flow = claim(peer, *connecting)) return Accepted{Accepted::claimed, std::move(flow)};
+    }
+  } catch (const std::exception&) {
+    // The system's tables could not be read: not proven, so not carried.
+  }
+  return Accepted{Accepted::wrong_owner, nullptr};
+}
+
 void ExpectedConnections::expire(Clock::time_point now) {
   std::lock_guard lock(mutex_);
   for (auto it = entries_.begin(); it != entries_.end();) {

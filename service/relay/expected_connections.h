@@ -29,6 +29,16 @@ class ExpectedConnections {
   // The flow expecting a connection from `peer` whose registered socket is
   // `connecting`, taken out of the table; null if none.
   std::shared_ptr<Flow> claim(const Address& peer, const SocketIdentity& connecting);
+  // What an accepted connection is: nobody's, registered but from another socket
+  // than the one the registration proved, or a flow's (taken out of the table).
+  struct Accepted {
+    enum Kind { unexpected, wrong_owner, claimed } kind = unexpected;
+    std::shared_ptr<Flow> flow;
+  };
+  // Decides a connection from `peer` accepted on the relay's `listener` address,
+  // both backends alike: a stray connection costs no lookup; a registered one is
+  // looked up (socket_owner.h) before anything is connected on its behalf.
+  Accepted accept(const Address& peer, const Address& listener);
   // Fails the expectations whose deadline passed (the application never connected).
   void expire(Clock::time_point now);
   // Closes the expectation of flow `id`; false when there is none.

@@ -61,29 +61,17 @@ struct RelayEngine::Impl {
     } catch (const std::exception& e) {
       SPDLOG_DEBUG("relay: accepted connection: {}", e.what());
     }
-    if (!expected.expects(from)) {
-      // Nobody registered this connection: it is not ours to carry anywhere.
-      context.counters.tcp_unexpected++;
-      SPDLOG_DEBUG("relay: unexpected connection from {}", format_address(from));
-      win::close_with_reset(socket);
-      return;
-    }
-    // Registered, but by whom: only a socket of the registering process may claim it,
-    // checked before anything is connected on its behalf.
-    std::shared_ptr<Flow> flow;
-    try {
-      if (auto connecting = connected_socket(from, win::local_address(socket))) flow = expected.claim(from, *connecting);
-    } catch (const std::exception& e) {
-      SPDLOG_DEBUG("relay: accepted connection from {}: {}", format_address(from), e.what());
-    }
-    if (!flow) {
-      context.counters.tcp_wrong_owner++;
-      SPDLOG_INFO("relay: connection from {} refused: not a socket of the process that registered it", format_address(from));
+    auto accepted = expected.accept(from, win::local_address(socket));
+    if (accepted.kind != ExpectedConnections::Accepted::claimed) {
+      // Nobody's, or not from the socket its registration proved: not ours to carry.
+      (accepted.kind == ExpectedConnections::Accepted::unexpected ? context.counters.tcp_unexpected : context.counters.tcp_wrong_owner)++;
+      SPDLOG_DEBUG("relay: connection from {} refused: {}", format_address(from),
+                   accepted.kind == ExpectedConnections::Accepted::unexpected ? "unexpected" : "not the registered socket");
       win::close_with_reset(socket);
       return;
     }
     win::set_no_delay(socket);
-    context.adopt(std::make_shared<iocp::TcpRelay>(context, std::move(flow), socket));
+    context.adopt(std::make_shared<iocp::TcpRelay>(context, std::move(accepted.flow), socket));
   }
 
   // Fails expectations whose deadline passed; runs every second while started.

@@ -100,7 +100,10 @@ def connections_mode(path, count, hold_file):
     for i in range(count):
         try:
             s = connect(path)
-            send(s, status_request(i))
+            try:
+                send(s, status_request(i))
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # refused before the request went out: the refusal waits to be read
             answer = receive(s)
         except OSError as e:
             other[str(e)] = other.get(str(e), 0) + 1
