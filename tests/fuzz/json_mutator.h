@@ -54,7 +54,19 @@ inline std::size_t mutate_json(std::uint8_t* data, std::size_t size, std::size_t
   using namespace json_mutator_detail;
   std::minstd_rand random(seed);
   if (random() % 2 == 0) return LLVMFuzzerMutate(data, size, max_size);
-  json document = json::parse(data, data + size, nullptr, /*allow_exceptions=*/false);
+  // The tree walk below recurses: a document deeper than the service accepts (the
+  // deep-nesting seeds) is left to libFuzzer's byte mutations.
+  struct TooDeep {};
+  const auto bounded = [](int depth, json::parse_event_t, json&) {
+    if (depth > 64) throw TooDeep{};
+    return true;
+  };
+  json document;
+  try {
+    document = json::parse(data, data + size, bounded, /*allow_exceptions=*/false);
+  } catch (const TooDeep&) {
+    return LLVMFuzzerMutate(data, size, max_size);
+  }
   if (document.is_discarded()) return LLVMFuzzerMutate(data, size, max_size);
 
   std::vector<json*> nodes;
