@@ -1,66 +1,21 @@
 #include "service/control_server.h"
 
-#include <system_error>
-
 #include <spdlog/spdlog.h>
 
-#include "control/transport/framing.h"
+#include "common/platform/platform.h"
 
 namespace sluice::service {
 
 using protocol::json;
+using transport::ClientId;
 
-ControlServer::ControlServer(std::unique_ptr<transport::Listener> listener, const protocol::Dispatcher& dispatcher,
-                             ControlServerLimits limits)
-    : listener_(std::move(listener)), dispatcher_(dispatcher), limits_(limits) {}
-
-ControlServer::~ControlServer() { stop(); }
-
-void ControlServer::start() { accept_thread_ = std::thread([this] { accept_loop(); }); }
-
-void ControlServer::stop() {
-  if (stopping_.exchange(true)) return;
-  listener_->close();
-  if (accept_thread_.joinable()) accept_thread_.join();
-  std::list<Client> clients;
-  {
-    std::lock_guard lock(clients_mutex_);
-    for (auto& client : clients_) {
-      if (client.connection) client.connection->shutdown();
-    }
-    clients.swap(clients_);
-  }
-  for (auto& client : clients) {
-    if (client.thread.joinable()) client.thread.join();
-  }
-}
-
-ControlServerCounters ControlServer::counters() const {
-  ControlServerCounters c;
-  c.clients_accepted = accepted_.load();
-  c.clients_refused = refused_.load();
-  c.clients_refused_per_user = refused_per_user_.load();
-  c.clients_refused_reserve = refused_reserve_.load();
-  c.requests = requests_.load();
-  c.protocol_errors = protocol_errors_.load();
-  {
-    std::lock_guard lock(clients_mutex_);
-    for (const auto& client : clients_) c.clients_connected += client.finished.load() ? 0 : 1;
-  }
-  return c;
-}
-
-void ControlServer::reap_finished_clients() {
-  std::lock_guard lock(clients_mutex_);
-  for (auto it = clients_.begin(); it != clients_.end();) {
-    if (it->finished.load()) {
-      it->thread.join();
-      it = clients_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-}
+struct ControlServer::HeldCaller {
+  explicit HeldCaller(protocol::Caller c) : caller(std::move(c)) {}
+  ~HeldCaller() { platform::close_process_handle(caller.process_handle); }
+  HeldCaller(const HeldCaller&) = delete;
+  HeldCaller& operator=(const HeldCaller&) = delete;
+  protocol::Caller caller;
+};
 
 namespace {
 
@@ -75,15 +30,64 @@ std::string user_name(const protocol::Caller& caller) {
 
 }  // namespace
 
-json ControlServer::admission_refusal(const protocol::Caller* caller, const Client* self) {
+ControlServer::ControlServer(std::unique_ptr<transport::Listener> listener, const protocol::Dispatcher& dispatcher,
+                             ControlServerLimits limits)
+    : server_(transport::make_event_server(std::move(listener))), dispatcher_(dispatcher), limits_(limits) {}
+
+ControlServer::~ControlServer() { stop(); }
+
+void ControlServer::start() {
+  const std::size_t threads = std::max<std::size_t>(1, limits_.dispatch_threads);
+  for (std::size_t i = 0; i < threads; ++i) dispatch_threads_.emplace_back([this] { dispatch_loop(); });
+  event_thread_ = std::thread([this] {
+    try {
+      server_->run(*this);
+    } catch (const std::exception& e) {
+      // Nothing is served any more: say so loudly rather than end the process here.
+      SPDLOG_CRITICAL("control: the control plane on {} stopped: {}", server_->endpoint(), e.what());
+    }
+  });
+}
+
+void ControlServer::stop() {
+  if (stopping_.exchange(true)) return;
+  server_->stop();
+  if (event_thread_.joinable()) event_thread_.join();
+  {
+    std::lock_guard lock(jobs_mutex_);
+    jobs_closed_ = true;
+    jobs_.clear();
+    administrator_jobs_.clear();
+  }
+  jobs_ready_.notify_all();
+  for (auto& thread : dispatch_threads_) thread.join();
+  dispatch_threads_.clear();
+  clients_.clear();
+}
+
+ControlServerCounters ControlServer::counters() const {
+  ControlServerCounters c;
+  c.clients_accepted = accepted_.load();
+  c.clients_refused = refused_.load();
+  c.clients_refused_per_user = refused_per_user_.load();
+  c.clients_refused_reserve = refused_reserve_.load();
+  c.requests = requests_.load();
+  c.protocol_errors = protocol_errors_.load();
+  c.clients_connected = connected_.load();
+  return c;
+}
+
+json ControlServer::admission_refusal(const protocol::Caller* caller, ClientId self) {
   std::size_t total = 0, not_administrators = 0, same_user = 0;
   const std::string key = caller ? user_key(*caller) : std::string();
-  for (const auto& client : clients_) {
-    if (&client == self || client.finished.load()) continue;
+  // A walk over the clients, once per connect (and per first request on a pipe):
+  // a few thousand entries, on the event thread, against a connect's system calls.
+  for (const auto& [id, client] : clients_) {
+    if (id == self || client.closing) continue;
     ++total;
     // A client not yet identified may turn out not to be an administrator.
-    if (!client.identified || !client.administrator) ++not_administrators;
-    if (caller && client.identified && client.user == key) ++same_user;
+    if (!client.caller || !client.administrator) ++not_administrators;
+    if (caller && client.caller && client.user == key) ++same_user;
   }
   if (total >= limits_.max_clients) {
     return protocol::make_error_response(
@@ -115,115 +119,200 @@ json ControlServer::admission_refusal(const protocol::Caller* caller, const Clie
   return nullptr;
 }
 
-void ControlServer::refuse(transport::Connection& connection, const json& error) {
+// Counted out at once; the refusal is written within the write timeout, then closed.
+void ControlServer::refuse(ClientId id, Client& client, const json& error) {
   ++refused_;
-  SPDLOG_WARN("control: refusing a client (pid {}): {}", connection.peer_at_accept() ? connection.peer().pid : -1,
-              error["error"]["message"].get<std::string>());
+  log_refusal(client.caller ? client.caller->caller.pid : -1, error["error"]["message"].get<std::string>());
+  drop(id, client, /*protocol_error=*/false);
+  client.write_deadline = Clock::now() + limits_.write_timeout;
+  server_->send(id, protocol::encode_frame(error.dump()));
+  server_->close(id, /*flush_first=*/true);
+}
+
+// A flood of refused clients must not flood the log as well: a few a second are
+// logged one by one, the rest counted and logged as a number.
+void ControlServer::log_refusal(std::int64_t pid, const std::string& message) {
+  log_refusals_left_out(Clock::now());
+  if (refusals_logged_ < kRefusalsLoggedPerSecond) {
+    ++refusals_logged_;
+    SPDLOG_WARN("control: refusing a client (pid {}): {}", pid, message);
+  } else {
+    ++refusals_left_out_;
+  }
+}
+
+void ControlServer::log_refusals_left_out(Clock::time_point now) {
+  if (now - refusal_log_second_ < std::chrono::seconds(1)) return;
+  if (refusals_left_out_ > 0) {
+    SPDLOG_WARN("control: refused {} more clients in the last second (not logged one by one)", refusals_left_out_);
+  }
+  refusal_log_second_ = now;
+  refusals_logged_ = 0;
+  refusals_left_out_ = 0;
+}
+
+void ControlServer::drop(ClientId id, Client& client, bool protocol_error) {
+  if (protocol_error) ++protocol_errors_;
+  if (!client.closing) {
+    client.closing = true;
+    --connected_;
+  }
+  server_->set_reading(id, false);
+}
+
+void ControlServer::connected(ClientId id) {
+  Client& client = clients_[id];
+  client.idle_deadline = Clock::now() + limits_.idle_timeout;
+  ++connected_;
+  if (json refusal = admission_refusal(nullptr, id); !refusal.is_null()) {
+    refuse(id, client, refusal);
+    return;
+  }
+  ++accepted_;
+}
+
+void ControlServer::identified(ClientId id, protocol::Caller caller) {
+  auto held = std::make_shared<const HeldCaller>(std::move(caller));
+  auto it = clients_.find(id);
+  if (it == clients_.end()) return;
+  Client& client = it->second;
+  if (client.closing) return;
+  // Checked now that the transport named it; it then counts against its user.
+  if (json refusal = admission_refusal(&held->caller, id); !refusal.is_null()) {
+    client.caller = held;
+    --accepted_;  // it was let in only provisionally
+    refuse(id, client, refusal);
+    return;
+  }
+  client.administrator = held->caller.administrator;
+  client.user = user_key(held->caller);
+  client.caller = std::move(held);
+}
+
+void ControlServer::received(ClientId id, std::string_view bytes) {
+  auto it = clients_.find(id);
+  if (it == clients_.end() || it->second.closing) return;
+  Client& client = it->second;
+  client.decoder.feed(bytes);
+  if (!client.frame_deadline && client.decoder.has_partial()) client.frame_deadline = Clock::now() + limits_.frame_timeout;
+  take_next_request(id, client);
+}
+
+void ControlServer::take_next_request(ClientId id, Client& client) {
+  if (client.busy || client.closing) return;
+  std::string payload;
   try {
-    transport::write_frame(connection, error.dump(), limits_.write_timeout);
-  } catch (const std::exception&) {
+    if (!client.decoder.next(payload)) {
+      server_->set_reading(id, true);
+      return;
+    }
+  } catch (const protocol::FrameTooLarge& e) {
+    // Framing is lost after a bad header: answer once, then close.
+    SPDLOG_WARN("control: {} (pid {}); closing", e.what(), client.caller ? client.caller->caller.pid : -1);
+    drop(id, client, /*protocol_error=*/true);
+    client.write_deadline = Clock::now() + limits_.write_timeout;
+    server_->send(id, protocol::encode_frame(protocol::make_error_response(nullptr, protocol::kInvalidRequest, e.what()).dump()));
+    server_->close(id, /*flush_first=*/true);
+    return;
   }
+  client.frame_deadline.reset();
+  if (client.decoder.has_partial()) client.frame_deadline = Clock::now() + limits_.frame_timeout;
+  client.busy = true;
+  server_->set_reading(id, false);
+  if (!client.caller) client.caller = std::make_shared<const HeldCaller>(protocol::Caller{});  // the OS named nobody
+  ++requests_;
+  {
+    std::lock_guard lock(jobs_mutex_);
+    (client.administrator ? administrator_jobs_ : jobs_).push_back(Job{id, std::move(payload), client.caller});
+  }
+  jobs_ready_.notify_one();
 }
 
-void ControlServer::accept_loop() {
-  while (!stopping_.load()) {
-    std::unique_ptr<transport::Connection> connection;
-    try {
-      connection = listener_->accept();
-    } catch (const std::exception& e) {
-      SPDLOG_ERROR("control: accept failed on {}: {}", listener_->endpoint(), e.what());
-      // Whatever failed (descriptors, memory) is not fixed by asking again at once.
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      continue;
-    }
-    if (!connection) break;
-    reap_finished_clients();
-
-    const std::optional<protocol::Caller> who = connection->peer_at_accept();
-    std::lock_guard lock(clients_mutex_);
-    if (json refusal = admission_refusal(who ? &*who : nullptr, nullptr); !refusal.is_null()) {
-      refuse(*connection, refusal);
-      continue;
-    }
-    Client& client = clients_.emplace_back();
-    client.connection = std::move(connection);
-    if (who) {
-      client.identified = true;
-      client.administrator = who->administrator;
-      client.user = user_key(*who);
-    }
-    try {
-      client.thread = std::thread([this, &client, connection = client.connection] {
-        serve(client, *connection);
-        // Hang up now, not when the thread is reaped: the client must see the close.
-        {
-          std::lock_guard lock(clients_mutex_);
-          client.connection.reset();
-        }
-        client.finished.store(true);
-      });
-    } catch (const std::system_error& e) {
-      // Out of threads (or memory for a stack): this client is told, the service goes on.
-      auto refused = std::move(client.connection);
-      clients_.pop_back();
-      refuse(*refused, protocol::make_error_response(nullptr, protocol::kServerBusy,
-                                                     std::string("the service cannot take a client now: ") + e.what()));
-      continue;
-    }
-    ++accepted_;
-  }
-}
-
-void ControlServer::serve(Client& client, transport::Connection& connection) {
-  protocol::FrameDecoder decoder;
+void ControlServer::dispatch_loop() {
   for (;;) {
-    std::optional<std::string> payload;
-    try {
-      payload = transport::read_frame(connection, decoder, limits_.idle_timeout, limits_.frame_timeout);
-    } catch (const protocol::FrameTooLarge& e) {
-      // Framing is lost after a bad header: answer once, then close.
-      ++protocol_errors_;
-      SPDLOG_WARN("control: {} (pid {}); closing", e.what(), connection.peer().pid);
-      try {
-        transport::write_frame(connection, protocol::make_error_response(nullptr, protocol::kInvalidRequest, e.what()).dump(),
-                               limits_.write_timeout);
-      } catch (const std::exception&) {
-      }
-      return;
-    } catch (const transport::TransportError& e) {
-      if (e.kind() != transport::ErrorKind::closed || !stopping_.load()) {
-        ++protocol_errors_;
-        SPDLOG_DEBUG("control: client dropped: {}", e.what());
-      }
-      return;
-    }
-    if (!payload) return;  // clean end of stream
+    Job job;
     {
-      // A client the transport could not name at accept is checked now that it has
-      // written (a named pipe's client token); it then counts against its user.
-      std::unique_lock lock(clients_mutex_);
-      if (!client.identified) {
-        const protocol::Caller& caller = connection.peer();
-        if (json refusal = admission_refusal(&caller, &client); !refusal.is_null()) {
-          lock.unlock();
-          refuse(connection, refusal);
-          return;
-        }
-        client.identified = true;
-        client.administrator = caller.administrator;
-        client.user = user_key(caller);
-      }
+      std::unique_lock lock(jobs_mutex_);
+      jobs_ready_.wait(lock, [this] { return jobs_closed_ || !administrator_jobs_.empty() || !jobs_.empty(); });
+      if (jobs_closed_) return;
+      auto& queue = administrator_jobs_.empty() ? jobs_ : administrator_jobs_;
+      job = std::move(queue.front());
+      queue.pop_front();
     }
-    ++requests_;
-    std::string response = dispatcher_.handle(*payload, connection.peer());
-    if (response.empty()) continue;
+    std::string response;
     try {
-      // The dispatcher bounds its answers to the frame limit as it builds them.
-      transport::write_frame(connection, response, limits_.write_timeout);
-    } catch (const transport::TransportError& e) {
-      SPDLOG_DEBUG("control: cannot answer client: {}", e.what());
-      return;
+      response = dispatcher_.handle(job.payload, job.caller->caller);
+    } catch (const std::exception& e) {
+      // The dispatcher answers handler failures itself; this is what it could not.
+      response = protocol::make_error_response(nullptr, protocol::kInternalError, e.what()).dump();
     }
+    server_->post([this, id = job.client, response = std::move(response)] { answered(id, response); });
+  }
+}
+
+void ControlServer::answered(ClientId id, const std::string& response) {
+  auto it = clients_.find(id);
+  if (it == clients_.end() || it->second.closing) return;  // the client left meanwhile
+  Client& client = it->second;
+  if (response.empty()) {  // a notification: nothing goes back
+    client.busy = false;
+    client.idle_deadline = Clock::now() + limits_.idle_timeout;
+    take_next_request(id, client);
+    return;
+  }
+  std::string frame;
+  try {
+    // The dispatcher bounds its answers to the frame limit as it builds them.
+    frame = protocol::encode_frame(response);
+  } catch (const protocol::FrameTooLarge& e) {
+    frame = protocol::encode_frame(protocol::make_error_response(nullptr, protocol::kInternalError, e.what()).dump());
+  }
+  client.write_deadline = Clock::now() + limits_.write_timeout;
+  server_->send(id, std::move(frame));
+}
+
+void ControlServer::drained(ClientId id) {
+  auto it = clients_.find(id);
+  if (it == clients_.end() || it->second.closing || !it->second.busy) return;
+  Client& client = it->second;
+  client.busy = false;
+  client.write_deadline.reset();
+  client.idle_deadline = Clock::now() + limits_.idle_timeout;
+  take_next_request(id, client);
+}
+
+void ControlServer::disconnected(ClientId id) {
+  auto it = clients_.find(id);
+  if (it == clients_.end()) return;
+  Client& client = it->second;
+  if (!client.closing) {
+    --connected_;
+    if (client.decoder.has_partial()) {
+      ++protocol_errors_;
+      SPDLOG_DEBUG("control: client dropped in the middle of a frame");
+    }
+  }
+  clients_.erase(it);
+}
+
+void ControlServer::tick() {
+  const auto now = Clock::now();
+  log_refusals_left_out(now);
+  std::vector<ClientId> expired;
+  for (auto& [id, client] : clients_) {
+    if (client.write_deadline) {
+      if (now >= *client.write_deadline) expired.push_back(id);  // not reading its answer
+    } else if (client.busy) {
+      continue;  // being handled: the dispatcher's time, not the client's
+    } else if (client.frame_deadline ? now >= *client.frame_deadline : now >= client.idle_deadline) {
+      expired.push_back(id);
+    }
+  }
+  for (ClientId id : expired) {
+    Client& client = clients_.at(id);
+    SPDLOG_DEBUG("control: client {} timed out", id);
+    if (!client.closing) drop(id, client, /*protocol_error=*/true);
+    server_->close(id, /*flush_first=*/false);
   }
 }
 

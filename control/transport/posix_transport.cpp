@@ -21,6 +21,7 @@
 #include "common/platform/platform.h"
 #include "control/protocol/frame.h"
 #include "control/transport/endpoint_trust.h"
+#include "control/transport/posix_listening_socket.h"
 #include "control/transport/transport.h"
 
 namespace sluice::transport {
@@ -206,7 +207,7 @@ int connect_socket(const std::string& path, std::chrono::milliseconds timeout) {
   return fd;
 }
 
-class SocketListener final : public Listener {
+class SocketListener final : public Listener, public ListeningSocket {
  public:
   explicit SocketListener(std::string path) : path_(std::move(path)) {
     sockaddr_un addr = make_address(path_);
@@ -247,23 +248,32 @@ class SocketListener final : public Listener {
   std::unique_ptr<Connection> accept() override {
     for (;;) {
       if (closed_.load()) return nullptr;
-      if (spare_ < 0) spare_ = open_spare();
       pollfd p[2] = {{fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
       if (::poll(p, 2, -1) < 0) {
         if (errno == EINTR) continue;
         throw_errno(errno, "poll");
       }
       if (closed_.load()) return nullptr;
-      int client = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (auto client = accept_pending()) {
+        // The blocking Connection waits with poll(), whatever the descriptor's mode.
+        return std::make_unique<SocketConnection>(client->fd, std::move(client->caller), /*server=*/true);
+      }
+    }
+  }
+
+  int native_fd() const override { return fd_; }
+
+  std::optional<AcceptedSocket> accept_pending() override {
+    for (;;) {
+      if (spare_ < 0) spare_ = open_spare();
+      int client = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
       if (client < 0) {
-        if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED) continue;
-        if (errno == EMFILE || errno == ENFILE) {
-          if (auto admin = accept_on_spare()) return admin;
-          continue;
-        }
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        if (errno == EAGAIN) return std::nullopt;
+        if (errno == EMFILE || errno == ENFILE) return accept_on_spare();
         throw_errno(errno, "accept");
       }
-      return std::make_unique<SocketConnection>(client, identify(client), /*server=*/true);
+      return AcceptedSocket{client, identify(client)};
     }
   }
 
@@ -304,23 +314,23 @@ class SocketListener final : public Listener {
   // descriptor held for this is given up to take that client: root is served on
   // it (administrators must always get in), anyone else is told why and closed.
   // Without a spare (it is serving an administrator), back off instead.
-  std::unique_ptr<Connection> accept_on_spare() {
+  std::optional<AcceptedSocket> accept_on_spare() {
     if (spare_ < 0) {
       ::usleep(50'000);
-      return nullptr;
+      return std::nullopt;
     }
     ::close(spare_);
     spare_ = -1;
-    const int client = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    const int client = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (client < 0) {
       spare_ = open_spare();
       ::usleep(10'000);
-      return nullptr;
+      return std::nullopt;
     }
     ucred cred{};
     socklen_t len = sizeof cred;
     const bool root = ::getsockopt(client, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.uid == 0;
-    if (root) return std::make_unique<SocketConnection>(client, identify(client), /*server=*/true);
+    if (root) return AcceptedSocket{client, identify(client)};
     const std::string refusal = protocol::encode_frame(
         protocol::make_error_response(nullptr, protocol::kServerBusy,
                                       "sluiced is out of file descriptors; only root is let in until some are freed")
@@ -333,7 +343,7 @@ class SocketListener final : public Listener {
     }
     ::close(client);
     spare_ = open_spare();
-    return nullptr;
+    return std::nullopt;
   }
 
   std::string path_;

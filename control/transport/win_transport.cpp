@@ -21,6 +21,7 @@
 #include "common/platform/platform.h"
 #include "common/platform/win_strings.h"
 #include "control/transport/transport.h"
+#include "control/transport/win_pipe_instances.h"
 #include "control/transport/win_pipe_server.h"
 
 namespace sluice::transport {
@@ -193,6 +194,8 @@ std::string account_of(PSID sid) {
 // Account and administrator status from the pipe client's token. The token is taken
 // by impersonating the client (at the identification level the client allows), and
 // the thread reverts at once: everything else is done under our own identity.
+}  // namespace
+
 void identify_account(HANDLE pipe, protocol::Caller& caller) {
   if (!ImpersonateNamedPipeClient(pipe)) return;  // e.g. nothing read yet: not an administrator
   HANDLE raw_token = nullptr;
@@ -221,8 +224,7 @@ void identify_account(HANDLE pipe, protocol::Caller& caller) {
   }
 }
 
-protocol::Caller identify(HANDLE pipe) {
-  protocol::Caller caller;  // uid stays -1: Windows has none
+void identify_process(HANDLE pipe, protocol::Caller& caller) {
   ULONG pid = 0;
   if (GetNamedPipeClientProcessId(pipe, &pid)) {
     caller.pid = pid;
@@ -233,6 +235,13 @@ protocol::Caller identify(HANDLE pipe) {
     caller.process_start = platform::process_start_time(pid);
     caller.executable = platform::process_executable(pid);
   }
+}
+
+namespace {
+
+protocol::Caller identify(HANDLE pipe) {
+  protocol::Caller caller;  // uid stays -1: Windows has none
+  identify_process(pipe, caller);
   identify_account(pipe, caller);
   return caller;
 }
@@ -355,7 +364,7 @@ std::wstring pipe_sddl() {
   return sddl;
 }
 
-class PipeListener final : public Listener {
+class PipeListener final : public Listener, public PipeInstances {
  public:
   explicit PipeListener(std::string endpoint)
       : endpoint_(std::move(endpoint)),
@@ -436,6 +445,9 @@ class PipeListener final : public Listener {
   void close() override { SetEvent(close_event_.get()); }
 
   const std::string& endpoint() const override { return endpoint_; }
+
+  HANDLE take_first_instance() override { return pending_.release(); }
+  HANDLE create_instance() override { return create_instance(/*first=*/false).release(); }
 
  private:
   // Named pipes vanish with their last handle, so there is never a stale endpoint

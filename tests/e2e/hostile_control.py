@@ -96,6 +96,11 @@ def batch_mode(path, connections):
 
 
 def connections_mode(path, count, hold_file):
+    import resource
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = count + 64
+    if hard == resource.RLIM_INFINITY or hard >= wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
     held, served, refused, other = [], 0, {}, {}
     for i in range(count):
         try:

@@ -11,7 +11,7 @@ bin=${1:?usage: $0 BIN_DIR}
 source "$(dirname "$0")/lib.sh"
 attacker=$(readlink -f "$(dirname "$0")")/hostile_control.py
 connections=${HOSTILE_CONNECTIONS:-8}
-flood=${HOSTILE_FLOOD:-600}
+flood=${HOSTILE_FLOOD:-1100}
 rss_limit_mib=${HOSTILE_RSS_MIB:-100}
 for tool in python3 jq runuser useradd; do
   command -v "$tool" >/dev/null || { echo "hostile_control: $tool is missing"; exit 1; }
@@ -61,7 +61,10 @@ check "an administrator's status answered throughout the batch flood" test "$adm
 check "sluiced is still up, same pid, after the batch flood" still_up
 
 # 3. A connection flood: the user opens $flood connections and holds those served. The
-#    per-user cap refuses the rest with a clear error; root still gets in.
+#    per-user cap (1024) refuses the rest with a clear error; root still gets in. They
+#    are served by the same threads as before the flood: sluiced has none per client.
+threads_of() { awk '/^Threads:/ {print $2}' "/proc/$1/status"; }
+threads_before=$(threads_of "$first_pid")
 touch "$work/hold" && chmod 644 "$work/hold"
 as_user connections "$sock" "$flood" "$work/hold" >"$work/flood.json" 2>"$work/attack.err" &
 attack=$!
@@ -73,12 +76,15 @@ check "the flood is capped: some of $flood connections served, not all ($served)
 check "  ... the rest refused with an error naming the per-user limit" \
   grep -q 'per user' <<<"$(jq -r '.refused | keys | .[]' <<<"$floodres")"
 check "an administrator's sluicectl status answers while the flood holds its connections" status_is 0 ctl status
+threads_during=$(threads_of "$first_pid")
+echo "  sluiced's threads: $threads_before before the flood, $threads_during while it holds $served connections"
+check "  ... as many threads as before the flood ($threads_during)" test "$threads_during" -eq "$threads_before"
 rm -f "$work/hold"
 wait "$attack"
 check "sluiced is still up, same pid, after the connection flood" still_up
 
-# 4. Four users flood together, 130 connections each: together they may hold 480 of the
-#    512 slots; the rest are refused as kept for administrators, and root gets in.
+# 4. Four users flood together, 1020 connections each: together they may hold 4032 of
+#    the 4096 slots; the rest are refused as kept for administrators, and root gets in.
 extra=()
 for i in 1 2 3 4; do
   u=sluice-e2e-ctl$i-$$
@@ -88,7 +94,7 @@ trap 'rm -f "$work/hold"; for u in "$user" "${extra[@]}"; do userdel "$u" 2>/dev
 touch "$work/hold"
 attackers=()
 for u in "${extra[@]}"; do
-  runuser -u "$u" -- python3 "$work/attacker.py" connections "$sock" 130 "$work/hold" >"$work/flood-$u.json" 2>>"$work/attack.err" &
+  runuser -u "$u" -- python3 "$work/attacker.py" connections "$sock" 1020 "$work/hold" >"$work/flood-$u.json" 2>>"$work/attack.err" &
   attackers+=($!)
 done
 for u in "${extra[@]}"; do
@@ -101,9 +107,10 @@ for u in "${extra[@]}"; do
   reserve_refusals=$((reserve_refusals + $(jq '[.refused | to_entries[] | select(.key | contains("kept for administrators")) | .value] | add // 0' <<<"$r")))
 done
 echo "  four users: $total_served connections served, $reserve_refusals refused as kept for administrators"
-check "four users together hold at most 480 connections ($total_served)" test "$total_served" -le 480
+check "four users together hold at most 4032 connections ($total_served)" test "$total_served" -le 4032
 check "  ... the rest refused as kept for administrators" test "$reserve_refusals" -gt 0
 check "an administrator's sluicectl status answers while they hold them" status_is 0 ctl status
+echo "  sluiced's threads while four users hold $total_served connections: $(threads_of "$first_pid"); descriptors: $(ls "/proc/$first_pid/fd" | wc -l)"
 rm -f "$work/hold"
 for a in "${attackers[@]}"; do wait "$a"; done
 check "sluiced is still up, same pid, after four users flooded" still_up

@@ -10,6 +10,7 @@
 
 #include "control/transport/framing.h"
 #include "control/transport/rpc_client.h"
+#include "tests/support/process_resources.h"
 #include "tests/support/temp_dir.h"
 
 namespace sluice::service {
@@ -273,6 +274,52 @@ TEST_F(ControlServerTest, ManyClientsAtOnceAreAllAnswered) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(answered.load(), 80);
+}
+
+// A program that exits sends its last flow releases and closes at once: every
+// request it sent before it left is carried out, answered or not.
+TEST_F(ControlServerTest, RequestsSentJustBeforeAHangUpAreAllCarriedOut) {
+  std::atomic<int> carried_out{0};
+  dispatcher.add("count", protocol::Access::read, [&](const json&, const protocol::Caller&) {
+    ++carried_out;
+    return json(true);
+  });
+  start();
+  constexpr int kRequests = 40;
+  std::string burst;
+  for (int i = 0; i < kRequests; ++i) {
+    // Requests and notifications mixed: answers to a departed client go nowhere.
+    json request = i % 2 ? protocol::make_request(i, "count") : json{{"jsonrpc", "2.0"}, {"method", "count"}};
+    burst += protocol::encode_frame(request.dump());
+  }
+  {
+    auto connection = transport::connect(endpoint, 5s);
+    connection->write_all(burst, 5s);
+  }  // hung up before a single answer was read
+  for (int i = 0; i < 200 && carried_out.load() < kRequests; ++i) std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(carried_out.load(), kRequests);
+  expect_service_answers();
+}
+
+// The provider keeps a connection in every program it runs in: machine-wide, that is
+// thousands. They are served by the same few threads as one is (the event thread
+// and the dispatch threads), and each is still answered.
+TEST_F(ControlServerTest, ThousandsOfClientsAreServedByTheSameThreadsAsOne) {
+  constexpr std::size_t kClients = 2000;
+  ASSERT_TRUE(test::allow_descriptors(2 * kClients + 256)) << "both ends of every connection are in this process";
+  start(ControlServerLimits{.max_clients = kClients + 8, .max_clients_per_user = kClients + 8});
+  std::vector<std::unique_ptr<transport::RpcClient>> clients;
+  clients.push_back(std::make_unique<transport::RpcClient>(endpoint, 5s, "test"));
+  ASSERT_EQ(clients.back()->call("echo", json{{"i", 0}})["i"], 0);
+  const std::size_t threads_with_one = test::thread_count();
+  for (std::size_t i = 1; i < kClients; ++i) {
+    clients.push_back(std::make_unique<transport::RpcClient>(endpoint, 10s, "test"));
+    ASSERT_EQ(clients.back()->call("echo", json{{"i", i}})["i"], i) << "client " << i;
+  }
+  EXPECT_EQ(server->counters().clients_connected, kClients);
+  EXPECT_EQ(test::thread_count(), threads_with_one) << "threads grew with the clients";
+  // Every one of them is still served, oldest first.
+  for (std::size_t i = 0; i < kClients; i += 97) EXPECT_EQ(clients[i]->call("echo", json{{"again", i}})["again"], i);
 }
 
 }  // namespace
