@@ -59,6 +59,10 @@ ReloadReport ConfigReloader::reload() {
   if (next.max_udp_queued_bytes_per_user != running_.max_udp_queued_bytes_per_user) {
     report.restart_required.push_back("max-udp-queued-bytes-per-user");
   }
+  // The relay engine takes its settings once, when it starts.
+  if (next.relay_tcp_idle_timeout_seconds != running_.relay_tcp_idle_timeout_seconds) {
+    report.restart_required.push_back("relay-tcp-idle-timeout");
+  }
   if (next.descriptor_reserve != running_.descriptor_reserve) report.restart_required.push_back("descriptor-reserve");
   if (next.administrators_exempt_from_flow_limits != running_.administrators_exempt_from_flow_limits) {
     report.restart_required.push_back("administrators-exempt-from-flow-limits");

@@ -206,6 +206,7 @@ void register_flow_methods(protocol::Dispatcher& d, FlowManager& flows, PolicyEn
                 {"engine",
                  {{"tcp_accepted", c.tcp_accepted}, {"tcp_unexpected", c.tcp_unexpected},
                   {"tcp_connect_failures", c.tcp_connect_failures}, {"tcp_wrong_owner", c.tcp_wrong_owner},
+                  {"tcp_idle_closed", c.tcp_idle_closed},
                   {"udp_associations", c.udp_associations},
                   {"udp_dropped", c.udp_dropped}, {"flows_active", c.flows_active}}},
                 {"apps", apps.take()},

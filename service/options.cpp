@@ -46,7 +46,10 @@ po::options_description setting_options() {
       ("descriptor-reserve", po::value<std::string>()->value_name("N")->default_value("1024"),
        "free descriptors kept for the control plane: below this, new relayed flows are refused, 16 to 1000000")
       ("administrators-exempt-from-flow-limits", po::value<std::string>()->value_name("BOOL")->default_value("true"),
-       "whether administrators' own flows are exempt from the per-user limits (never from descriptor-reserve)");
+       "whether administrators' own flows are exempt from the per-user limits (never from descriptor-reserve)")
+      ("relay-tcp-idle-timeout", po::value<std::string>()->value_name("SECONDS")->default_value("0"),
+       "reset a relayed TCP connection that moved no byte either way for this long, 1 to 604800; 0: never "
+       "(long quiet connections such as SSH are legitimate)");
   return options;
 }
 
@@ -237,7 +240,8 @@ std::variant<CommandLine, UsageError> parse_command_line(const std::vector<std::
                          Count{"max-relayed-flows-per-user", 1, &cl.config.max_relayed_flows_per_user},
                          Count{"max-udp-associations-per-user", 1, &cl.config.max_udp_associations_per_user},
                          Count{"descriptor-reserve", 16, &cl.config.descriptor_reserve},
-                         Count{"max-udp-queued-bytes-per-user", 65536, &cl.config.max_udp_queued_bytes_per_user, std::size_t{1} << 30}}) {
+                         Count{"max-udp-queued-bytes-per-user", 65536, &cl.config.max_udp_queued_bytes_per_user, std::size_t{1} << 30},
+                         Count{"relay-tcp-idle-timeout", 0, &cl.config.relay_tcp_idle_timeout_seconds, 7 * 24 * 3600}}) {
     const std::string text = trim(vm[c.key].as<std::string>());
     std::size_t value = 0;
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -287,7 +291,7 @@ std::variant<CommandLine, UsageError> parse_command_line(const std::vector<std::
   if (!cl.config.config_file.empty()) cl.run_arguments = {"--config", cl.config.config_file};
   for (const char* key : {"state-dir", "control", "log-level", "flush-interval", "metrics-listen", "max-pending-flows-per-user",
                           "max-relayed-flows-per-user", "max-udp-associations-per-user", "descriptor-reserve",
-                          "administrators-exempt-from-flow-limits", "max-udp-queued-bytes-per-user"}) {
+                          "administrators-exempt-from-flow-limits", "max-udp-queued-bytes-per-user", "relay-tcp-idle-timeout"}) {
     if (!origins.on_command_line(key) && !(key == std::string("control") && control_from_environment)) continue;
     const std::string value = key == std::string("state-dir")  ? cl.config.state_dir
                               : key == std::string("control") ? cl.config.control_endpoint

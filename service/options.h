@@ -28,6 +28,7 @@ struct ServiceConfig {
   std::size_t descriptor_reserve = 1024;
   bool administrators_exempt_from_flow_limits = true;
   std::size_t max_udp_queued_bytes_per_user = 16 * 1024 * 1024;
+  std::size_t relay_tcp_idle_timeout_seconds = 0;  // a relayed TCP connection silent this long is reset; 0: never
 
   bool operator==(const ServiceConfig&) const = default;
 };

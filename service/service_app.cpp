@@ -114,7 +114,9 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host, ConfigSourc
 
   // Without a relay engine the service still administers policy and decides flows;
   // relayed ones are refused and providers fall back to their fail mode.
-  auto relay = std::make_unique<relay::RelayEngine>();
+  relay::EngineConfig relay_config;
+  relay_config.tcp_idle_timeout = std::chrono::seconds(config.relay_tcp_idle_timeout_seconds);
+  auto relay = std::make_unique<relay::RelayEngine>(relay_config);
   try {
     relay->start();
     SPDLOG_INFO("relay listening on {} and {}", relay::format_address(relay->tcp_listener(false)),
@@ -128,7 +130,11 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host, ConfigSourc
                                    config.max_udp_associations_per_user, config.descriptor_reserve,
                                    config.administrators_exempt_from_flow_limits, config.max_udp_queued_bytes_per_user};
   FlowManager flows(*engine, ledger, relay.get(), flow_options);
-  info.flow_limits = [&flows] { return flow_limits_json(flows.limits()); };
+  info.flow_limits = [&flows, tcp_idle = config.relay_tcp_idle_timeout_seconds] {
+    protocol::json limits = flow_limits_json(flows.limits());
+    limits["relay-tcp-idle-timeout"] = tcp_idle;  // how long a user may hold a silent connection
+    return limits;
+  };
   struct UnsetFlowLimits {  // before `flows` goes
     ServiceInfo& info;
     ~UnsetFlowLimits() { info.flow_limits = nullptr; }

@@ -48,6 +48,9 @@ std::string format_status(const nlohmann::json& status) {
                                    l.value("max-udp-associations-per-user", 0), refusals("max-udp-associations-per-user"),
                                    l.value("max-udp-queued-bytes-per-user", std::uint64_t{0}) / 1024,
                                    l.value("administrators-exempt-from-flow-limits", false) ? "exempt" : "limited too"));
+    const auto tcp_idle = l.value("relay-tcp-idle-timeout", std::uint64_t{0});
+    row("tcp idle", tcp_idle == 0 ? std::string("off (relayed TCP connections may stay quiet for ever)")
+                                          : fmt::format("{} s without traffic resets a relayed TCP connection", tcp_idle));
     row("descriptors", fmt::format("{} free of {}, {} kept for the control plane (refused {})", l.value("descriptors_free", -1),
                                    l.value("descriptors_limit", -1), l.value("descriptor-reserve", 0),
                                    refusals("descriptor-reserve")));

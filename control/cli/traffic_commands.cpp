@@ -117,7 +117,8 @@ int stats_command(const CliContext& context, const std::vector<std::string>& arg
               << "Relayed:      " << size_text(t["bytes_up"]) << " sent, " << size_text(t["bytes_down"]) << " received\n"
               << "Rate now:     " << rate_text(t["rate_up"]) << " up, " << rate_text(t["rate_down"]) << " down\n"
               << "TCP:          " << count_text(e["tcp_accepted"]) << " accepted, " << count_text(e["tcp_connect_failures"])
-              << " destinations unreachable, " << count_text(e["tcp_unexpected"]) << " unexpected connections reset\n"
+              << " destinations unreachable, " << count_text(e["tcp_unexpected"]) << " unexpected connections reset, "
+              << count_text(e.value("tcp_idle_closed", json(0))) << " reset when idle\n"
               << "UDP:          " << count_text(e["udp_associations"]) << " associations, " << count_text(e["udp_dropped"])
               << " datagrams dropped\n";
   if (!stats["apps"].empty()) {

@@ -131,6 +131,9 @@ void write_totals(std::string& out, const json& stats) {
   Family("sluice_relay_tcp_connect_failures_total", kCounter, "Relayed TCP destinations that refused or were unreachable.")
       .add(engine.at("tcp_connect_failures"))
       .write(out);
+  Family("sluice_relay_tcp_idle_closed_total", kCounter, "Relayed TCP connections reset after relay-tcp-idle-timeout without traffic.")
+      .add(engine.value("tcp_idle_closed", json(0)))
+      .write(out);
   Family("sluice_relay_udp_associations_total", kCounter, "UDP associations the relay opened.")
       .add(engine.at("udp_associations"))
       .write(out);

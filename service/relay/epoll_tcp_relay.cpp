@@ -37,6 +37,7 @@ void TcpRelay::start(Worker& worker) {
   // orderly FIN would make a stream cut short look complete to a program that has no
   // length of its own to check it against.
   for (int fd : fd_) posix::set_abortive_close(fd, true);
+  idle_ = IdleDeadline(worker.shared().config.tcp_idle_timeout);
   flow_->state = FlowState::connecting;
   watched_[destination] = EPOLLOUT;
   worker.watch(fd_[destination], &handle_[destination], watched_[destination]);
@@ -50,6 +51,7 @@ void TcpRelay::connected(Worker& worker) {
   connecting_ = false;
   posix::set_no_delay(fd_[destination]);
   flow_->state = FlowState::open;
+  if (const auto first_check = idle_.arm(Clock::now())) worker.wake_at(*first_check, flow_->id);
   if (pump(worker)) update_interest(worker);
 }
 
@@ -86,7 +88,7 @@ void TcpRelay::on_event(Worker& worker, int side, std::uint32_t events) {
   update_interest(worker);
 }
 
-void TcpRelay::on_timer(Worker& worker, Clock::time_point) {
+void TcpRelay::on_timer(Worker& worker, Clock::time_point now) {
   if (finished_) return;
   if (connecting_) {
     // The connect deadline is the only timer armed while connecting.
@@ -94,6 +96,13 @@ void TcpRelay::on_timer(Worker& worker, Clock::time_point) {
     close(worker, FlowState::failed, "connect to " + format_address(flow_->destination) + ": timed out");
     return;
   }
+  const IdleDeadline::Verdict idle = idle_.check(now);
+  if (idle.idle) {
+    worker.shared().counters.tcp_idle_closed++;
+    close(worker, FlowState::closed, idle_reason(idle_));
+    return;
+  }
+  if (idle.recheck) worker.wake_at(*idle.recheck, flow_->id);
   if (pump(worker)) update_interest(worker);
 }
 
@@ -156,6 +165,7 @@ bool TcpRelay::pump(Worker& worker) {
     bool progress = false;
     if (!step(worker, up_, now, progress) || !step(worker, down_, now, progress)) return false;
     if (!progress) break;
+    idle_.touch(now);
   }
   if (up_.shut && down_.shut) {
     close(worker, FlowState::closed, "");

@@ -6,12 +6,14 @@
 // full channel or an empty bucket stops reading and the application's own send()
 // blocks (or gets EAGAIN) exactly as with a slow peer. An end of stream is passed on
 // as shutdown(SHUT_WR) once the channel is drained; a reset is passed on as a reset.
+// With tcp_idle_timeout set, a connection that moves nothing for that long is reset.
 
 #include <memory>
 #include <string>
 
 #include "service/relay/epoll_channel.h"
 #include "service/relay/epoll_worker.h"
+#include "service/relay/idle_deadline.h"
 
 namespace sluice::relay::epoll {
 
@@ -58,6 +60,7 @@ class TcpRelay final : public Relay {
   std::uint32_t watched_[2] = {0, 0};
   bool connecting_ = true;
   Direction up_, down_;
+  IdleDeadline idle_;  // armed once connected
 };
 
 }  // namespace sluice::relay::epoll

@@ -20,7 +20,8 @@ TcpRelay::TcpRelay(Context& context, std::shared_ptr<Flow> flow, win::Socket app
       socket_{app_socket, win::Socket{}},
       capacity_(std::max<std::size_t>(context.config.buffer_bytes, 1)),
       up_{app, destination, &flow_->limits.up, &flow_->counters.bytes_up, &flow_->counters.packets_up},
-      down_{destination, app, &flow_->limits.down, &flow_->counters.bytes_down, &flow_->counters.packets_down} {
+      down_{destination, app, &flow_->limits.down, &flow_->counters.bytes_down, &flow_->counters.packets_down},
+      idle_(context.config.tcp_idle_timeout) {
   connect_.target = this;
   for (Direction* d : {&up_, &down_}) d->read.target = d->send.target = this;
 }
@@ -68,6 +69,7 @@ void TcpRelay::connected() {
   win::finish_connect(socket_[destination]);
   win::set_no_delay(socket_[destination]);
   flow_->state = FlowState::open;
+  if (const auto first_check = idle_.arm(Clock::now())) wake_at(*first_check);
 }
 
 void TcpRelay::connect_failed(const std::string& why) {
@@ -111,14 +113,27 @@ void TcpRelay::timer_locked(Clock::time_point now) {
     connect_failed("connect to " + format_address(flow_->destination) + ": timed out");
     return;
   }
+  const IdleDeadline::Verdict idle = idle_.check(now);
+  if (idle.idle) {
+    context_.counters.tcp_idle_closed++;
+    end_locked(FlowState::closed, idle_reason(idle_));
+    return;
+  }
+  if (idle.recheck) wake_at(*idle.recheck);
   drive();
 }
 
 void TcpRelay::drive() {
   const auto now = Clock::now();
   for (int round = 0; round < kInlineBudget; ++round) {
+    // Stamped with this clock reading, taken once per drive and not per completion.
+    if (moved_) {
+      idle_.touch(now);
+      moved_ = false;
+    }
     bool progress = false;
     if (!step(up_, now, progress) || !step(down_, now, progress)) return;
+    if (progress) idle_.touch(now);
     if (up_.shut && down_.shut) {
       end_locked(FlowState::closed, "");
       return;
@@ -183,6 +198,7 @@ void TcpRelay::read_done(Direction& d, std::size_t bytes) {
     d.eof = true;
     return;
   }
+  moved_ = true;
   d.reads->fetch_add(1, std::memory_order_relaxed);
   d.chunks.push_back(Chunk{std::move(d.reading), bytes});
   d.held += bytes;
@@ -209,6 +225,7 @@ void TcpRelay::send_done(Direction& d, std::size_t bytes) {
     reset_from(d.to, WSAECONNABORTED);
     return;
   }
+  moved_ = true;
   d.bytes->fetch_add(bytes, std::memory_order_relaxed);
   d.front_sent += bytes;
   if (d.front_sent >= d.chunks.front().size) {

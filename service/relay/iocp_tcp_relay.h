@@ -7,12 +7,14 @@
 // reading and the application's own send() blocks (or gets WSAEWOULDBLOCK) exactly as
 // with a slow peer. What was read goes out with WSASendTo (no address: the stream is
 // connected). An end of stream is passed on as shutdown(SD_SEND) once everything
-// before it was sent; a reset is passed on as a reset.
+// before it was sent; a reset is passed on as a reset. With tcp_idle_timeout set, a
+// connection that moves nothing for that long is reset.
 
 #include <deque>
 #include <memory>
 #include <string>
 
+#include "service/relay/idle_deadline.h"
 #include "service/relay/iocp_relay.h"
 
 namespace sluice::relay::iocp {
@@ -75,6 +77,8 @@ class TcpRelay final : public Relay {
   Clock::time_point connect_deadline_{};
   std::size_t capacity_;  // bytes a direction may hold
   Direction up_, down_;
+  IdleDeadline idle_;   // armed once connected
+  bool moved_ = false;  // a read or send finished since drive() last stamped idle_
 };
 
 }  // namespace sluice::relay::iocp

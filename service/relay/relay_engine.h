@@ -39,6 +39,11 @@ struct EngineConfig {
   std::size_t udp_queue_datagrams = 512;      // queued per direction while over budget, then dropped
   std::size_t udp_queue_bytes = 1024 * 1024;  // the same bound in bytes (one user's total: Flow::user_queue)
   std::chrono::milliseconds udp_idle_timeout{60'000};     // an association with no traffic is closed
+  // A relayed TCP connection that moved no byte either way for this long is reset (and
+  // counted in tcp_idle_closed). 0: never, the default, since long quiet connections
+  // (SSH, database pools) are legitimate; an administrator who would rather not let a
+  // local user hold descriptors with silent connections sets one (relay-tcp-idle-timeout).
+  std::chrono::milliseconds tcp_idle_timeout{0};
   std::chrono::milliseconds tcp_expect_timeout{10'000};   // a registration never followed by a connect
   std::chrono::milliseconds connect_timeout{10'000};      // to the destination
   // Addresses the listeners bind; tests and benchmarks use the defaults.
@@ -51,6 +56,7 @@ struct EngineCounters {
   std::uint64_t tcp_unexpected = 0;        // accepted connections no registration claimed
   std::uint64_t tcp_connect_failures = 0;  // destination refused or unreachable
   std::uint64_t tcp_wrong_owner = 0;       // registered peer address, but not from the socket the registration proved
+  std::uint64_t tcp_idle_closed = 0;       // relayed connections reset after tcp_idle_timeout without traffic
   std::uint64_t udp_associations = 0;      // opened since start
   std::uint64_t udp_dropped = 0;           // datagrams dropped over budget or queue
   std::uint64_t flows_active = 0;

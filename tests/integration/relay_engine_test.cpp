@@ -423,6 +423,65 @@ TEST_P(RelayEngineTest, AnIdleAssociationClosesItself) {
   EXPECT_TRUE(eventually([&] { return engine_->counters().flows_active == 0; }));
 }
 
+// relay-tcp-idle-timeout: two connections through one engine with the same 300 ms
+// timeout. The quiet one is reset at both ends and counted; the one that keeps moving
+// a byte (each direction in turn) lives on long after. No timing is asserted beyond
+// "reset within the read wait": the active side only needs a gap under the timeout.
+TEST_P(RelayEngineTest, AQuietRelayedConnectionIsResetAfterTheIdleTimeoutAnActiveOneIsNot) {
+  restart_with([](EngineConfig& c) { c.tcp_idle_timeout = 300ms; });
+  Socket destination = listening_destination();
+  std::shared_ptr<Flow> quiet_flow, active_flow;
+  Socket quiet_app = relayed_connection(port_of(destination), quiet_flow);
+  Socket quiet_server = accept_one(destination);
+  Socket active_app = relayed_connection(port_of(destination), active_flow);
+  Socket active_server = accept_one(destination);
+  send_text(quiet_app, "q");
+  ASSERT_EQ(read_text(quiet_server, 1), "q");
+
+  // Bounded: at most 250 rounds of about 20 ms, and it ends 600 ms (two timeouts)
+  // after the quiet connection was seen closed.
+  std::chrono::steady_clock::time_point quiet_closed_at{};
+  for (int round = 0; round < 250; ++round) {
+    const bool up = round % 2 == 0;
+    send_text(up ? active_app : active_server, "a");
+    ASSERT_EQ(read_text(up ? active_server : active_app, 1), "a") << "round " << round;
+    const auto now = std::chrono::steady_clock::now();
+    if (quiet_closed_at == std::chrono::steady_clock::time_point{} && quiet_flow->state != FlowState::open) {
+      quiet_closed_at = now;
+    }
+    if (quiet_closed_at != std::chrono::steady_clock::time_point{} && now - quiet_closed_at > 600ms) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_NE(quiet_closed_at, std::chrono::steady_clock::time_point{}) << "the quiet connection was never closed";
+
+  EXPECT_EQ(read_text(quiet_app), kReset);
+  EXPECT_EQ(read_text(quiet_server), kReset);
+  EXPECT_EQ(quiet_flow->state.load(), FlowState::closed);
+  EXPECT_NE(quiet_flow->error.find("no traffic"), std::string::npos) << quiet_flow->error;
+  EXPECT_EQ(active_flow->state.load(), FlowState::open) << active_flow->error;
+  send_text(active_app, "still here");
+  EXPECT_EQ(read_text(active_server, 10), "still here");
+  EXPECT_EQ(engine_->counters().tcp_idle_closed, 1u);
+  EXPECT_TRUE(eventually([&] { return engine_->counters().flows_active == 1; }));
+}
+
+// The default, 0: a connection quiet for three times the timeout above is still relayed.
+TEST_P(RelayEngineTest, WithoutATcpIdleTimeoutAQuietConnectionStays) {
+  ASSERT_EQ(config_.tcp_idle_timeout, 0ms);
+  Socket destination = listening_destination();
+  std::shared_ptr<Flow> flow;
+  Socket app = relayed_connection(port_of(destination), flow);
+  Socket server = accept_one(destination);
+  send_text(app, "x");
+  ASSERT_EQ(read_text(server, 1), "x");
+  std::this_thread::sleep_for(900ms);
+  EXPECT_FALSE(readable(app, 0));
+  EXPECT_EQ(flow->state.load(), FlowState::open) << flow->error;
+  send_text(server, "later");
+  EXPECT_EQ(read_text(app, 5), "later");
+  EXPECT_EQ(engine_->counters().tcp_idle_closed, 0u);
+}
+
 TEST_P(RelayEngineTest, StoppingCutsRelayedConnections) {
   Socket destination = listening_destination();
   std::shared_ptr<Flow> flow;

@@ -28,5 +28,16 @@ TEST(FormatStatusTest, ShowsWhatAnAdministratorLooksFor) {
   }
 }
 
+TEST(FormatStatusTest, ShowsTheRelayTcpIdleTimeoutWithTheFlowLimits) {
+  auto status = nlohmann::json::parse(R"({
+    "version": "9.9.9", "pid": 1, "uptime_seconds": 1, "started_at": "2026-01-01T00:00:00Z", "platform": "linux", "state_dir": "/s",
+    "control": {"endpoint": "/c"}, "database": {"path": "/d", "schema_level": 1},
+    "flow_limits": {"max-relayed-flows-per-user": 2048, "relay-tcp-idle-timeout": 600}})");
+  EXPECT_NE(format_status(status).find("600 s without traffic resets a relayed TCP connection"), std::string::npos)
+      << format_status(status);
+  status["flow_limits"]["relay-tcp-idle-timeout"] = 0;
+  EXPECT_NE(format_status(status).find("tcp idle   off"), std::string::npos) << format_status(status);
+}
+
 }  // namespace
 }  // namespace sluice::cli

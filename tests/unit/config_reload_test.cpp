@@ -66,6 +66,17 @@ TEST(ConfigReloaderTest, StateDirAndControlWaitForARestart) {
   EXPECT_EQ(reloader.running().state_dir, "/var/lib/sluice") << "the running service still uses the old one";
 }
 
+TEST(ConfigReloaderTest, TheRelayTcpIdleTimeoutWaitsForARestart) {
+  FakeService service;
+  ServiceConfig next = started();
+  next.relay_tcp_idle_timeout_seconds = 600;
+  ConfigReloader reloader(started(), [&] { return next; }, service.live());
+  ReloadReport report = reloader.reload();
+  EXPECT_TRUE(report.applied.empty());
+  EXPECT_EQ(report.restart_required, std::vector<std::string>{"relay-tcp-idle-timeout"});
+  EXPECT_EQ(reloader.running().relay_tcp_idle_timeout_seconds, 0u) << "the relay engine keeps what it started with";
+}
+
 TEST(ConfigReloaderTest, ABadFileChangesNothing) {
   FakeService service;
   ConfigReloader reloader(

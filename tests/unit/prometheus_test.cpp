@@ -32,7 +32,7 @@ json stats_with(json apps) {
               {"totals",
                {{"flows_active", 1}, {"bytes_up", 100}, {"bytes_down", 2000}, {"dropped", 0}, {"rate_up", 10}, {"rate_down", 200}}},
               {"engine",
-               {{"tcp_accepted", 3}, {"tcp_unexpected", 0}, {"tcp_connect_failures", 1}, {"udp_associations", 2},
+               {{"tcp_accepted", 3}, {"tcp_unexpected", 0}, {"tcp_connect_failures", 1}, {"tcp_idle_closed", 4}, {"udp_associations", 2},
                 {"udp_dropped", 5}, {"flows_active", 1}}},
               {"apps", std::move(apps)}};
 }
@@ -79,6 +79,9 @@ const char* const kTotalsText =
     "# HELP sluice_relay_tcp_connect_failures_total Relayed TCP destinations that refused or were unreachable.\n"
     "# TYPE sluice_relay_tcp_connect_failures_total counter\n"
     "sluice_relay_tcp_connect_failures_total 1\n"
+    "# HELP sluice_relay_tcp_idle_closed_total Relayed TCP connections reset after relay-tcp-idle-timeout without traffic.\n"
+    "# TYPE sluice_relay_tcp_idle_closed_total counter\n"
+    "sluice_relay_tcp_idle_closed_total 4\n"
     "# HELP sluice_relay_udp_associations_total UDP associations the relay opened.\n"
     "# TYPE sluice_relay_udp_associations_total counter\n"
     "sluice_relay_udp_associations_total 2\n"

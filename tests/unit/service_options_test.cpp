@@ -61,6 +61,19 @@ TEST(ServiceOptionsTest, FlushIntervalInSeconds) {
   EXPECT_NE(parse_error({"--flush-interval", "5s"}).find("'5s'"), std::string::npos);
 }
 
+TEST(ServiceOptionsTest, RelayTcpIdleTimeoutInWholeSecondsOffByDefault) {
+  EXPECT_EQ(parse_ok({}).config.relay_tcp_idle_timeout_seconds, 0u);
+  EXPECT_EQ(parse_ok({"--relay-tcp-idle-timeout", "600"}).config.relay_tcp_idle_timeout_seconds, 600u);
+  EXPECT_EQ(parse_ok({"--relay-tcp-idle-timeout", "0"}).config.relay_tcp_idle_timeout_seconds, 0u);
+  const std::string error = parse_error({"--relay-tcp-idle-timeout", "5m"});
+  EXPECT_NE(error.find("--relay-tcp-idle-timeout: '5m' is not a whole number from 0 to 604800"), std::string::npos) << error;
+  EXPECT_NE(parse_error({"--relay-tcp-idle-timeout", "-1"}).find("'-1'"), std::string::npos);
+  EXPECT_NE(parse_error({"--relay-tcp-idle-timeout", "604801"}).find("'604801'"), std::string::npos);
+  // An installed service is started with it, like every other setting given.
+  const CommandLine cl = parse_ok({"service", "install", "--relay-tcp-idle-timeout", "30"});
+  EXPECT_EQ(cl.run_arguments, (std::vector<std::string>{"--relay-tcp-idle-timeout", "30"}));
+}
+
 class ConfigFileTest : public ::testing::Test {
  protected:
   std::string write(const std::string& text) {
