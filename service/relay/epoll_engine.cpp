@@ -67,7 +67,10 @@ struct RelayEngine::Impl {
   epoll::Worker& pick_worker() { return *workers[next_worker++ % workers.size()]; }
 };
 
-RelayEngine::RelayEngine(EngineConfig config) : impl_(std::make_unique<Impl>()) { impl_->shared.config = std::move(config); }
+RelayEngine::RelayEngine(EngineConfig config) : impl_(std::make_unique<Impl>()) {
+  impl_->shared.expected.use_tables(config.socket_tables);
+  impl_->shared.config = std::move(config);
+}
 
 RelayEngine::~RelayEngine() { stop(); }
 

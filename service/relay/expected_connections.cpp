@@ -39,10 +39,14 @@ bool ExpectedConnections::expects(const Address& peer) {
 }
 
 std::shared_ptr<Flow> ExpectedConnections::claim(const Address& peer, const SocketIdentity& connecting) {
+  // Where the system names no owners (Wine), a registration could not prove a socket
+  // either: any registered flow at the address takes the connection (sluiced logs it).
+  const bool owners_known = tables_.reports_owners();
   std::lock_guard lock(mutex_);
   auto [first, last] = entries_.equal_range(peer.port);
   for (auto it = first; it != last; ++it) {
-    if (address_matches(it->second.flow->app_local, peer) && same_socket(it->second.flow->app_socket, connecting)) {
+    if (address_matches(it->second.flow->app_local, peer) &&
+        (owners_known ? same_socket(it->second.flow->app_socket, connecting) : it->second.flow->app_socket.known())) {
       auto flow = std::move(it->second.flow);
       entries_.erase(it);
       return flow;
@@ -54,7 +58,7 @@ std::shared_ptr<Flow> ExpectedConnections::claim(const Address& peer, const Sock
 ExpectedConnections::Accepted ExpectedConnections::accept(const Address& peer, const Address& listener) {
   if (!expects(peer)) return Accepted{};
   try {
-    if (auto connecting = connected_socket(peer, listener)) {
+    if (auto connecting = tables_.connected(peer, listener)) {
       if (auto flow = claim(peer, *connecting)) return Accepted{Accepted::claimed, std::move(flow)};
     }
   } catch (const std::exception&) {

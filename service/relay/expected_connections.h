@@ -14,12 +14,17 @@
 #include <string>
 
 #include "service/relay/flow.h"
+#include "service/relay/socket_owner.h"
 
 namespace sluice::relay {
 
 class ExpectedConnections {
  public:
   using Clock = std::chrono::steady_clock;
+
+  // The system tables accept() reads (the real ones unless a test injected others);
+  // set before the engine starts accepting.
+  void use_tables(SocketTables tables) { tables_ = std::move(tables); }
 
   // Expects a connection from flow->app_local until `deadline`; the flow is pending.
   void add(std::shared_ptr<Flow> flow, Clock::time_point deadline);
@@ -51,6 +56,7 @@ class ExpectedConnections {
     std::shared_ptr<Flow> flow;
     Clock::time_point deadline;
   };
+  SocketTables tables_;
   std::mutex mutex_;
   std::multimap<std::uint16_t, Entry> entries_;
 };

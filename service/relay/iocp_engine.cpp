@@ -33,7 +33,7 @@ constexpr auto kDrainBound = std::chrono::seconds(10);
 }  // namespace
 
 struct RelayEngine::Impl {
-  explicit Impl(EngineConfig config) : context(std::move(config)) {}
+  explicit Impl(EngineConfig config) : context(std::move(config)) { expected.use_tables(context.config.socket_tables); }
 
   win::WinsockSession winsock;
   iocp::Context context;
@@ -92,7 +92,7 @@ void RelayEngine::start() {
   if (m.stopped) {
     throw std::system_error(std::make_error_code(std::errc::operation_not_permitted), "a stopped relay engine cannot start again");
   }
-  if (!system_reports_socket_owners()) {
+  if (!m.context.config.socket_tables.reports_owners()) {
     SPDLOG_WARN("relay: this system's TCP and UDP tables name no socket owners (owning pid 0, as under Wine): "
                 "flow ownership is not checked; connections are matched by address alone");
   }

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "service/relay/flow.h"
+#include "service/relay/socket_owner.h"
 
 namespace sluice::relay {
 
@@ -49,6 +50,8 @@ struct EngineConfig {
   // Addresses the listeners bind; tests and benchmarks use the defaults.
   std::string ipv4_loopback = "127.0.0.1";
   std::string ipv6_loopback = "::1";
+  // Who owns a connecting socket: the system's tables. Only tests replace them.
+  SocketTables socket_tables;
 };
 
 struct EngineCounters {

@@ -9,6 +9,7 @@
 // (GetExtendedTcpTable / GetExtendedUdpTable owning pid).
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -46,14 +47,26 @@ SocketIdentity find_owned_bound_socket(policy::Protocol protocol, const Address&
 std::optional<SocketIdentity> connected_socket(const Address& local, const Address& remote);
 
 // Whether this system names the owner of a socket at all. Linux: always. Windows:
-// probed once, on a loopback connection of this process's own (Wine's tables give
-// owning pid 0 for every socket). Where it does not, a claim stands for the caller
+// probed once, on a fresh loopback connection of this process's own, as the relay
+// sees one on accept (Wine 8 gives owning pid 0 for a socket until its process has
+// done I/O on it: only wineserver holds it before). Where it does not, a claim stands for the caller
 // and the relay matches connections by address alone: sluiced logs that at start.
 bool system_reports_socket_owners();
 
 // True when `connecting` is the socket a registration proved: Linux, the same socket
-// (inode) of the same uid; Windows, the same owning process.
+// (inode) of the same uid; Windows, the same owning process. Strict: where the system
+// names no owners, the caller decides (SocketTables::reports_owners).
 bool same_socket(const SocketIdentity& registered, const SocketIdentity& connecting);
+
+// The two table reads the relay makes on accept, as an OS-boundary seam (in the manner
+// of Envoy's OsSysCalls): production always uses the defaults, the real reads above.
+// A test injects rows the system cannot be made to show at accept time: Wine lists a
+// socket's owning pid only once the owning process holds its Unix descriptor, which a
+// socket that has only connected does not (docs/attacksurface.md, "Wine").
+struct SocketTables {
+  std::function<bool()> reports_owners = system_reports_socket_owners;
+  std::function<std::optional<SocketIdentity>(const Address& local, const Address& remote)> connected = connected_socket;
+};
 
 template <class StillSame>
 SocketIdentity prove_bound_socket(policy::Protocol protocol, const Address& local, std::int64_t pid, std::intptr_t process_handle,

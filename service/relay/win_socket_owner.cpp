@@ -168,7 +168,6 @@ std::optional<SocketIdentity> connected_socket(const Address& local, const Addre
 }
 
 bool same_socket(const SocketIdentity& registered, const SocketIdentity& connecting) {
-  if (!system_reports_socket_owners()) return registered.known();
   return registered.pid > 0 && registered.pid == connecting.pid;
 }
 

@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -229,7 +231,7 @@ TEST_P(RelayEngineTest, UnexpectedConnectionIsResetAtOnce) {
 // registration proved (here: the expectation carries another socket's identity).
 // The connection is reset and counted, and nothing reaches the destination.
 TEST_P(RelayEngineTest, AConnectionFromAnotherSocketThanTheRegisteredOneIsReset) {
-  if (!system_reports_socket_owners()) GTEST_SKIP() << "this system's socket tables name no owners (Wine: pid 0 for every socket)";
+  if (!system_reports_socket_owners()) GTEST_SKIP() << "this system's socket tables name no owners (Wine 8: pid 0 until the owner has done I/O on the socket)";
   Socket destination = listening_destination();
   Socket squatter = bound_socket(true, false);
   Socket victim = bound_socket(true, false);
@@ -244,6 +246,85 @@ TEST_P(RelayEngineTest, AConnectionFromAnotherSocketThanTheRegisteredOneIsReset)
   EXPECT_FALSE(readable(destination, 200)) << "the destination was connected to";
   EXPECT_EQ(engine_->counters().tcp_wrong_owner, 1u);
   EXPECT_EQ(flow->state.load(), FlowState::pending) << "the expectation stays for its own socket";
+}
+
+// The same decision where the system's tables cannot show it at accept time: under
+// Wine a socket that has only connected is listed with owning pid 0 (only wineserver
+// holds it yet), so the real tables name no owner there. The tables are injected at
+// the OS boundary (SocketTables) with one row for the application's connection, and
+// the real relay (IOCP under Wine, epoll natively) decides from that row alone.
+class InjectedOwnerTable {
+ public:
+  // The row for the connection whose client side is `local` and whose server side is
+  // `remote` (the relay listener), owned as `owner` says.
+  void set(const Address& local, const Address& remote, const SocketIdentity& owner) {
+    std::lock_guard lock(mutex_);
+    local_ = local;
+    remote_ = remote;
+    owner_ = owner;
+  }
+  std::uint64_t lookups() {
+    std::lock_guard lock(mutex_);
+    return lookups_;
+  }
+  SocketTables tables() {
+    SocketTables tables;
+    tables.reports_owners = [] { return true; };
+    tables.connected = [this](const Address& local, const Address& remote) -> std::optional<SocketIdentity> {
+      std::lock_guard lock(mutex_);
+      ++lookups_;
+      if (local == local_ && remote == remote_) return owner_;
+      return std::nullopt;
+    };
+    return tables;
+  }
+
+ private:
+  std::mutex mutex_;
+  Address local_, remote_;
+  SocketIdentity owner_;
+  std::uint64_t lookups_ = 0;
+};
+
+// The registered owner, and another: every field differs (Linux compares the socket's
+// inode and uid, Windows the owning pid).
+const SocketIdentity kOwner{7001, 1000, 4100};
+const SocketIdentity kSomeoneElse{7002, 1001, 4104};
+
+TEST_P(RelayEngineTest, AnOwnerTableNamingAnotherProcessResetsTheConnection) {
+  InjectedOwnerTable table;
+  restart_with([&](EngineConfig& config) { config.socket_tables = table.tables(); });
+  Socket destination = listening_destination();
+  Socket app = bound_socket(true, false);
+  auto flow = make_flow(policy::Protocol::tcp, app, port_of(destination));
+  flow->app_socket = kOwner;
+  const Address listener = engine_->tcp_listener(ipv6());
+  table.set(Address{loopback(), port_of(app)}, listener, kSomeoneElse);
+  engine_->expect_tcp(flow);
+  ASSERT_FALSE(test::connect(app, endpoint_of(listener)));
+  EXPECT_EQ(read_text(app), kReset);
+  EXPECT_FALSE(readable(destination, 200)) << "the destination was connected to";
+  EXPECT_EQ(engine_->counters().tcp_wrong_owner, 1u);
+  EXPECT_EQ(table.lookups(), 1u) << "the relay did not ask the table";
+  EXPECT_EQ(flow->state.load(), FlowState::pending) << "the expectation stays for its own socket";
+}
+
+TEST_P(RelayEngineTest, AnOwnerTableNamingTheFlowsOwnerRelaysTheConnection) {
+  InjectedOwnerTable table;
+  restart_with([&](EngineConfig& config) { config.socket_tables = table.tables(); });
+  Socket destination = listening_destination();
+  Socket app = bound_socket(true, false);
+  auto flow = make_flow(policy::Protocol::tcp, app, port_of(destination));
+  flow->app_socket = kOwner;
+  const Address listener = engine_->tcp_listener(ipv6());
+  table.set(Address{loopback(), port_of(app)}, listener, kOwner);
+  engine_->expect_tcp(flow);
+  ASSERT_FALSE(test::connect(app, endpoint_of(listener)));
+  Socket server = accept_one(destination);
+  send_text(app, "owned");
+  EXPECT_EQ(read_text(server, 5), "owned");
+  EXPECT_EQ(engine_->counters().tcp_wrong_owner, 0u);
+  EXPECT_EQ(table.lookups(), 1u);
 }
 
 // Across families: an IPv4 registration is not claimed by a connection from the
