@@ -21,6 +21,7 @@
 #include "common/platform/platform.h"
 #include "control/transport/event_server.h"
 #include "control/transport/posix_listening_socket.h"
+#include "control/transport/posted_tasks.h"
 
 namespace sluice::transport {
 namespace {
@@ -63,7 +64,7 @@ class EpollEventServer final : public EventServer {
     events_ = &events;
     std::vector<epoll_event> ready(256);
     auto next_tick = std::chrono::steady_clock::now();
-    while (!stopped_.load()) {
+    while (!posted_.stopped()) {
       const int n = ::epoll_wait(epoll_, ready.data(), static_cast<int>(ready.size()),
                                  static_cast<int>(tick_interval.count()));
       if (n < 0 && errno != EINTR) fail("epoll_wait");
@@ -83,18 +84,8 @@ class EpollEventServer final : public EventServer {
     close_all();
   }
 
-  void stop() override {
-    std::lock_guard lock(posted_mutex_);
-    stopped_.store(true);
-    ring();
-  }
-
-  void post(std::function<void()> task) override {
-    std::lock_guard lock(posted_mutex_);
-    if (stopped_.load()) return;
-    posted_.push_back(std::move(task));
-    ring();
-  }
+  void stop() override { posted_.stop(); }
+  void post(std::function<void()> task) override { posted_.post(std::move(task)); }
 
   void send(ClientId id, std::string bytes) override {
     Client* client = find(id);
@@ -202,15 +193,7 @@ class EpollEventServer final : public EventServer {
   void run_posted() {
     std::uint64_t count;
     [[maybe_unused]] auto n = ::read(wake_, &count, sizeof count);
-    std::deque<std::function<void()>> tasks;
-    {
-      std::lock_guard lock(posted_mutex_);
-      tasks.swap(posted_);
-    }
-    for (auto& task : tasks) {
-      task();
-      tell_deferred();
-    }
+    posted_.run([this] { tell_deferred(); });
   }
 
   void on_ready(ClientId id, std::uint32_t what) {
@@ -325,9 +308,7 @@ class EpollEventServer final : public EventServer {
   std::unordered_map<ClientId, Client> clients_;
   ClientId next_id_ = kFirstClient;
   std::vector<ClientId> drained_, gone_, resumed_;
-  std::mutex posted_mutex_;
-  std::deque<std::function<void()>> posted_;
-  std::atomic<bool> stopped_{false};
+  PostedTasks posted_{[this] { ring(); }};
   char buffer_[kReadChunk];
 };
 

@@ -21,6 +21,7 @@
 #include "common/platform/platform.h"
 #include "common/platform/win_strings.h"
 #include "control/transport/event_server.h"
+#include "control/transport/posted_tasks.h"
 #include "control/transport/win_pipe_instances.h"
 
 namespace sluice::transport {
@@ -94,7 +95,7 @@ class IocpEventServer final : public EventServer {
     if (first_instance_) listen_on(std::exchange(first_instance_, nullptr));
     auto next_tick = std::chrono::steady_clock::now();
     OVERLAPPED_ENTRY entries[64];
-    while (!stopped_.load()) {
+    while (!posted_.stopped()) {
       replenish_listening();
       ULONG count = 0;
       if (GetQueuedCompletionStatusEx(port_, entries, 64, &count, static_cast<DWORD>(tick_interval.count()), FALSE)) {
@@ -113,18 +114,8 @@ class IocpEventServer final : public EventServer {
     close_all();
   }
 
-  void stop() override {
-    std::lock_guard lock(posted_mutex_);
-    stopped_.store(true);
-    PostQueuedCompletionStatus(port_, 0, kWakeKey, nullptr);
-  }
-
-  void post(std::function<void()> task) override {
-    std::lock_guard lock(posted_mutex_);
-    if (stopped_.load()) return;
-    posted_.push_back(std::move(task));
-    PostQueuedCompletionStatus(port_, 0, kWakeKey, nullptr);
-  }
+  void stop() override { posted_.stop(); }
+  void post(std::function<void()> task) override { posted_.post(std::move(task)); }
 
   void send(ClientId id, std::string bytes) override {
     Instance* client = find(id);
@@ -178,7 +169,7 @@ class IocpEventServer final : public EventServer {
   }
 
   void replenish_listening() {
-    while (listening_ < kListeningInstances && !stopped_.load()) {
+    while (listening_ < kListeningInstances && !posted_.stopped()) {
       HANDLE handle = nullptr;
       try {
         handle = pipes_->create_instance();
@@ -320,15 +311,7 @@ class IocpEventServer final : public EventServer {
   }
 
   void run_posted() {
-    std::deque<std::function<void()>> tasks;
-    {
-      std::lock_guard lock(posted_mutex_);
-      tasks.swap(posted_);
-    }
-    for (auto& task : tasks) {
-      task();
-      tell_deferred();
-    }
+    posted_.run([this] { tell_deferred(); });
   }
 
   void tell_deferred() {
@@ -379,9 +362,7 @@ class IocpEventServer final : public EventServer {
   std::size_t listening_ = 0;
   ClientId next_id_ = 1;
   std::vector<ClientId> drained_, gone_;
-  std::mutex posted_mutex_;
-  std::deque<std::function<void()>> posted_;
-  std::atomic<bool> stopped_{false};
+  PostedTasks posted_{[this] { PostQueuedCompletionStatus(port_, 0, kWakeKey, nullptr); }};
 };
 
 }  // namespace
