@@ -85,7 +85,7 @@ void FlowManager::count_decision(const std::string& app, policy::Action action) 
   }
 }
 
-FlowDecision FlowManager::register_flow(const FlowRequest& request, const FlowOwner& owner, bool administrator) {
+policy::FlowKey flow_key(const FlowRequest& request, const FlowOwner& owner) {
   policy::FlowKey key;
   key.app = owner.executable;
   if (owner.uid >= 0) key.user_ids.push_back(std::to_string(owner.uid));
@@ -93,22 +93,35 @@ FlowDecision FlowManager::register_flow(const FlowRequest& request, const FlowOw
   key.protocol = request.protocol;
   key.destination = request.destination.ip;
   key.port = request.destination.port;
+  return key;
+}
 
+FlowDecision FlowManager::decide(const FlowRequest& request, const FlowOwner& owner) {
+  const policy::FlowKey key = flow_key(request, owner);
   const Verdict verdict = policy_.decide(key);
   FlowDecision decision;
   decision.action = verdict.action;
   decision.rule_id = verdict.rule_id;
+  decision.rate = verdict.rate;
   decision.reason = verdict.rule_id ? "rule " + std::to_string(*verdict.rule_id) : "default action";
 
   // A volume cap reached with on_exceed=block refuses every new flow of the
-  // application that would use the network through us or around us.
-  if (verdict.action != policy::Action::block && buckets_.over_volume(key.app)) {
-    auto quota = policy_.quota_for(key.app);
-    if (quota && quota->on_exceed.value_or(policy::OnExceed::block) == policy::OnExceed::block) {
+  // application that would use the network through us or around us. Judged against
+  // the policy of this moment: a cap lifted or raised a moment ago no longer refuses.
+  if (verdict.action != policy::Action::block) {
+    auto cap = cap_state(key.app);
+    if (cap && cap->reached && cap->on_exceed == policy::OnExceed::block) {
       decision.action = policy::Action::block;
-      decision.reason = "volume cap reached";
+      decision.reason = relay::kVolumeCapReached;
     }
   }
+  return decision;
+}
+
+FlowDecision FlowManager::register_flow(const FlowRequest& request, const FlowOwner& owner, bool administrator) {
+  const policy::FlowKey key = flow_key(request, owner);
+  FlowDecision decision = decide(request, owner);
+  const Verdict verdict{decision.action, decision.rule_id, decision.rate};
 
   if (decision.action != policy::Action::relay) {
     std::lock_guard lock(mutex_);
@@ -135,6 +148,7 @@ FlowDecision FlowManager::register_flow(const FlowRequest& request, const FlowOw
   }
   flow->destination = request.destination;
   flow->limits = buckets_.limits_for(key.app, verdict);
+  flow->volume = allowance_for(key.app);
   {
     std::lock_guard lock(mutex_);
     flow->id = next_id_++;
@@ -323,24 +337,120 @@ void FlowManager::count_traffic(bool measure_rates) {
   if (measure_rates) age_out_apps(now, false);
 }
 
-// An application is over its cap when what the store holds
-// for the current period plus what the ledger has not flushed yet reaches the volume.
+std::uint64_t FlowManager::counted_usage(const policy::Quota& quota, const std::string& since) {
+  std::uint64_t used = ledger_.pending_bytes(quota.app);
+  for (const auto& row : policy_.store().usage(quota.app, since, false)) used += row.bytes_up + row.bytes_down;
+  return used;
+}
+
+std::shared_ptr<relay::VolumeAllowance> FlowManager::allowance_for(const std::string& app) {
+  auto snapshot = policy_.snapshot();
+  std::lock_guard lock(caps_mutex_);
+  if (snapshot->generation != caps_generation_) apply_caps_locked(*snapshot, false);
+  const std::string key = policy_.quota_key(app);
+  if (auto it = allowances_.find(key); it != allowances_.end()) return it->second;
+  // Held here while the caps are applied, which drop allowances nothing else holds.
+  auto made = std::make_shared<relay::VolumeAllowance>();
+  allowances_[key] = made;
+  apply_caps_locked(*snapshot, false);
+  allowances_[key] = made;
+  return made;
+}
+
+void FlowManager::apply_caps_locked(const PolicySnapshot& snapshot, bool reload) {
+  caps_generation_ = snapshot.generation;
+  const std::string today = utc_day();
+  // A capped program gets an allowance before its first flow, so its usage is known
+  // when the cap is checked; uncapped ones only while a flow holds theirs.
+  for (const auto& [key, quota] : snapshot.quotas) {
+    if (quota.volume_bytes && quota.volume_period && !allowances_.count(key)) {
+      allowances_[key] = std::make_shared<relay::VolumeAllowance>();
+    }
+  }
+  for (auto it = allowances_.begin(); it != allowances_.end();) {
+    auto quota = snapshot.quotas.find(it->first);
+    const bool capped = quota != snapshot.quotas.end() && quota->second.volume_bytes && quota->second.volume_period;
+    relay::VolumeAllowance& allowance = *it->second;
+    if (!capped) {
+      allowance.set_cap(relay::VolumeAllowance::kNoCap, false);
+      allowance_since_.erase(it->first);
+      if (it->second.use_count() == 1) {
+        it = allowances_.erase(it);
+        continue;
+      }
+      ++it;
+      continue;
+    }
+    const policy::Quota& q = quota->second;
+    const std::string since = policy::period_start(*q.volume_period, today);
+    auto counted = allowance_since_.find(it->first);
+    if (counted == allowance_since_.end() || counted->second != since) {
+      allowance.reset_used(counted_usage(q, since));  // a new cap or a new period
+      allowance_since_[it->first] = since;
+    } else if (reload) {
+      allowance.raise_used_to(counted_usage(q, since));
+    }
+    allowance.set_cap(*q.volume_bytes, q.on_exceed.value_or(policy::OnExceed::block) == policy::OnExceed::block);
+    ++it;
+  }
+}
+
+std::optional<CapState> FlowManager::cap_state_locked(const std::string& key, const policy::Quota& quota) {
+  if (!quota.volume_bytes || !quota.volume_period) return std::nullopt;
+  auto it = allowances_.find(key);
+  if (it == allowances_.end()) return std::nullopt;
+  CapState state;
+  state.app = quota.app;
+  state.used = it->second->used();
+  state.limit = *quota.volume_bytes;
+  state.period = *quota.volume_period;
+  state.since = allowance_since_[key];
+  state.on_exceed = quota.on_exceed.value_or(policy::OnExceed::block);
+  state.reached = state.used >= state.limit;
+  return state;
+}
+
+std::optional<CapState> FlowManager::cap_state(const std::string& app) {
+  auto snapshot = policy_.snapshot();
+  const std::string key = policy_.quota_key(app);
+  std::lock_guard lock(caps_mutex_);
+  if (snapshot->generation != caps_generation_) apply_caps_locked(*snapshot, false);
+  auto quota = snapshot->quotas.find(key);
+  if (quota == snapshot->quotas.end()) return std::nullopt;
+  return cap_state_locked(key, quota->second);
+}
+
+std::vector<CapState> FlowManager::cap_states() {
+  auto snapshot = policy_.snapshot();
+  std::lock_guard lock(caps_mutex_);
+  if (snapshot->generation != caps_generation_) apply_caps_locked(*snapshot, false);
+  std::vector<CapState> out;
+  for (const auto& [key, quota] : snapshot->quotas) {
+    if (auto state = cap_state_locked(key, quota)) out.push_back(std::move(*state));
+  }
+  return out;
+}
+
+// Once a sample: what the store and the ledger counted is brought into each
+// allowance (it never lowers what the relay counted since), and the programs over
+// their caps are handed to the buckets, which throttle those with on_exceed=throttle.
 void FlowManager::update_volume_caps() {
   auto snapshot = policy_.snapshot();
-  const std::string today = utc_day();
-  for (const auto& [key, quota] : snapshot->quotas) {
-    if (!quota.volume_bytes || !quota.volume_period) continue;
-    std::uint64_t used = ledger_.pending_bytes(quota.app);
-    for (const auto& row : policy_.store().usage(quota.app, policy::period_start(*quota.volume_period, today), false)) {
-      used += row.bytes_up + row.bytes_down;
+  std::set<std::string> over;
+  {
+    std::lock_guard lock(caps_mutex_);
+    std::map<std::string, bool> before;
+    for (const auto& [key, allowance] : allowances_) before[key] = allowance->over();
+    apply_caps_locked(*snapshot, true);
+    for (const auto& [key, allowance] : allowances_) {
+      if (!allowance->over()) continue;
+      over.insert(key);
+      if (!before[key]) {
+        SPDLOG_INFO("quota: {} reached its volume cap ({} of {} bytes)", key, allowance->used(), allowance->limit());
+      }
     }
-    const bool over = used >= *quota.volume_bytes;
-    if (over != buckets_.over_volume(quota.app)) {
-      SPDLOG_INFO("quota: {} {} its {} volume cap ({} of {} bytes)", quota.app, over ? "reached" : "is back under",
-                  policy::to_string(*quota.volume_period), used, *quota.volume_bytes);
-    }
-    buckets_.set_over_volume(quota.app, over);
   }
+  buckets_.set_over_volume_keys(std::move(over));
 }
 
 FlowPage FlowManager::flows(const FlowQuery& query) const {
@@ -381,6 +491,19 @@ FlowPage FlowManager::flows(const FlowQuery& query) const {
 }
 
 AppTable FlowManager::app_stats() const {
+  // The caps as they stand now (a cap lifted a moment ago is not reached), read before
+  // mutex_: the caps are never consulted under it.
+  std::set<std::string> over;
+  {
+    auto snapshot = policy_.snapshot();
+    std::lock_guard caps(caps_mutex_);
+    for (const auto& [key, allowance] : allowances_) {
+      auto quota = snapshot->quotas.find(key);
+      if (quota != snapshot->quotas.end() && quota->second.volume_bytes && allowance->used() >= *quota->second.volume_bytes) {
+        over.insert(key);
+      }
+    }
+  }
   std::lock_guard lock(mutex_);
   std::map<std::string, std::uint64_t> active;
   for (const auto& [id, e] : entries_) {
@@ -401,7 +524,7 @@ AppTable FlowManager::app_stats() const {
     s.dropped = t.dropped;
     s.rate_up = t.rate_up;
     s.rate_down = t.rate_down;
-    s.over_volume = buckets_.over_volume(app);
+    s.over_volume = over.count(policy_.quota_key(app)) > 0;
     out.apps.push_back(std::move(s));
   }
   return out;

@@ -48,9 +48,24 @@ struct FlowDecision {
   policy::Action action = policy::Action::direct;
   std::optional<std::int64_t> rule_id;
   std::string reason;                 // "rule 3", "default action", "volume cap reached"
+  policy::Rates rate;                 // the deciding rule's rate limit
   std::shared_ptr<relay::Flow> flow;  // relay only
   relay::Address relay;               // relay only: where the application sends instead
 };
+
+// A program's volume cap as enforcement sees it now (quota show, policy check).
+struct CapState {
+  std::string app;  // the quota's program
+  std::uint64_t used = 0, limit = 0;  // bytes up + down this period, and the cap
+  policy::VolumePeriod period = policy::VolumePeriod::day;
+  std::string since;  // the period's first day, UTC
+  policy::OnExceed on_exceed = policy::OnExceed::block;
+  bool reached = false;  // used >= limit: new flows are refused (block) or throttled
+};
+
+// The policy's view of a flow: the program, the protocol and destination, and the
+// user as both its uid and its account name (rules may name either).
+policy::FlowKey flow_key(const FlowRequest& request, const FlowOwner& owner);
 
 // One row of `sluicectl flows`.
 struct FlowView {
@@ -148,6 +163,13 @@ class FlowManager {
   // Throws protocol::RpcError when a relay cannot be set up, or when the local
   // address of a relayed flow is not proven to be a socket of the owner's process.
   FlowDecision register_flow(const FlowRequest& request, const FlowOwner& owner, bool administrator = false);
+  // What register_flow would decide now, policy and volume caps, without relaying or
+  // counting anything (policy.check): one decision, so the two never disagree.
+  FlowDecision decide(const FlowRequest& request, const FlowOwner& owner);
+
+  // Every volume cap of the current policy, with what its program used this period.
+  std::vector<CapState> cap_states();
+  std::optional<CapState> cap_state(const std::string& app);
   // Closes a relayed flow on its owner's behalf: the same process (pid and start
   // time, as its connection pinned them); others' requests are ignored.
   void release(std::uint64_t flow_id, const FlowOwner& requester);
@@ -196,6 +218,14 @@ class FlowManager {
   // and with `measure_rates` (the sampler) turns what moved since the last sample into rates.
   void count_traffic(bool measure_rates);
   void update_volume_caps();
+  // The allowance a relayed flow of `app` draws on, made if new (caps_mutex_ taken).
+  std::shared_ptr<relay::VolumeAllowance> allowance_for(const std::string& app);
+  // Gives every allowance its cap from `snapshot`, at once; with `reload`, or for a
+  // cap new to it or a new period, what the store has counted (caps_mutex_ held).
+  void apply_caps_locked(const PolicySnapshot& snapshot, bool reload);
+  std::optional<CapState> cap_state_locked(const std::string& key, const policy::Quota& quota);
+  // What the store and the ledger hold for `quota`'s program since `since`.
+  std::uint64_t counted_usage(const policy::Quota& quota, const std::string& since);
   // Throws the RpcError naming the limit a new relayed flow of `owner` would pass.
   void check_limits(policy::Protocol protocol, const FlowOwner& owner, bool administrator);
   void measure_descriptors();
@@ -217,6 +247,13 @@ class FlowManager {
   std::map<std::string, std::weak_ptr<relay::UserQueuedBytes>> udp_queues_;
   // Free descriptors as last counted, less what flows registered since will cost.
   std::int64_t descriptors_free_ = -1, descriptors_limit_ = -1;
+
+  // Volume caps, by quota key: one allowance per program, shared by its relayed flows
+  // (kept while a cap or a flow uses it), and the period start it counts from.
+  mutable std::mutex caps_mutex_;
+  std::map<std::string, std::shared_ptr<relay::VolumeAllowance>> allowances_;
+  std::map<std::string, std::string> allowance_since_;
+  std::uint64_t caps_generation_ = 0;
 
   StopSignal stop_;
   std::thread sampler_;

@@ -8,6 +8,7 @@
 #include "control/protocol/paging.h"
 #include "service/flow_manager.h"
 #include "service/policy/address.h"
+#include "service/policy/policy_document.h"
 
 namespace sluice::service {
 
@@ -77,6 +78,37 @@ json app_to_json(const AppStats& s) {
               {"rate_up", rate_json(s.rate_up)},
               {"rate_down", rate_json(s.rate_down)},
               {"over_volume", s.over_volume}};
+}
+
+json cap_to_json(const CapState& c) {
+  return json{{"used", c.used},
+              {"limit", c.limit},
+              {"period", policy::to_string(c.period)},
+              {"since", c.since},
+              {"on_exceed", policy::to_string(c.on_exceed)},
+              {"reached", c.reached},
+              // What holds now: nothing, or new flows refused and relayed ones ended, or throttled.
+              {"enforced", c.reached ? json(policy::to_string(c.on_exceed)) : json()}};
+}
+
+// The user a check is for: the one named (a uid or a name, resolved to both as the
+// transport identifies a caller, so "0" and "root" are one user), or the caller.
+FlowOwner check_owner(const json& params, const Caller& caller) {
+  FlowOwner owner;
+  if (params.contains("user") && !params["user"].is_null()) {
+    const auto text = protocol::required_param<std::string>(params, "user");
+    const platform::UserIdentity user = platform::find_user(text);
+    if (user.uid < 0 && user.account.empty()) {
+      throw RpcError(protocol::kInvalidParams, "parameter 'user': there is no user '" + text + "' on this machine",
+                     json{{"field", "user"}});
+    }
+    owner.uid = user.uid;
+    owner.account = user.account;
+  } else {
+    owner.uid = caller.uid;
+    owner.account = caller.account;
+  }
+  return owner;
 }
 
 }  // namespace
@@ -149,6 +181,50 @@ void register_flow_methods(protocol::Dispatcher& d, FlowManager& flows, PolicyEn
     return json{{"flow_id", id}};
   });
 
+  // What would happen to a flow: FlowManager::decide, the decision flow.register makes
+  // (rules for this user, then the volume caps as they stand), for the user named or
+  // the caller, who is named in the answer.
+  d.add("policy.check", Access::read, [&flows, &policy](const json& params, const Caller& caller) {
+    FlowRequest request;
+    const auto protocol_text = protocol::optional_param<std::string>(params, "protocol", "tcp");
+    auto protocol_value = policy::parse_protocol(protocol_text);
+    if (!protocol_value || *protocol_value == policy::Protocol::any) {
+      throw RpcError(protocol::kInvalidParams, "parameter 'protocol': '" + protocol_text + "' is not tcp or udp",
+                     json{{"field", "protocol"}});
+    }
+    request.protocol = *protocol_value;
+    request.destination = address_param(params, "destination", "port", true);
+    FlowOwner owner = check_owner(params, caller);
+    owner.executable = protocol::required_param<std::string>(params, "app");
+
+    const FlowDecision decision = flows.decide(request, owner);
+    json out{{"action", policy::to_string(decision.action)},
+             {"reason", decision.reason},
+             {"generation", policy.snapshot()->generation},
+             {"user", {{"uid", owner.uid < 0 ? json() : json(owner.uid)}, {"account", owner.account}}},
+             {"user_given", params.contains("user") && !params["user"].is_null()}};
+    out["rule_id"] = decision.rule_id ? json(*decision.rule_id) : json();
+    if (decision.rule_id) {
+      if (auto rule = policy.store().rule(*decision.rule_id)) out["rule"] = policy::rule_to_json(*rule);
+    } else if (decision.reason == "default action") {
+      out["reason"] = "no rule matches: the default action applies";
+    }
+    if (auto quota = policy.quota_for(owner.executable)) out["quota"] = policy::quota_to_json(*quota);
+    if (auto cap = flows.cap_state(owner.executable)) out["cap"] = cap_to_json(*cap);
+    return out;
+  });
+
+  // Each volume cap as enforcement holds it now: used this period, the limit, reached.
+  d.add("quota.status", Access::read, [&flows](const json&, const Caller&) {
+    json caps = json::array();
+    for (const CapState& c : flows.cap_states()) {
+      json row = cap_to_json(c);
+      row["app"] = c.app;
+      caps.push_back(std::move(row));
+    }
+    return json{{"caps", caps}};
+  });
+
   // A page at a time: thousands of flows do not fit in one frame. A page ends at
   // `limit` flows or when its rows fill half a frame, whichever comes first, so an
   // answer always fits whatever the paths and errors in it; the client asks again
@@ -208,7 +284,8 @@ void register_flow_methods(protocol::Dispatcher& d, FlowManager& flows, PolicyEn
                   {"tcp_connect_failures", c.tcp_connect_failures}, {"tcp_wrong_owner", c.tcp_wrong_owner},
                   {"tcp_idle_closed", c.tcp_idle_closed},
                   {"udp_associations", c.udp_associations},
-                  {"udp_dropped", c.udp_dropped}, {"flows_active", c.flows_active}}},
+                  {"udp_dropped", c.udp_dropped}, {"flows_active", c.flows_active},
+                  {"volume_closed", c.volume_closed}}},
                 {"apps", apps.take()},
                 {"more", more},
                 {"next_after", last}};

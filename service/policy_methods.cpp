@@ -220,40 +220,7 @@ void register_policy_document_methods(protocol::Dispatcher& d, PolicyEngine& eng
                 {"settings_set", result.settings_set}};
   });
 
-  // What would happen to a flow: which rule decides it, or the default.
-  d.add("policy.check", Access::read, [&engine](const json& params, const Caller&) {
-    policy::FlowKey flow;
-    flow.app = protocol::required_param<std::string>(params, "app");
-    const auto protocol_text = protocol::optional_param<std::string>(params, "protocol", "tcp");
-    auto protocol_value = policy::parse_protocol(protocol_text);
-    if (!protocol_value || *protocol_value == policy::Protocol::any) {
-      throw RpcError(protocol::kInvalidParams, "parameter 'protocol': '" + protocol_text + "' is not tcp or udp", json{{"field", "protocol"}});
-    }
-    flow.protocol = *protocol_value;
-    const auto destination = protocol::required_param<std::string>(params, "destination");
-    auto address = policy::parse_ip(destination);
-    if (!address) {
-      throw RpcError(protocol::kInvalidParams, "parameter 'destination': '" + destination + "' is not an IP address",
-                     json{{"field", "destination"}});
-    }
-    flow.destination = *address;
-    const auto port = protocol::required_param<std::int64_t>(params, "port");
-    if (port < 1 || port > 65535) throw RpcError(protocol::kInvalidParams, "parameter 'port' must be 1-65535", json{{"field", "port"}});
-    flow.port = static_cast<std::uint16_t>(port);
-    if (params.contains("user") && !params["user"].is_null()) flow.user_ids = {protocol::required_param<std::string>(params, "user")};
-
-    const Verdict verdict = engine.decide(flow);
-    json out{{"action", policy::to_string(verdict.action)}, {"generation", engine.snapshot()->generation}};
-    if (verdict.rule_id) {
-      out["rule_id"] = *verdict.rule_id;
-      if (auto rule = engine.store().rule(*verdict.rule_id)) out["rule"] = policy::rule_to_json(*rule);
-    } else {
-      out["rule_id"] = nullptr;
-      out["reason"] = "no rule matches: the default action applies";
-    }
-    if (auto quota = engine.quota_for(flow.app)) out["quota"] = policy::quota_to_json(*quota);
-    return out;
-  });
+  // policy.check is flow_methods.cpp's: it decides with the volume caps, as flow.register does.
 }
 
 void register_usage_and_audit_methods(protocol::Dispatcher& d, PolicyEngine& engine, UsageFlusher& flusher) {

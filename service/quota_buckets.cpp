@@ -20,8 +20,7 @@ std::shared_ptr<relay::TokenBucket> QuotaBuckets::bucket(Pair& pair, bool up, st
 policy::Quota QuotaBuckets::effective_app_quota(const PolicySnapshot& snapshot, const std::string& key) const {
   policy::Quota quota;
   if (auto it = snapshot.quotas.find(key); it != snapshot.quotas.end()) quota = it->second;
-  auto over = over_volume_.find(key);
-  if (over != over_volume_.end() && over->second && quota.on_exceed == policy::OnExceed::throttle && quota.throttle_rate) {
+  if (over_volume_.count(key) && quota.on_exceed == policy::OnExceed::throttle && quota.throttle_rate) {
     // Over the cap: the throttle rate, or the quota's own rate when that is lower.
     for (auto* rate : {&quota.rate.up, &quota.rate.down}) *rate = std::min(rate->value_or(UINT64_MAX), *quota.throttle_rate);
     quota.burst = {};  // a throttled application gets no saved-up burst
@@ -48,18 +47,16 @@ relay::FlowLimits QuotaBuckets::limits_for(const std::string& app, const Verdict
   return limits;
 }
 
-void QuotaBuckets::set_over_volume(const std::string& app, bool over) {
+void QuotaBuckets::set_over_volume_keys(std::set<std::string> keys) {
   std::lock_guard lock(mutex_);
-  const std::string key = engine_.quota_key(app);
-  if (over_volume_[key] == over) return;
-  over_volume_[key] = over;
-  applied_generation_ = 0;  // re-apply: this application's rate changes
+  if (over_volume_ == keys) return;
+  over_volume_ = std::move(keys);
+  applied_generation_ = 0;  // re-apply: these applications' rates change
 }
 
 bool QuotaBuckets::over_volume(const std::string& app) const {
   std::lock_guard lock(mutex_);
-  auto it = over_volume_.find(engine_.quota_key(app));
-  return it != over_volume_.end() && it->second;
+  return over_volume_.count(engine_.quota_key(app)) > 0;
 }
 
 void QuotaBuckets::refresh() {

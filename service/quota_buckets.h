@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "service/policy_engine.h"
@@ -26,8 +27,9 @@ class QuotaBuckets {
   // The chains for a new flow of `app` decided by `verdict`.
   relay::FlowLimits limits_for(const std::string& app, const Verdict& verdict);
 
-  // Records whether `app` is over its volume cap (from the accounting sampler).
-  void set_over_volume(const std::string& app, bool over);
+  // The quota keys of the programs over their volume cap now (FlowManager's caps):
+  // every other program is not, so a cap lifted or removed stops throttling at once.
+  void set_over_volume_keys(std::set<std::string> keys);
   bool over_volume(const std::string& app) const;
 
   // Re-applies the current policy to every live bucket (called on every sample).
@@ -49,7 +51,7 @@ class QuotaBuckets {
   std::map<std::string, Pair> apps_;         // by quota key (the path, folded on Windows)
   std::map<std::int64_t, Pair> rules_;       // by rule id
   Pair global_;
-  std::map<std::string, bool> over_volume_;  // by quota key
+  std::set<std::string> over_volume_;  // quota keys
 };
 
 }  // namespace sluice::service

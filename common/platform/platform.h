@@ -45,6 +45,16 @@ struct DescriptorUse {
 };
 DescriptorUse descriptor_use();
 
+// A user as the OS identifies the callers of the control plane: POSIX uid and account
+// name (the uid's digits when it has none); on Windows uid -1 and DOMAIN\\name.
+struct UserIdentity {
+  std::int64_t uid = -1;
+  std::string account;
+};
+// The user named by `text` (a uid or a name; Windows: a name, DOMAIN\\name or SID), or
+// uid -1 and an empty account when there is none.
+UserIdentity find_user(const std::string& text);
+
 // True for uid 0 on POSIX, for an elevated Administrators token on Windows.
 bool running_as_administrator();
 

@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -78,6 +79,22 @@ DescriptorUse descriptor_use() {
     use.open = open - 1;  // the directory's own descriptor
   }
   return use;
+}
+
+UserIdentity find_user(const std::string& text) {
+  UserIdentity user;
+  if (text.empty()) return user;
+  const bool numeric = text.find_first_not_of("0123456789") == std::string::npos && text.size() <= 10;
+  if (numeric) {
+    // As the transport names a caller: the account's name, or the uid's digits.
+    user.uid = std::stoll(text);
+    const passwd* pw = ::getpwuid(static_cast<uid_t>(user.uid));
+    user.account = pw ? pw->pw_name : text;
+  } else if (const passwd* pw = ::getpwnam(text.c_str())) {
+    user.uid = pw->pw_uid;
+    user.account = pw->pw_name;
+  }
+  return user;
 }
 
 bool running_as_administrator() { return ::geteuid() == 0; }

@@ -71,6 +71,25 @@ bool stdout_is_terminal() {
   return GetConsoleMode(GetStdHandle(STD_OUTPUT_HANDLE), &mode) != 0;
 }
 
+UserIdentity find_user(const std::string& text) {
+  // As the transport names a caller: DOMAIN\\name from the account's SID.
+  UserIdentity user;
+  BYTE sid[SECURITY_MAX_SID_SIZE];
+  DWORD sid_size = sizeof sid;
+  wchar_t domain[256];
+  DWORD domain_len = 256;
+  SID_NAME_USE use;
+  if (!LookupAccountNameW(nullptr, widen(text).c_str(), sid, &sid_size, domain, &domain_len, &use)) return user;
+  wchar_t name[256];
+  DWORD name_len = 256;
+  domain_len = 256;
+  if (LookupAccountSidW(nullptr, sid, name, &name_len, domain, &domain_len, &use)) {
+    std::wstring account = domain_len ? std::wstring(domain, domain_len) + L"\\" : std::wstring();
+    user.account = narrow(account + std::wstring(name, name_len));
+  }
+  return user;
+}
+
 bool running_as_administrator() {
   SID_IDENTIFIER_AUTHORITY nt_authority = SECURITY_NT_AUTHORITY;
   PSID admins = nullptr;

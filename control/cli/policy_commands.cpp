@@ -116,7 +116,7 @@ int policy_check(const CliContext& context, const std::vector<std::string>& args
       ("dst", po::value<std::string>()->value_name("ADDRESS"), "destination IP address (required)")
       ("port", po::value<std::string>()->value_name("PORT"), "destination port (required)")
       ("proto", po::value<std::string>()->value_name("PROTO")->default_value("tcp"), "tcp or udp")
-      ("user", po::value<std::string>()->value_name("USER"), "the user running the program")
+      ("user", po::value<std::string>()->value_name("USER"), "the user running the program, a uid or a name (default: you)")
       ("json", "print the decision as JSON");
   po::variables_map vm;
   if (!parse(context, "sluicectl policy check --app PATH --dst ADDRESS --port PORT [--proto tcp|udp] [--user USER]", options,
@@ -144,8 +144,21 @@ int policy_check(const CliContext& context, const std::vector<std::string>& args
     return kExitOk;
   }
   context.out << decision["action"].get<std::string>();
-  if (decision["rule_id"].is_null()) context.out << " (no rule matches: the default action)\n";
-  else context.out << " (rule " << decision["rule_id"] << " at position " << decision["rule"]["position"] << ")\n";
+  if (decision["reason"] == "volume cap reached") {
+    const json& cap = decision["cap"];
+    context.out << " (volume cap reached: " << size_text(cap["used"]) << " of " << size_text(cap["limit"]) << " used since "
+                << cap["since"].get<std::string>() << ")";
+  } else if (decision["rule_id"].is_null()) {
+    context.out << " (no rule matches: the default action)";
+  } else {
+    context.out << " (rule " << decision["rule_id"] << " at position " << decision["rule"]["position"] << ")";
+  }
+  // Rules may name a user: say whom this was decided for, above all when not told.
+  const json& user = decision["user"];
+  context.out << " for user " << user["account"].get<std::string>();
+  if (!user["uid"].is_null()) context.out << " (uid " << user["uid"] << ")";
+  if (!decision.value("user_given", true)) context.out << ", you (give --user to check another)";
+  context.out << "\n";
   return kExitOk;
 }
 

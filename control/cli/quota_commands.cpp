@@ -92,10 +92,19 @@ int quota_show(const CliContext& context, const std::vector<std::string>& args) 
   if (!parse(context, "sluicectl quota show [--app PATH | --global] [--json]", options, args, vm)) return kExitOk;
   auto client = context.connect();
   json all = client.call("quota.list")["quotas"];
+  // What each volume cap holds now, as the service enforces it: used, limit, reached.
+  const json caps = client.call("quota.status")["caps"];
   json quotas = json::array();
   for (auto& q : all) {
     if (vm.count("global") && !q.contains("global")) continue;
     if (vm.count("app") && q.value("app", std::string()) != vm["app"].as<std::string>()) continue;
+    q["cap"] = nullptr;
+    for (const auto& c : caps) {
+      if (!q.contains("global") && c["app"] == q["app"]) {
+        q["cap"] = c;
+        q["cap"].erase("app");
+      }
+    }
     quotas.push_back(std::move(q));
   }
   if (vm.count("json")) {
@@ -106,11 +115,14 @@ int quota_show(const CliContext& context, const std::vector<std::string>& args) 
     context.out << (vm.count("app") || vm.count("global") ? "no such quota\n" : "no quotas\n");
     return vm.count("app") || vm.count("global") ? kExitFailure : kExitOk;
   }
-  Table table({"APPLICATION", "RATE UP", "RATE DOWN", "BURST UP", "BURST DOWN", "VOLUME"});
+  Table table({"APPLICATION", "RATE UP", "RATE DOWN", "BURST UP", "BURST DOWN", "VOLUME", "USED", "NOW"});
   for (const auto& q : quotas) {
+    const json& cap = q["cap"];
+    std::string now = "-";
+    if (cap.is_object()) now = cap["reached"].get<bool>() ? (cap["on_exceed"] == "throttle" ? "cap reached: throttled" : "cap reached: blocked") : "under the cap";
     table.add_row({q.contains("global") ? "(global)" : q["app"].get<std::string>(), rate_text(q["rate"]["up"]),
                    rate_text(q["rate"]["down"]), size_text(q["burst"]["up"]), size_text(q["burst"]["down"]),
-                   volume_text(q["volume"])});
+                   volume_text(q["volume"]), cap.is_object() ? size_text(cap["used"]) + " since " + cap["since"].get<std::string>() : "-", now});
   }
   table.render(context.out);
   return kExitOk;

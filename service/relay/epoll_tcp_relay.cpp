@@ -107,8 +107,17 @@ void TcpRelay::on_timer(Worker& worker, Clock::time_point now) {
 }
 
 bool TcpRelay::step(Worker& worker, Direction& d, Clock::time_point now, bool& progress) {
-  if (!d.eof && !d.full && now >= d.throttled_until && d.channel.space() > 0) {
-    const std::uint64_t granted = d.allowance.grant(*d.chain, d.channel.space(), now, d.throttled_until);
+  // The program's volume cap is reached: this direction reads no more, and once what
+  // it holds is delivered the connection is reset, so the program sees it cut short.
+  const std::uint64_t room = d.eof ? 0 : flow_->volume_room(d.channel.space());
+  if (!d.eof && room == 0 && flow_->volume_stops()) {
+    if (d.channel.size() == 0) {
+      worker.shared().counters.volume_closed++;
+      close(worker, FlowState::closed, kVolumeCapReached);
+      return false;
+    }
+  } else if (!d.eof && !d.full && now >= d.throttled_until && room > 0) {
+    const std::uint64_t granted = d.allowance.grant(*d.chain, room, now, d.throttled_until);
     if (granted == 0) {
       worker.wake_at(d.throttled_until, flow_->id);
     } else {
@@ -116,6 +125,7 @@ bool TcpRelay::step(Worker& worker, Direction& d, Clock::time_point now, bool& p
       if (granted > r.bytes) {
         for (const auto& bucket : *d.chain) bucket->give_back(granted - r.bytes);
       }
+      flow_->consume_volume(r.bytes);
       if (r.bytes > 0) {
         d.reads->fetch_add(1, std::memory_order_relaxed);
         progress = true;

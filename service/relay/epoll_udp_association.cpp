@@ -94,11 +94,19 @@ void UdpAssociation::forward(Worker& worker, Direction& d, Clock::time_point now
     // Datagrams that may go now are compacted to the front of the batch; once one
     // has to wait, every later one waits behind it so order is kept.
     unsigned sendable = 0;
+    bool capped = false;
     for (int i = 0; i < received; ++i) {
       const char* data = static_cast<const char*>(s.vectors[i].iov_base);
       const std::size_t size = s.messages[i].msg_len;
+      // A datagram passes while the program's volume cap is not reached; at the cap
+      // the association ends (after what already passed is sent).
+      if (flow_->volume_stops()) {
+        capped = true;
+        break;
+      }
       const bool waiting = !d.queue.empty() || d.blocked;
       if (!waiting && (d.chain->empty() || take_packet_from_all(*d.chain, size, now))) {
+        flow_->consume_volume(size);
         s.messages[sendable].msg_hdr.msg_iov = &s.vectors[i];
         s.vectors[i].iov_len = size;
         ++sendable;
@@ -130,6 +138,11 @@ void UdpAssociation::forward(Worker& worker, Direction& d, Clock::time_point now
       const iovec* v = s.messages[i].msg_hdr.msg_iov;
       d.queue.push_front(static_cast<const char*>(v->iov_base), v->iov_len, true);
     }
+    if (capped) {
+      worker.shared().counters.volume_closed++;
+      close(worker, FlowState::closed, kVolumeCapReached);
+      return;
+    }
     if (!d.queue.empty() && !d.blocked && d.throttled_until <= now) {
       d.throttled_until = throttle_deadline(now, time_until_all(*d.chain, d.queue.front().payload.size(), now));
       worker.wake_at(d.throttled_until, flow_->id);
@@ -142,11 +155,17 @@ void UdpAssociation::flush(Worker& worker, Direction& d, Clock::time_point now) 
   while (!d.queue.empty()) {
     DatagramQueue::Pending& next = d.queue.front();
     if (!next.paid) {
+      if (flow_->volume_stops()) {
+        worker.shared().counters.volume_closed++;
+        close(worker, FlowState::closed, kVolumeCapReached);
+        return;
+      }
       if (!d.chain->empty() && !take_packet_from_all(*d.chain, next.payload.size(), now)) {
         d.throttled_until = throttle_deadline(now, time_until_all(*d.chain, next.payload.size(), now));
         worker.wake_at(d.throttled_until, flow_->id);
         return;
       }
+      flow_->consume_volume(next.payload.size());
       next.paid = true;
     }
     const ssize_t n = ::send(fd_[d.to], next.payload.data(), next.payload.size(), MSG_DONTWAIT);
@@ -174,11 +193,11 @@ void UdpAssociation::on_event(Worker& worker, int side, std::uint32_t events) {
     writing.blocked = false;
     flush(worker, writing, now);
   }
-  if (events & (EPOLLIN | EPOLLERR)) {
+  if (!finished_ && (events & (EPOLLIN | EPOLLERR))) {
     if (!reading.queue.empty() && now >= reading.throttled_until) flush(worker, reading, now);
-    forward(worker, reading, now);
+    if (!finished_) forward(worker, reading, now);
   }
-  update_interest(worker);
+  if (!finished_) update_interest(worker);
 }
 
 void UdpAssociation::on_timer(Worker& worker, Clock::time_point now) {
@@ -193,9 +212,9 @@ void UdpAssociation::on_timer(Worker& worker, Clock::time_point now) {
     worker.wake_at(idle_check_at_, flow_->id);
   }
   for (Direction* d : {&up_, &down_}) {
-    if (!d->queue.empty() && !d->blocked && now >= d->throttled_until) flush(worker, *d, now);
+    if (!finished_ && !d->queue.empty() && !d->blocked && now >= d->throttled_until) flush(worker, *d, now);
   }
-  update_interest(worker);
+  if (!finished_) update_interest(worker);
 }
 
 void UdpAssociation::update_interest(Worker& worker) {

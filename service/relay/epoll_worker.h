@@ -57,7 +57,7 @@ struct Handle {
 struct AtomicCounters {
   std::atomic<std::uint64_t> tcp_accepted{0}, tcp_unexpected{0}, tcp_connect_failures{0}, tcp_wrong_owner{0},
       tcp_idle_closed{0};
-  std::atomic<std::uint64_t> udp_associations{0}, udp_dropped{0}, flows_active{0};
+  std::atomic<std::uint64_t> udp_associations{0}, udp_dropped{0}, flows_active{0}, volume_closed{0};
 };
 
 // State every worker shares, under its own lock.

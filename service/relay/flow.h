@@ -13,6 +13,7 @@
 #include "service/policy/rule.h"
 #include "service/relay/datagram_queue.h"
 #include "service/relay/token_bucket.h"
+#include "service/relay/volume_allowance.h"
 
 namespace sluice::relay {
 
@@ -66,9 +67,17 @@ struct Flow {
   SocketIdentity app_socket;  // the socket bound to app_local, as proven at registration
   FlowLimits limits;
   std::shared_ptr<UserQueuedBytes> user_queue;  // the owner's UDP queue allowance; null: not limited per user
+  std::shared_ptr<VolumeAllowance> volume;      // the program's volume cap, shared by its flows; null: none
   FlowCounters counters;
   std::atomic<FlowState> state{FlowState::pending};
   std::string error;     // why it failed, set once before state becomes failed
+
+  // Under the program's volume cap: how much of `want` may be read, and what was.
+  std::uint64_t volume_room(std::uint64_t want) const { return volume ? volume->room(want) : want; }
+  bool volume_stops() const { return volume && volume->stops_now(); }
+  void consume_volume(std::uint64_t bytes) {
+    if (volume && bytes) volume->consume(bytes);
+  }
 };
 
 }  // namespace sluice::relay

@@ -168,7 +168,8 @@ EngineCounters RelayEngine::counters() const {
   const auto& c = impl_->context.counters;
   return EngineCounters{c.tcp_accepted.load(), c.tcp_unexpected.load(), c.tcp_connect_failures.load(), c.tcp_wrong_owner.load(),
                         c.tcp_idle_closed.load(),
-                        c.udp_associations.load(), c.udp_dropped.load(), c.flows_active.load()};
+                        c.udp_associations.load(), c.udp_dropped.load(), c.flows_active.load(),
+                        c.volume_closed.load()};
 }
 
 }  // namespace sluice::relay

@@ -164,7 +164,15 @@ bool TcpRelay::step(Direction& d, Clock::time_point now, bool& progress) {
 }
 
 bool TcpRelay::start_read(Direction& d, Clock::time_point now, bool& progress) {
-  const std::uint64_t room = std::min(capacity_ - d.held, context_.buffers.buffer_bytes());
+  // The program's volume cap is reached: this direction reads no more, and once what
+  // it holds is sent the connection is reset, so the program sees it cut short.
+  const std::uint64_t room = flow_->volume_room(std::min(capacity_ - d.held, context_.buffers.buffer_bytes()));
+  if (room == 0) {
+    if (!d.chunks.empty() || d.sending_now) return true;
+    context_.counters.volume_closed++;
+    end_locked(FlowState::closed, kVolumeCapReached);
+    return false;
+  }
   const std::uint64_t granted = d.allowance.grant(*d.chain, room, now, d.throttled_until);
   if (granted == 0) {
     wake_at(d.throttled_until);
@@ -199,6 +207,7 @@ void TcpRelay::read_done(Direction& d, std::size_t bytes) {
     return;
   }
   moved_ = true;
+  flow_->consume_volume(bytes);
   d.reads->fetch_add(1, std::memory_order_relaxed);
   d.chunks.push_back(Chunk{std::move(d.reading), bytes});
   d.held += bytes;

@@ -84,6 +84,7 @@ void UdpAssociation::completed_locked(Operation& operation, DWORD bytes, bool su
       } else {
         bool progress = false;
         received(*d, bytes, Clock::now(), progress);
+        if (finished_) return;
       }
     } else if (&operation == &d->send) {
       d->sending_now = false;
@@ -127,7 +128,7 @@ void UdpAssociation::drive() {
 bool UdpAssociation::step(Direction& d, Clock::time_point now, bool& progress) {
   if (!d.receiving_now && !start_receive(d, now, progress)) return false;
   if (!d.sending_now && !d.queue.empty() && now >= d.throttled_until) flush(d, now, progress);
-  return true;
+  return !finished_;
 }
 
 bool UdpAssociation::start_receive(Direction& d, Clock::time_point now, bool& progress) {
@@ -137,7 +138,7 @@ bool UdpAssociation::start_receive(Direction& d, Clock::time_point now, bool& pr
                                                           &d.sender_length, &d.receive.flags, &d.receive.overlapped));
   switch (started.kind) {
     case win::Started::pending: d.receiving_now = true; return true;
-    case win::Started::done: received(d, started.bytes, now, progress); progress = true; return true;
+    case win::Started::done: received(d, started.bytes, now, progress); progress = true; return !finished_;
     case win::Started::failed: progress = true; return receive_failed(d, started.error);
   }
   return true;
@@ -145,9 +146,17 @@ bool UdpAssociation::start_receive(Direction& d, Clock::time_point now, bool& pr
 
 void UdpAssociation::received(Direction& d, std::size_t size, Clock::time_point now, bool& progress) {
   last_activity_ = now;
+  // A datagram passes while the program's volume cap is not reached; at the cap the
+  // association ends.
+  if (flow_->volume_stops()) {
+    context_.counters.volume_closed++;
+    end_locked(FlowState::closed, kVolumeCapReached);
+    return;
+  }
   // Once one datagram waits, every later one waits behind it so order is kept.
   const bool waiting = !d.queue.empty() || d.sending_now;
   if (!waiting && (d.chain->empty() || take_packet_from_all(*d.chain, size, now))) {
+    flow_->consume_volume(size);
     d.sending = std::move(d.receiving);  // sent from where it arrived; the next receive takes another buffer
     start_send(d, size, progress);
   } else {
@@ -176,11 +185,17 @@ void UdpAssociation::enqueue(Direction& d, const char* data, std::size_t size) {
 void UdpAssociation::flush(Direction& d, Clock::time_point now, bool& progress) {
   DatagramQueue::Pending& next = d.queue.front();
   if (!next.paid) {
+    if (flow_->volume_stops()) {
+      context_.counters.volume_closed++;
+      end_locked(FlowState::closed, kVolumeCapReached);
+      return;
+    }
     if (!d.chain->empty() && !take_packet_from_all(*d.chain, next.payload.size(), now)) {
       d.throttled_until = throttle_deadline(now, time_until_all(*d.chain, next.payload.size(), now));
       wake_at(d.throttled_until);
       return;
     }
+    flow_->consume_volume(next.payload.size());
     next.paid = true;
   }
   d.sending = context_.buffers.take();

@@ -63,6 +63,7 @@ struct EngineCounters {
   std::uint64_t udp_associations = 0;      // opened since start
   std::uint64_t udp_dropped = 0;           // datagrams dropped over budget or queue
   std::uint64_t flows_active = 0;
+  std::uint64_t volume_closed = 0;         // flows the relay ended at their program's volume cap
 };
 
 class RelayEngine {

@@ -69,6 +69,7 @@ const std::vector<MethodCase>& method_cases() {
       {"rule.set_enabled", {{"id", 1}, {"enabled", true}}, {{"id", Kind::id, true}, {"enabled", Kind::flag, true}}},
       {"rule.move", {{"id", 1}, {"position", 1}}, {{"id", Kind::id, true}, {"position", Kind::id, true}}},
       {"quota.list", json::object(), {}},
+      {"quota.status", json::object(), {}},
       {"quota.set",
        {{"app", "/usr/bin/curl"}, {"rate", {{"up", "1MiB/s"}}}},
        {{"app", Kind::text, true}, {"rate", Kind::object, false}, {"burst", Kind::object, false}, {"volume", Kind::object, false}}},
