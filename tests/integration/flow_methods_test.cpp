@@ -14,6 +14,7 @@
 #include "service/relay/socket_owner.h"
 #include "tests/support/child_process.h"
 #include "tests/support/running_service.h"
+#include "tests/support/socket_owner_skip.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_socket.h"
 
@@ -258,7 +259,7 @@ TEST_F(FlowMethodsTest, FlowsListPagesThroughMoreFlowsThanOneFrameHolds) {
 // program later connects from there. Each claim is refused, saying what could not
 // be verified, and no flow is created; the caller's own sockets still register.
 TEST_F(FlowMethodsTest, ARelayedFlowsLocalAddressMustBeASocketOfTheCaller) {
-  if (!relay::system_reports_socket_owners()) GTEST_SKIP() << "this system's socket tables name no owners (Wine: pid 0 for every socket)";
+  SLUICE_SKIP_UNLESS_SYSTEM_REPORTS_SOCKET_OWNERS();
   std::uint16_t destination_port;
   const Socket destination = ipv4_socket(true, destination_port, true);
   add_rule("relay", destination_port);
@@ -310,7 +311,7 @@ TEST_F(FlowMethodsTest, ARelayedFlowsLocalAddressMustBeASocketOfTheCaller) {
 // The same over IPv6: an IPv6 socket's own address registers, the IPv4 wildcard of
 // its port does not.
 TEST_F(FlowMethodsTest, AnIpv6SocketRegistersInItsOwnFamilyOnly) {
-  if (!relay::system_reports_socket_owners()) GTEST_SKIP() << "this system's socket tables name no owners (Wine: pid 0 for every socket)";
+  SLUICE_SKIP_UNLESS_SYSTEM_REPORTS_SOCKET_OWNERS();
   std::uint16_t destination_port;
   const Socket destination = ipv4_socket(true, destination_port, true);
   add_rule("relay", destination_port);

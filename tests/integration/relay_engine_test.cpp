@@ -18,6 +18,7 @@
 #include "common/platform/platform.h"
 #include "service/policy/address.h"
 #include "service/relay/socket_owner.h"
+#include "tests/support/socket_owner_skip.h"
 #include "tests/support/test_socket.h"
 
 namespace sluice::relay {
@@ -229,7 +230,7 @@ TEST_P(RelayEngineTest, UnexpectedConnectionIsResetAtOnce) {
 // registration proved (here: the expectation carries another socket's identity).
 // The connection is reset and counted, and nothing reaches the destination.
 TEST_P(RelayEngineTest, AConnectionFromAnotherSocketThanTheRegisteredOneIsReset) {
-  if (!system_reports_socket_owners()) GTEST_SKIP() << "this system's socket tables name no owners (Wine: pid 0 for every socket)";
+  SLUICE_SKIP_UNLESS_SYSTEM_REPORTS_SOCKET_OWNERS();
   Socket destination = listening_destination();
   Socket squatter = bound_socket(true, false);
   Socket victim = bound_socket(true, false);
