@@ -200,7 +200,7 @@ void FlowManager::check_limits(policy::Protocol protocol, const FlowOwner& owner
   // The reserve holds for everyone: without it the control socket's accept fails
   // and not even an administrator gets in to see why.
   if (below_reserve()) {
-    refuse("descriptor-reserve", "sluiced has " + std::to_string(descriptors_free_) + " free descriptors and keeps " +
+    refuse(flow_limit_key(&FlowLimits::descriptor_reserve), "sluiced has " + std::to_string(descriptors_free_) + " free descriptors and keeps " +
                                      std::to_string(limits.descriptor_reserve) + " for its control plane");
   }
   if (!(administrator && limits.administrators_exempt)) {
@@ -219,15 +219,15 @@ void FlowManager::check_limits(policy::Protocol protocol, const FlowOwner& owner
     const std::string who = "user " + (owner.account.empty() ? std::to_string(owner.uid) : owner.account);
     if (protocol == policy::Protocol::udp) {
       if (udp >= limits.udp_per_user) {
-        refuse("max-udp-associations-per-user", who + " holds " + std::to_string(udp) + " UDP associations, the most allowed");
+        refuse(flow_limit_key(&FlowLimits::udp_per_user), who + " holds " + std::to_string(udp) + " UDP associations, the most allowed");
       }
     } else {
       if (pending >= limits.pending_per_user) {
-        refuse("max-pending-flows-per-user", who + " has " + std::to_string(pending) +
+        refuse(flow_limit_key(&FlowLimits::pending_per_user), who + " has " + std::to_string(pending) +
                                                  " TCP registrations not yet connected, the most allowed");
       }
       if (tcp >= limits.relayed_per_user) {
-        refuse("max-relayed-flows-per-user", who + " holds " + std::to_string(tcp) + " relayed TCP flows, the most allowed");
+        refuse(flow_limit_key(&FlowLimits::relayed_per_user), who + " holds " + std::to_string(tcp) + " relayed TCP flows, the most allowed");
       }
     }
   }

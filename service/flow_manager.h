@@ -19,6 +19,7 @@
 
 #include "common/stop_signal.h"
 #include "control/protocol/jsonrpc.h"
+#include "service/flow_limit_settings.h"
 #include "service/policy_engine.h"
 #include "service/quota_buckets.h"
 #include "service/relay/relay_engine.h"
@@ -95,20 +96,6 @@ struct FlowQuery {
 struct FlowPage {
   std::vector<FlowView> flows;
   bool more = false;  // flows past the last one returned match too
-};
-
-// What one user may hold of the relay (sluiced.conf keys; README "Configuration").
-// Each refusal is a JSON-RPC error naming its key. Administrators (uid 0, the
-// sluice-admin group, Windows Administrators) are exempt from the per-user caps
-// when `administrators_exempt`, never from the descriptor reserve.
-struct FlowLimits {
-  std::size_t pending_per_user = 256;          // max-pending-flows-per-user: TCP registrations not yet connected
-  std::size_t relayed_per_user = 2048;         // max-relayed-flows-per-user: TCP flows pending, connecting or open
-  std::size_t udp_per_user = 512;              // max-udp-associations-per-user
-  std::size_t descriptor_reserve = 1024;       // descriptor-reserve: free descriptors kept for the control plane
-  bool administrators_exempt = true;           // administrators-exempt-from-flow-limits
-  std::size_t udp_queued_bytes_per_user = 16 * 1024 * 1024;  // max-udp-queued-bytes-per-user: datagrams waiting, all associations
-  bool operator==(const FlowLimits&) const = default;
 };
 
 // How many descriptors a relayed flow costs sluiced (epoll_tcp_relay: two sockets

@@ -124,9 +124,7 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host, ConfigSourc
     relay.reset();
   }
   FlowManagerOptions flow_options;
-  flow_options.limits = FlowLimits{config.max_pending_flows_per_user, config.max_relayed_flows_per_user,
-                                   config.max_udp_associations_per_user, config.descriptor_reserve,
-                                   config.administrators_exempt_from_flow_limits, config.max_udp_queued_bytes_per_user};
+  flow_options.limits = config.flow_limits;
   FlowManager flows(*engine, ledger, relay.get(), flow_options);
   info.flow_limits = [&flows] { return flow_limits_json(flows.limits()); };
   struct UnsetFlowLimits {  // before `flows` goes

@@ -332,9 +332,9 @@ TEST_F(FlowMethodsTest, AnIpv6SocketRegistersInItsOwnFamilyOnly) {
 
 TEST_F(FlowMethodsTest, PerUserLimitsRefuseNamingTheLimit) {
   service.stop();
-  config_.max_pending_flows_per_user = 3;
-  config_.max_udp_associations_per_user = 2;
-  config_.administrators_exempt_from_flow_limits = false;
+  config_.flow_limits.pending_per_user = 3;
+  config_.flow_limits.udp_per_user = 2;
+  config_.flow_limits.administrators_exempt = false;
   test::RunningService limited(config_);
 
   std::uint16_t destination_port;
