@@ -173,6 +173,8 @@ class FlowManager {
 
   // The allowance `owner`'s associations share; null for an exempt administrator (mutex_ held).
   std::shared_ptr<relay::UserQueuedBytes> udp_queue_for(const FlowOwner& owner, bool administrator);
+  // What `owner`'s unfinished flows hold, counted by the flows themselves (mutex_ held).
+  std::shared_ptr<relay::UserFlowTally> tally_for(const FlowOwner& owner);
   // The program's totals, made if new; the table is bounded first (mutex_ held).
   AppTotals& app_totals(const std::string& app, std::chrono::steady_clock::time_point now);
   // Drops idle programs: those past app_idle, and with `room`, the longest idle ones
@@ -202,6 +204,9 @@ class FlowManager {
   std::map<std::string, std::uint64_t> refused_;
   // Each user's UDP queue allowance, shared by that user's associations while any lives.
   std::map<std::string, std::weak_ptr<relay::UserQueuedBytes>> udp_queues_;
+  // Each user's tally, counted by that user's flows while any lives.
+  std::map<std::string, std::weak_ptr<relay::UserFlowTally>> tallies_;
+  std::size_t tallies_kept_ = 0;  // tallies_ after the last pruning
   // Free descriptors as last counted, less what flows registered since will cost.
   std::int64_t descriptors_free_ = -1, descriptors_limit_ = -1;
 
