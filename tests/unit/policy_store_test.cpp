@@ -254,6 +254,19 @@ TEST_F(PolicyStoreTest, EditKeepsTheIdAndIsAuditedWithBeforeAndAfter) {
   EXPECT_FALSE(store.edit_rule(9999, rule("/x"), std::nullopt, admin));
 }
 
+// An import of many rules lists at most kListedRules of them, in its answer and in
+// its audit entry, so neither outgrows a control message; the counts are complete.
+TEST_F(PolicyStoreTest, AnImportListsAtMostKListedRulesOfEachKind) {
+  policy::PolicyDocument document;
+  for (std::size_t i = 0; i < kListedRules + 50; ++i) document.rules.push_back(rule("/bin/p" + std::to_string(i)));
+  auto result = store.import_policy(document, ImportMode::replace, admin);
+  EXPECT_EQ(result.rules_added, kListedRules + 50);
+  EXPECT_EQ(result.added.size(), kListedRules);
+  auto entry = store.audit(1, std::nullopt).at(0);
+  EXPECT_EQ(entry.detail["added"].size(), kListedRules);
+  EXPECT_EQ(entry.detail["rules_added"], kListedRules + 50);
+}
+
 TEST_F(PolicyStoreTest, UsageAddsUpPerAppAndDay) {
   store.add_usage({{"/bin/x", "2026-11-20", 100, 10, 1, 1, 0}, {"/bin/y", "2026-11-20", 5, 5, 1, 1, 2}});
   store.add_usage({{"/bin/x", "2026-11-20", 1, 1, 1, 1, 0}, {"/bin/x", "2026-11-21", 1000, 0, 1, 0, 0}});
