@@ -47,25 +47,10 @@ ReloadReport ConfigReloader::reload() {
   if (next.state_dir != running_.state_dir) report.restart_required.push_back("state-dir");
   if (next.control_endpoint != running_.control_endpoint) report.restart_required.push_back("control");
   // The flow limits are read once, when the flow manager is built.
-  if (next.max_pending_flows_per_user != running_.max_pending_flows_per_user) {
-    report.restart_required.push_back("max-pending-flows-per-user");
-  }
-  if (next.max_relayed_flows_per_user != running_.max_relayed_flows_per_user) {
-    report.restart_required.push_back("max-relayed-flows-per-user");
-  }
-  if (next.max_udp_associations_per_user != running_.max_udp_associations_per_user) {
-    report.restart_required.push_back("max-udp-associations-per-user");
-  }
-  if (next.max_udp_queued_bytes_per_user != running_.max_udp_queued_bytes_per_user) {
-    report.restart_required.push_back("max-udp-queued-bytes-per-user");
-  }
-  // The relay engine takes its settings once, when it starts.
-  if (next.relay_tcp_idle_timeout_seconds != running_.relay_tcp_idle_timeout_seconds) {
-    report.restart_required.push_back("relay-tcp-idle-timeout");
-  }
-  if (next.descriptor_reserve != running_.descriptor_reserve) report.restart_required.push_back("descriptor-reserve");
-  if (next.administrators_exempt_from_flow_limits != running_.administrators_exempt_from_flow_limits) {
-    report.restart_required.push_back("administrators-exempt-from-flow-limits");
+  for (const FlowLimitSetting& setting : kFlowLimitSettings) {
+    const bool changed = setting.count ? next.flow_limits.*setting.count != running_.flow_limits.*setting.count
+                                       : next.flow_limits.*setting.flag != running_.flow_limits.*setting.flag;
+    if (changed) report.restart_required.push_back(setting.key);
   }
   return report;
 }

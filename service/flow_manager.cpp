@@ -19,7 +19,7 @@ using Clock = std::chrono::steady_clock;
 
 std::string utc_now() { return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr))); }
 
-bool finished(relay::FlowState state) { return state == relay::FlowState::closed || state == relay::FlowState::failed; }
+using relay::finished;
 
 }  // namespace
 
@@ -153,6 +153,7 @@ FlowDecision FlowManager::register_flow(const FlowRequest& request, const FlowOw
     std::lock_guard lock(mutex_);
     flow->id = next_id_++;
     if (request.protocol == policy::Protocol::udp) flow->user_queue = udp_queue_for(owner, administrator);
+    flow->state.count_in(tally_for(owner), request.protocol == policy::Protocol::udp);
   }
   if (request.protocol == policy::Protocol::tcp) {
     // The application connects from its own family: IPv4 sockets to the IPv4
@@ -214,34 +215,26 @@ void FlowManager::check_limits(policy::Protocol protocol, const FlowOwner& owner
   // The reserve holds for everyone: without it the control socket's accept fails
   // and not even an administrator gets in to see why.
   if (below_reserve()) {
-    refuse("descriptor-reserve", "sluiced has " + std::to_string(descriptors_free_) + " free descriptors and keeps " +
+    refuse(flow_limit_key(&FlowLimits::descriptor_reserve), "sluiced has " + std::to_string(descriptors_free_) + " free descriptors and keeps " +
                                      std::to_string(limits.descriptor_reserve) + " for its control plane");
   }
   if (!(administrator && limits.administrators_exempt)) {
-    std::size_t pending = 0, tcp = 0, udp = 0;
-    for (const auto& [id, e] : entries_) {
-      if (e.owner.uid != owner.uid || e.owner.account != owner.account) continue;
-      const relay::FlowState state = e.flow->state.load();
-      if (finished(state)) continue;
-      if (e.flow->protocol == policy::Protocol::udp) {
-        ++udp;
-      } else {
-        ++tcp;
-        if (state == relay::FlowState::pending) ++pending;
-      }
-    }
+    // What the user's flows hold, as their state changes keep it (relay::UserFlowTally).
+    const auto tally = tally_for(owner);
+    const auto count = [](const std::atomic<std::int64_t>& n) { return static_cast<std::size_t>(std::max<std::int64_t>(0, n.load())); };
+    const std::size_t pending = count(tally->tcp_pending), tcp = count(tally->tcp), udp = count(tally->udp);
     const std::string who = "user " + (owner.account.empty() ? std::to_string(owner.uid) : owner.account);
     if (protocol == policy::Protocol::udp) {
       if (udp >= limits.udp_per_user) {
-        refuse("max-udp-associations-per-user", who + " holds " + std::to_string(udp) + " UDP associations, the most allowed");
+        refuse(flow_limit_key(&FlowLimits::udp_per_user), who + " holds " + std::to_string(udp) + " UDP associations, the most allowed");
       }
     } else {
       if (pending >= limits.pending_per_user) {
-        refuse("max-pending-flows-per-user", who + " has " + std::to_string(pending) +
+        refuse(flow_limit_key(&FlowLimits::pending_per_user), who + " has " + std::to_string(pending) +
                                                  " TCP registrations not yet connected, the most allowed");
       }
       if (tcp >= limits.relayed_per_user) {
-        refuse("max-relayed-flows-per-user", who + " holds " + std::to_string(tcp) + " relayed TCP flows, the most allowed");
+        refuse(flow_limit_key(&FlowLimits::relayed_per_user), who + " holds " + std::to_string(tcp) + " relayed TCP flows, the most allowed");
       }
     }
   }
@@ -258,6 +251,21 @@ std::shared_ptr<relay::UserQueuedBytes> FlowManager::udp_queue_for(const FlowOwn
     slot = queue;
   }
   return queue;
+}
+
+std::shared_ptr<relay::UserFlowTally> FlowManager::tally_for(const FlowOwner& owner) {
+  // Pruned in proportion to its size, so the cost per registration stays constant.
+  if (tallies_.size() >= 2 * tallies_kept_ + 64) {
+    std::erase_if(tallies_, [](const auto& e) { return e.second.expired(); });
+    tallies_kept_ = tallies_.size();
+  }
+  auto& slot = tallies_[std::to_string(owner.uid) + "/" + owner.account];
+  auto tally = slot.lock();
+  if (!tally) {
+    tally = std::make_shared<relay::UserFlowTally>();
+    slot = tally;
+  }
+  return tally;
 }
 
 void FlowManager::measure_descriptors() {

@@ -19,6 +19,7 @@
 
 #include "common/stop_signal.h"
 #include "control/protocol/jsonrpc.h"
+#include "service/flow_limit_settings.h"
 #include "service/policy_engine.h"
 #include "service/quota_buckets.h"
 #include "service/relay/relay_engine.h"
@@ -112,20 +113,6 @@ struct FlowPage {
   bool more = false;  // flows past the last one returned match too
 };
 
-// What one user may hold of the relay (sluiced.conf keys; README "Configuration").
-// Each refusal is a JSON-RPC error naming its key. Administrators (uid 0, the
-// sluice-admin group, Windows Administrators) are exempt from the per-user caps
-// when `administrators_exempt`, never from the descriptor reserve.
-struct FlowLimits {
-  std::size_t pending_per_user = 256;          // max-pending-flows-per-user: TCP registrations not yet connected
-  std::size_t relayed_per_user = 2048;         // max-relayed-flows-per-user: TCP flows pending, connecting or open
-  std::size_t udp_per_user = 512;              // max-udp-associations-per-user
-  std::size_t descriptor_reserve = 1024;       // descriptor-reserve: free descriptors kept for the control plane
-  bool administrators_exempt = true;           // administrators-exempt-from-flow-limits
-  std::size_t udp_queued_bytes_per_user = 16 * 1024 * 1024;  // max-udp-queued-bytes-per-user: datagrams waiting, all associations
-  bool operator==(const FlowLimits&) const = default;
-};
-
 // How many descriptors a relayed flow costs sluiced (epoll_tcp_relay: two sockets
 // and a splice pipe per direction; an association: two sockets).
 inline constexpr std::size_t kDescriptorsPerTcpFlow = 6;
@@ -208,6 +195,8 @@ class FlowManager {
 
   // The allowance `owner`'s associations share; null for an exempt administrator (mutex_ held).
   std::shared_ptr<relay::UserQueuedBytes> udp_queue_for(const FlowOwner& owner, bool administrator);
+  // What `owner`'s unfinished flows hold, counted by the flows themselves (mutex_ held).
+  std::shared_ptr<relay::UserFlowTally> tally_for(const FlowOwner& owner);
   // The program's totals, made if new; the table is bounded first (mutex_ held).
   AppTotals& app_totals(const std::string& app, std::chrono::steady_clock::time_point now);
   // Drops idle programs: those past app_idle, and with `room`, the longest idle ones
@@ -245,6 +234,9 @@ class FlowManager {
   std::map<std::string, std::uint64_t> refused_;
   // Each user's UDP queue allowance, shared by that user's associations while any lives.
   std::map<std::string, std::weak_ptr<relay::UserQueuedBytes>> udp_queues_;
+  // Each user's tally, counted by that user's flows while any lives.
+  std::map<std::string, std::weak_ptr<relay::UserFlowTally>> tallies_;
+  std::size_t tallies_kept_ = 0;  // tallies_ after the last pruning
   // Free descriptors as last counted, less what flows registered since will cost.
   std::int64_t descriptors_free_ = -1, descriptors_limit_ = -1;
 

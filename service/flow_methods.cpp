@@ -114,22 +114,21 @@ FlowOwner check_owner(const json& params, const Caller& caller) {
 }  // namespace
 
 json flow_limits_json(const FlowLimitsView& view) {
-  const FlowLimits& l = view.limits;
-  json refused = json::object();
-  for (const char* key : {"max-pending-flows-per-user", "max-relayed-flows-per-user", "max-udp-associations-per-user",
-                          "descriptor-reserve"}) {
-    auto it = view.refused.find(key);
-    refused[key] = it == view.refused.end() ? 0 : it->second;
+  json out = json::object(), refused = json::object();
+  for (const FlowLimitSetting& setting : kFlowLimitSettings) {
+    if (setting.count) {
+      out[setting.key] = view.limits.*setting.count;
+    } else {
+      out[setting.key] = view.limits.*setting.flag;
+    }
+    if (!setting.refuses) continue;
+    auto it = view.refused.find(setting.key);
+    refused[setting.key] = it == view.refused.end() ? 0 : it->second;
   }
-  return json{{"max-pending-flows-per-user", l.pending_per_user},
-              {"max-relayed-flows-per-user", l.relayed_per_user},
-              {"max-udp-associations-per-user", l.udp_per_user},
-              {"descriptor-reserve", l.descriptor_reserve},
-              {"administrators-exempt-from-flow-limits", l.administrators_exempt},
-              {"max-udp-queued-bytes-per-user", l.udp_queued_bytes_per_user},
-              {"descriptors_free", view.descriptors_free},
-              {"descriptors_limit", view.descriptors_limit},
-              {"refused", refused}};
+  out["descriptors_free"] = view.descriptors_free;
+  out["descriptors_limit"] = view.descriptors_limit;
+  out["refused"] = refused;
+  return out;
 }
 
 void register_flow_methods(protocol::Dispatcher& d, FlowManager& flows, PolicyEngine& policy) {

@@ -34,22 +34,17 @@ po::options_description setting_options() {
        "trace, debug, info, warn, error, critical or off")
       ("metrics-listen", po::value<std::string>()->value_name("ADDRESS:PORT")->default_value(""),
        "serve Prometheus metrics at http://ADDRESS:PORT/metrics, loopback only (127.0.0.1:9464, [::1]:9464) "
-       "[default: off]")
-      ("max-pending-flows-per-user", po::value<std::string>()->value_name("N")->default_value("256"),
-       "TCP flow registrations one user may have waiting for their connect, 1 to 1000000")
-      ("max-relayed-flows-per-user", po::value<std::string>()->value_name("N")->default_value("2048"),
-       "relayed TCP flows (pending, connecting or open) one user may hold, 1 to 1000000")
-      ("max-udp-associations-per-user", po::value<std::string>()->value_name("N")->default_value("512"),
-       "UDP associations one user may hold, 1 to 1000000")
-      ("max-udp-queued-bytes-per-user", po::value<std::string>()->value_name("BYTES")->default_value("16777216"),
-       "bytes of datagrams one user's UDP associations may hold waiting for their rate, 65536 to 1073741824")
-      ("descriptor-reserve", po::value<std::string>()->value_name("N")->default_value("1024"),
-       "free descriptors kept for the control plane: below this, new relayed flows are refused, 16 to 1000000")
-      ("administrators-exempt-from-flow-limits", po::value<std::string>()->value_name("BOOL")->default_value("true"),
-       "whether administrators' own flows are exempt from the per-user limits (never from descriptor-reserve)")
-      ("relay-tcp-idle-timeout", po::value<std::string>()->value_name("SECONDS")->default_value("0"),
-       "reset a relayed TCP connection that moved no byte either way for this long, 1 to 604800; 0: never "
-       "(long quiet connections such as SSH are legitimate)");
+       "[default: off]");
+  const FlowLimits defaults;
+  for (const FlowLimitSetting& setting : kFlowLimitSettings) {
+    const std::string default_value = setting.count ? std::to_string(defaults.*setting.count)
+                                                    : (defaults.*setting.flag ? "true" : "false");
+    const std::string help = setting.count ? std::string(setting.help) + ", " + std::to_string(setting.minimum) + " to " +
+                                                 std::to_string(setting.maximum)
+                                           : std::string(setting.help);
+    options.add_options()(setting.key, po::value<std::string>()->value_name(setting.value_name)->default_value(default_value),
+                          help.c_str());
+  }
   return options;
 }
 
@@ -230,32 +225,22 @@ std::variant<CommandLine, UsageError> parse_command_line(const std::vector<std::
   }
   cl.config.flush_interval = std::chrono::milliseconds(static_cast<long long>(flush_seconds * 1000));
 
-  struct Count {
-    const char* key;
-    std::size_t minimum;
-    std::size_t* into;
-    std::size_t maximum = 1'000'000;
-  };
-  for (const Count& c : {Count{"max-pending-flows-per-user", 1, &cl.config.max_pending_flows_per_user},
-                         Count{"max-relayed-flows-per-user", 1, &cl.config.max_relayed_flows_per_user},
-                         Count{"max-udp-associations-per-user", 1, &cl.config.max_udp_associations_per_user},
-                         Count{"descriptor-reserve", 16, &cl.config.descriptor_reserve},
-                         Count{"max-udp-queued-bytes-per-user", 65536, &cl.config.max_udp_queued_bytes_per_user, std::size_t{1} << 30},
-                         Count{"relay-tcp-idle-timeout", 0, &cl.config.relay_tcp_idle_timeout_seconds, 7 * 24 * 3600}}) {
-    const std::string text = trim(vm[c.key].as<std::string>());
+  for (const FlowLimitSetting& setting : kFlowLimitSettings) {
+    const std::string text = trim(vm[setting.key].as<std::string>());
+    if (setting.flag) {
+      if (text != "true" && text != "false") return UsageError{origins.name(setting.key) + ": '" + text + "' is not true or false"};
+      cl.config.flow_limits.*setting.flag = text == "true";
+      continue;
+    }
     std::size_t value = 0;
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || error != std::errc() || end != text.data() + text.size() || value < c.minimum || value > c.maximum) {
-      return UsageError{origins.name(c.key) + ": '" + text + "' is not a whole number from " + std::to_string(c.minimum) +
-                        " to " + std::to_string(c.maximum)};
+    if (text.empty() || error != std::errc() || end != text.data() + text.size() || value < setting.minimum ||
+        value > setting.maximum) {
+      return UsageError{origins.name(setting.key) + ": '" + text + "' is not a whole number from " +
+                        std::to_string(setting.minimum) + " to " + std::to_string(setting.maximum)};
     }
-    *c.into = value;
+    cl.config.flow_limits.*setting.count = value;
   }
-  const std::string exempt = trim(vm["administrators-exempt-from-flow-limits"].as<std::string>());
-  if (exempt != "true" && exempt != "false") {
-    return UsageError{origins.name("administrators-exempt-from-flow-limits") + ": '" + exempt + "' is not true or false"};
-  }
-  cl.config.administrators_exempt_from_flow_limits = exempt == "true";
 
   cl.config.state_dir = vm.count("state-dir") ? vm["state-dir"].as<std::string>() : platform::default_state_dir();
   if (cl.config.state_dir.empty()) return UsageError{origins.name("state-dir") + ": the directory name is empty"};
@@ -289,9 +274,9 @@ std::variant<CommandLine, UsageError> parse_command_line(const std::vector<std::
   // what the command line said is spelled out with absolute paths. Settings the
   // command line left out stay out: the service reads them from its file.
   if (!cl.config.config_file.empty()) cl.run_arguments = {"--config", cl.config.config_file};
-  for (const char* key : {"state-dir", "control", "log-level", "flush-interval", "metrics-listen", "max-pending-flows-per-user",
-                          "max-relayed-flows-per-user", "max-udp-associations-per-user", "descriptor-reserve",
-                          "administrators-exempt-from-flow-limits", "max-udp-queued-bytes-per-user", "relay-tcp-idle-timeout"}) {
+  std::vector<const char*> keys{"state-dir", "control", "log-level", "flush-interval", "metrics-listen"};
+  for (const FlowLimitSetting& setting : kFlowLimitSettings) keys.push_back(setting.key);
+  for (const char* key : keys) {
     if (!origins.on_command_line(key) && !(key == std::string("control") && control_from_environment)) continue;
     const std::string value = key == std::string("state-dir")  ? cl.config.state_dir
                               : key == std::string("control") ? cl.config.control_endpoint

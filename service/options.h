@@ -12,6 +12,8 @@
 
 #include <spdlog/common.h>
 
+#include "service/flow_limit_settings.h"
+
 namespace sluice::service {
 
 struct ServiceConfig {
@@ -21,14 +23,7 @@ struct ServiceConfig {
   std::chrono::milliseconds flush_interval{5000};  // how often usage counters reach the database
   std::string metrics_listen;     // loopback ADDRESS:PORT serving /metrics; empty: off
   std::string config_file;        // the sluiced.conf read at start (absolute); empty for none
-  // What one user may hold of the relay (FlowLimits in flow_manager.h has the defaults).
-  std::size_t max_pending_flows_per_user = 256;
-  std::size_t max_relayed_flows_per_user = 2048;
-  std::size_t max_udp_associations_per_user = 512;
-  std::size_t descriptor_reserve = 1024;
-  bool administrators_exempt_from_flow_limits = true;
-  std::size_t max_udp_queued_bytes_per_user = 16 * 1024 * 1024;
-  std::size_t relay_tcp_idle_timeout_seconds = 0;  // a relayed TCP connection silent this long is reset; 0: never
+  FlowLimits flow_limits;         // what one user may hold of the relay (flow_limit_settings.h)
 
   bool operator==(const ServiceConfig&) const = default;
 };

@@ -1,5 +1,7 @@
 #include "service/policy_methods.h"
 
+#include <algorithm>
+
 #include "control/protocol/paging.h"
 #include "service/policy/address.h"
 #include "service/policy/policy_document.h"
@@ -31,6 +33,19 @@ std::int64_t rule_id_param(const json& params) {
   const auto id = protocol::required_param<std::int64_t>(params, "id");
   if (id <= 0) throw RpcError(protocol::kInvalidParams, "parameter 'id' must be a positive rule id", json{{"field", "id"}});
   return id;
+}
+
+std::optional<std::int64_t> position_param(const json& params) {
+  if (!params.contains("position") || params["position"].is_null()) return std::nullopt;
+  const auto position = protocol::required_param<std::int64_t>(params, "position");
+  if (position < 1) throw RpcError(protocol::kInvalidParams, "parameter 'position' must be 1 or more", json{{"field", "position"}});
+  return position;
+}
+
+json rules_json(const std::vector<policy::Rule>& rules) {
+  json out = json::array();
+  for (const auto& r : rules) out.push_back(policy::rule_to_json(r));
+  return out;
 }
 
 [[noreturn]] void no_such_rule(std::int64_t id) {
@@ -89,14 +104,63 @@ void register_rule_methods(protocol::Dispatcher& d, PolicyEngine& engine) {
 
   d.add("rule.add", Access::admin, [&engine](const json& params, const Caller& caller) {
     policy::Rule rule = validated([&] { return policy::rule_from_json(protocol::required_param<json>(params, "rule"), "rule"); });
-    std::optional<std::int64_t> position;
-    if (params.contains("position") && !params["position"].is_null()) {
-      position = protocol::required_param<std::int64_t>(params, "position");
-      if (*position < 1) throw RpcError(protocol::kInvalidParams, "parameter 'position' must be 1 or more", json{{"field", "position"}});
+    const auto position = position_param(params);
+    if (protocol::optional_param<bool>(params, "dry_run", false)) {
+      // What the rule would be, where it would go, and whether the policy already has it.
+      auto snapshot = engine.snapshot();
+      const auto count = static_cast<std::int64_t>(snapshot->rules.size());
+      rule.position = std::clamp<std::int64_t>(position.value_or(count + 1), 1, count + 1);
+      json out{{"dry_run", true}, {"rule", policy::rule_to_json(rule)}, {"duplicate_of", nullptr}};
+      out["rule"]["id"] = nullptr;
+      for (const auto& r : snapshot->rules) {
+        if (policy::decides_alike(r, rule)) {
+          out["duplicate_of"] = r.id;
+          break;
+        }
+      }
+      return out;
     }
     policy::Rule stored = engine.store().add_rule(std::move(rule), position, actor_of(caller));
     engine.reload();
     return json{{"rule", policy::rule_to_json(stored)}};
+  });
+
+  // Changes the fields given and keeps the others, like quota.set: {"rate": {"up": X}}
+  // leaves the down rate; null removes the user or a rate; [] means any destination
+  // or port. The id stays, so the audit trail and scripts go on naming the rule.
+  d.add("rule.edit", Access::admin, [&engine](const json& params, const Caller& caller) {
+    const auto id = rule_id_param(params);
+    const json changes = protocol::required_param<json>(params, "rule");
+    if (!changes.is_object()) {
+      throw RpcError(protocol::kInvalidParams, "parameter 'rule' must be an object of the fields to change", json{{"field", "rule"}});
+    }
+    const auto position = position_param(params);
+    const bool dry_run = protocol::optional_param<bool>(params, "dry_run", false);
+    auto existing = engine.store().rule(id);
+    if (!existing) no_such_rule(id);
+    json merged = policy::rule_to_json(*existing);
+    for (const char* field : {"id", "position", "created_at", "updated_at"}) {
+      if (changes.contains(field)) {
+        throw RpcError(protocol::kInvalidParams, std::string("rule.") + field + ": set by the service, not by an edit",
+                       json{{"field", std::string("rule.") + field}});
+      }
+      merged.erase(field);
+    }
+    for (const auto& [field, value] : changes.items()) {
+      if (field == "rate" && value.is_object() && merged["rate"].is_object()) {
+        for (const auto& [direction, amount] : value.items()) merged["rate"][direction] = amount;
+      } else {
+        merged[field] = value;
+      }
+    }
+    const policy::Rule rule = validated([&] { return policy::rule_from_json(merged, "rule"); });
+    auto edit = engine.store().edit_rule(id, rule, position, actor_of(caller), dry_run);
+    if (!edit) no_such_rule(id);
+    if (edit->changed && !dry_run) engine.reload();
+    return json{{"rule", policy::rule_to_json(edit->after)},
+                {"before", policy::rule_to_json(edit->before)},
+                {"changed", edit->changed},
+                {"dry_run", dry_run}};
   });
 
   d.add("rule.remove", Access::admin, [&engine](const json& params, const Caller& caller) {
@@ -208,16 +272,32 @@ void register_policy_document_methods(protocol::Dispatcher& d, PolicyEngine& eng
     // Everything is validated before anything is written: a bad document changes nothing.
     policy::PolicyDocument document =
         validated([&] { return policy::document_from_json(protocol::required_param<json>(params, "document")); });
+    const bool dry_run = protocol::optional_param<bool>(params, "dry_run", false);
     const auto result = engine.store().import_policy(
-        document, mode_text == "replace" ? store::ImportMode::replace : store::ImportMode::merge, actor_of(caller));
-    engine.reload();
+        document, mode_text == "replace" ? store::ImportMode::replace : store::ImportMode::merge, actor_of(caller), dry_run);
+    // Nothing changed, nothing published: the generation is the policy's, not the calls'.
+    if (!dry_run && !result.unchanged()) engine.reload();
+    json quotas_set = json::array(), quotas_removed = json::array();
+    for (const auto& q : result.quotas_written) quotas_set.push_back(policy::quota_to_json(q));
+    for (const auto& q : result.quotas_deleted) quotas_removed.push_back(policy::quota_to_json(q));
     return json{{"mode", mode_text},
+                {"dry_run", dry_run},
+                {"unchanged", result.unchanged()},
                 {"rules_added", result.rules_added},
                 {"rules_skipped", result.rules_skipped},
+                {"rules_updated", result.rules_updated},
                 {"rules_removed", result.rules_removed},
+                {"rules_reordered", result.rules_reordered},
                 {"quotas_set", result.quotas_set},
                 {"quotas_removed", result.quotas_removed},
-                {"settings_set", result.settings_set}};
+                {"settings_set", result.settings_set},
+                {"added", rules_json(result.added)},
+                {"updated", rules_json(result.updated)},
+                {"removed", rules_json(result.removed)},
+                {"quotas", {{"set", quotas_set}, {"removed", quotas_removed}}},
+                {"settings", result.settings_written},
+                {"listed_at_most", store::kListedRules},
+                {"generation", engine.snapshot()->generation}};
   });
 
   // policy.check is flow_methods.cpp's: it decides with the volume caps, as flow.register does.

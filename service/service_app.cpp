@@ -115,7 +115,7 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host, ConfigSourc
   // Without a relay engine the service still administers policy and decides flows;
   // relayed ones are refused and providers fall back to their fail mode.
   relay::EngineConfig relay_config;
-  relay_config.tcp_idle_timeout = std::chrono::seconds(config.relay_tcp_idle_timeout_seconds);
+  relay_config.tcp_idle_timeout = std::chrono::seconds(config.flow_limits.tcp_idle_timeout_seconds);
   auto relay = std::make_unique<relay::RelayEngine>(relay_config);
   try {
     relay->start();
@@ -126,15 +126,9 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host, ConfigSourc
     relay.reset();
   }
   FlowManagerOptions flow_options;
-  flow_options.limits = FlowLimits{config.max_pending_flows_per_user, config.max_relayed_flows_per_user,
-                                   config.max_udp_associations_per_user, config.descriptor_reserve,
-                                   config.administrators_exempt_from_flow_limits, config.max_udp_queued_bytes_per_user};
+  flow_options.limits = config.flow_limits;
   FlowManager flows(*engine, ledger, relay.get(), flow_options);
-  info.flow_limits = [&flows, tcp_idle = config.relay_tcp_idle_timeout_seconds] {
-    protocol::json limits = flow_limits_json(flows.limits());
-    limits["relay-tcp-idle-timeout"] = tcp_idle;  // how long a user may hold a silent connection
-    return limits;
-  };
+  info.flow_limits = [&flows] { return flow_limits_json(flows.limits()); };
   struct UnsetFlowLimits {  // before `flows` goes
     ServiceInfo& info;
     ~UnsetFlowLimits() { info.flow_limits = nullptr; }

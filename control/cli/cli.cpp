@@ -21,7 +21,7 @@ struct Command {
 
 const Command kCommands[] = {
     {"status", "show whether sluiced is running: version, uptime, endpoint, database", status_command},
-    {"rule", "add, list, show, remove, enable, disable and move policy rules", rule_command},
+    {"rule", "add, edit, list, show, remove, enable, disable and move policy rules", rule_command},
     {"quota", "set, show and clear bandwidth quotas", quota_command},
     {"usage", "show traffic counted per program", usage_command},
     {"policy", "export, import and check the whole policy", policy_command},

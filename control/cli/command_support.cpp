@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "common/units.h"
+#include "control/cli/terminal_text.h"
 #include "control/protocol/paging.h"
 #include "control/transport/rpc_client.h"
 
@@ -168,6 +169,23 @@ void throw_usage_naming_flag(const protocol::RpcError& error, std::initializer_l
     break;
   }
   throw UsageError(message);
+}
+
+std::string rule_rate_text(const json& rate) {
+  if (rate["up"].is_null() && rate["down"].is_null()) return "-";
+  return "up " + rate_text(rate["up"]) + ", down " + rate_text(rate["down"]);
+}
+
+// One rule on one line, for what an edit, a dry run or an import changes.
+std::string rule_line(const json& r) {
+  std::string line = r["action"].get<std::string>() + " " + r["protocol"].get<std::string>() +
+                     " app " + r["app"].get<std::string>() +
+                     " user " + (r["user"].is_null() ? "any" : r["user"].get<std::string>()) +
+                     " dst " + list_text(r["destinations"], "any") + " port " + list_text(r["ports"], "any");
+  if (!r["rate"]["up"].is_null() || !r["rate"]["down"].is_null()) line += " rate " + rule_rate_text(r["rate"]);
+  if (!r["enabled"].get<bool>()) line += " (disabled)";
+  if (!r["comment"].get<std::string>().empty()) line += " \"" + r["comment"].get<std::string>() + "\"";
+  return printable(line);
 }
 
 }  // namespace sluice::cli

@@ -38,6 +38,11 @@ bool parse(const CliContext& context, const std::string& usage, po::options_desc
 // Bytes per second or bytes as "1.5 MiB/s" / "1.5 MiB"; "-" for null.
 std::string rate_text(const json& value);
 std::string size_text(const json& value);
+// A rule's rates as "up 1 MiB/s, down -"; "-" when it has none.
+std::string rule_rate_text(const json& rate);
+// One rule (as the service gives it) on one line, made printable: for what an edit,
+// a dry run or an import changes.
+std::string rule_line(const json& rule);
 // A JSON list of strings joined with commas; `empty` when it has none.
 std::string list_text(const json& list, const std::string& empty);
 

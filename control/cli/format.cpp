@@ -38,22 +38,20 @@ std::string format_status(const nlohmann::json& status) {
                               policy.value("generation", 0)));
   }
   if (status.contains("flow_limits") && status["flow_limits"].is_object()) {
+    // Each limit by the sluiced.conf key the service names it by (service/flow_limit_settings.h),
+    // so a limit added there shows here without a list of its own.
     const auto& l = status["flow_limits"];
     const auto& refused = l.contains("refused") && l["refused"].is_object() ? l["refused"] : nlohmann::json::object();
-    auto refusals = [&](const char* key) { return refused.value(key, std::uint64_t{0}); };
-    row("flow limits", fmt::format("per user: {} pending (refused {}), {} relayed TCP (refused {}), {} UDP (refused {}), "
-                                   "{} KiB of UDP queued; administrators {}",
-                                   l.value("max-pending-flows-per-user", 0), refusals("max-pending-flows-per-user"),
-                                   l.value("max-relayed-flows-per-user", 0), refusals("max-relayed-flows-per-user"),
-                                   l.value("max-udp-associations-per-user", 0), refusals("max-udp-associations-per-user"),
-                                   l.value("max-udp-queued-bytes-per-user", std::uint64_t{0}) / 1024,
-                                   l.value("administrators-exempt-from-flow-limits", false) ? "exempt" : "limited too"));
-    const auto tcp_idle = l.value("relay-tcp-idle-timeout", std::uint64_t{0});
-    row("tcp idle", tcp_idle == 0 ? std::string("off (relayed TCP connections may stay quiet for ever)")
-                                          : fmt::format("{} s without traffic resets a relayed TCP connection", tcp_idle));
-    row("descriptors", fmt::format("{} free of {}, {} kept for the control plane (refused {})", l.value("descriptors_free", -1),
-                                   l.value("descriptors_limit", -1), l.value("descriptor-reserve", 0),
-                                   refusals("descriptor-reserve")));
+    const char* label = "flow limits";
+    for (const auto& [key, value] : l.items()) {
+      if (key == "refused" || key == "descriptors_free" || key == "descriptors_limit") continue;
+      std::string line = key + " = " + (value.is_string() ? value.get<std::string>() : value.dump());
+      if (refused.contains(key)) line += " (refused " + refused[key].dump() + ")";
+      if (key.ends_with("-timeout") && value == 0) line += " (off)";
+      row(label, line);
+      label = "";
+    }
+    row("descriptors", fmt::format("{} free of {}", l.value("descriptors_free", -1), l.value("descriptors_limit", -1)));
   }
   if (!caller.empty()) {
     row("you", fmt::format("{} ({})", caller.value("account", std::string("?")),

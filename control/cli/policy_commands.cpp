@@ -7,6 +7,7 @@
 
 #include "control/cli/command_support.h"
 #include "control/cli/table.h"
+#include "control/cli/terminal_text.h"
 #include "control/protocol/frame.h"
 
 namespace sluice::cli {
@@ -72,18 +73,49 @@ std::string read_document_text(const std::string& file) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+// What an import changed (or would change), rule by rule, as many as the service listed.
+void print_import_changes(std::ostream& out, const json& result) {
+  auto rows = [&out](const json& rules, const char* mark, std::size_t total) {
+    for (const auto& r : rules) {
+      out << "  " << mark << " rule ";
+      if (r["id"].is_null() || r["id"] == 0) out << "(new)";
+      else out << r["id"];
+      out << " at " << r["position"] << ": " << rule_line(r) << "\n";
+    }
+    if (total > rules.size()) out << "  " << mark << " ... and " << total - rules.size() << " more\n";
+  };
+  rows(result["added"], "+", result["rules_added"].get<std::size_t>());
+  rows(result["updated"], "~", result["rules_updated"].get<std::size_t>());
+  rows(result["removed"], "-", result["rules_removed"].get<std::size_t>());
+  if (result["rules_reordered"].get<bool>()) out << "  rules kept are evaluated in a new order\n";
+  for (const auto& q : result["quotas"]["set"]) out << "  quota set: " << printable(q.value("global", false) ? "global" : q["app"].get<std::string>()) << "\n";
+  for (const auto& q : result["quotas"]["removed"]) {
+    out << "  quota removed: " << printable(q.value("global", false) ? "global" : q["app"].get<std::string>()) << "\n";
+  }
+  for (const auto& [key, value] : result["settings"].items()) out << "  setting " << key << " = " << printable(value.get<std::string>()) << "\n";
+}
+
 int policy_import(const CliContext& context, const std::vector<std::string>& args) {
   po::options_description options("Options");
   options.add_options()
       ("file", po::value<std::string>()->value_name("FILE"), "the policy document ('-' for standard input; required)")
       ("replace", "make the policy exactly the document: rules and quotas not in it are removed")
-      ("merge", "add the document's rules that are not there yet, set its quotas and settings (the default)");
+      ("merge", "add the document's rules that are not there yet, set its quotas and settings (the default)")
+      ("dry-run", "show what would change, rule by rule, and change nothing")
+      ("json", "print the service's answer as JSON");
   po::variables_map vm;
-  if (!parse(context, "sluicectl policy import --file FILE [--replace | --merge]", options, args, vm)) return kExitOk;
+  if (!parse(context,
+             "sluicectl policy import --file FILE [--replace | --merge] [--dry-run]\n\n"
+             "Rules are matched by content: a rule the policy already has keeps its id and its\n"
+             "counters. Importing what is already the policy says 'unchanged' and writes nothing.",
+             options, args, vm)) {
+    return kExitOk;
+  }
   if (!vm.count("file")) throw UsageError("--file is required (use '-' for standard input)");
   if (vm.count("replace") && vm.count("merge")) throw UsageError("--replace and --merge exclude each other");
   const std::string file = vm["file"].as<std::string>();
   const std::string where = file == "-" ? "standard input" : file;
+  const bool dry_run = vm.count("dry-run") > 0;
 
   json document;
   try {
@@ -95,17 +127,37 @@ int policy_import(const CliContext& context, const std::vector<std::string>& arg
   auto client = context.connect();
   json result;
   try {
-    result = client.call("policy.import", json{{"document", std::move(document)}, {"mode", mode}});
+    json params{{"document", std::move(document)}, {"mode", mode}};
+    if (dry_run) params["dry_run"] = true;
+    result = client.call("policy.import", params);
   } catch (const protocol::RpcError& e) {
     if (e.code() == protocol::kInvalidParams) throw UsageError(where + ": " + e.what() + "; nothing was changed");
     throw;
   } catch (const protocol::FrameTooLarge&) {
     throw UsageError(where + " is larger than one control message (1 MiB); split it and import the parts with --merge");
   }
-  context.out << "imported " << where << " (" << mode << "): " << result["rules_added"] << " rules added";
-  if (mode == "merge") context.out << ", " << result["rules_skipped"] << " already present";
-  else context.out << ", " << result["rules_removed"] << " removed";
-  context.out << "; " << result["quotas_set"] << " quotas and " << result["settings_set"] << " settings set\n";
+  if (vm.count("json")) {
+    context.out << result.dump(2) << "\n";
+    return kExitOk;
+  }
+  if (result["unchanged"].get<bool>()) {
+    context.out << "unchanged: " << where << " (" << mode << ") is already the policy (" << result["rules_skipped"]
+                << " rules kept with their ids); nothing was written\n";
+    return kExitOk;
+  }
+  context.out << (dry_run ? "would import " : "imported ") << where << " (" << mode << "): " << result["rules_added"]
+              << " rules added";
+  if (mode == "merge") {
+    context.out << ", " << result["rules_skipped"] << " already present";
+  } else {
+    context.out << ", " << result["rules_removed"] << " removed, " << result["rules_updated"] << " updated in place, "
+                << result["rules_skipped"] << " kept";
+  }
+  context.out << "; " << result["quotas_set"] << " quotas set";
+  if (mode == "replace") context.out << ", " << result["quotas_removed"] << " removed";
+  context.out << "; " << result["settings_set"] << " settings set\n";
+  print_import_changes(context.out, result);
+  if (dry_run) context.out << "nothing was changed (--dry-run)\n";
   return kExitOk;
 }
 

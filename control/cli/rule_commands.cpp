@@ -1,4 +1,5 @@
-// sluicectl rule add|list|show|remove|enable|disable|move
+// sluicectl rule add|edit|list|show|remove|enable|disable|move
+#include <algorithm>
 #include <ostream>
 
 #include "control/cli/command_support.h"
@@ -22,11 +23,6 @@ json fetch_rule(const CliContext& context, transport::RpcClient& client, std::in
   return client.call("rule.get", json{{"id", id}})["rule"];
 }
 
-std::string rule_rate_text(const json& rate) {
-  if (rate["up"].is_null() && rate["down"].is_null()) return "-";
-  return "up " + rate_text(rate["up"]) + ", down " + rate_text(rate["down"]);
-}
-
 void print_rule(std::ostream& out, const json& r) {
   auto line = [&out](const char* label, const std::string& value) {
     out << "  " << label << std::string(14 - std::string(label).size(), ' ') << printable(value) << "\n";
@@ -46,49 +42,149 @@ void print_rule(std::ostream& out, const json& r) {
   line("updated", r["updated_at"].get<std::string>());
 }
 
-int rule_add(const CliContext& context, const std::vector<std::string>& args) {
+// The options that say what a rule is: the same names for add and edit. An edit
+// changes only what it names, so it has no defaults, and words that take a field back
+// to "any" (these are never valid values, except --user any: give a uid for a user
+// literally named "any").
+po::options_description rule_options(bool edit) {
   po::options_description options("Options");
-  options.add_options()
-      ("action", po::value<std::string>()->value_name("ACTION"), "direct, relay or block (required)")
-      ("app", po::value<std::string>()->value_name("PATH|GLOB")->default_value("**"),
-       "the program: a full executable path, or a glob (* within a directory, ** across); ** = every program")
-      ("user", po::value<std::string>()->value_name("USER"), "only this user: uid or name (SID or DOMAIN\\user on Windows)")
-      ("proto", po::value<std::string>()->value_name("PROTO")->default_value("any"), "tcp, udp or any")
-      ("dst", po::value<std::vector<std::string>>()->value_name("CIDR"), "destination address or CIDR, IPv4 or IPv6 (repeatable; default any)")
-      ("port", po::value<std::vector<std::string>>()->value_name("PORTS"), "destination port or range like 8000-8100 (repeatable; default any)")
-      ("rate-up", po::value<std::string>()->value_name("RATE"), "limit what the program sends, e.g. 1.5MiB/s or 800kbit/s")
-      ("rate-down", po::value<std::string>()->value_name("RATE"), "limit what the program receives")
-      ("comment", po::value<std::string>()->value_name("TEXT"), "a note for administrators")
-      ("position", po::value<std::string>()->value_name("N"), "insert at this position (1 = evaluated first; default last)")
-      ("disabled", "add the rule switched off")
-      ("json", "print the stored rule as JSON");
-  po::variables_map vm;
-  if (!parse(context, "sluicectl rule add --action ACTION [options]", options, args, vm)) return kExitOk;
-  if (!vm.count("action")) throw UsageError("--action is required (direct, relay or block)");
-
-  json rule{{"action", vm["action"].as<std::string>()}, {"app", vm["app"].as<std::string>()},
-            {"protocol", vm["proto"].as<std::string>()}, {"enabled", vm.count("disabled") == 0}};
-  if (vm.count("user")) rule["user"] = vm["user"].as<std::string>();
-  if (vm.count("dst")) rule["destinations"] = vm["dst"].as<std::vector<std::string>>();
-  if (vm.count("port")) rule["ports"] = vm["port"].as<std::vector<std::string>>();
-  if (vm.count("comment")) rule["comment"] = vm["comment"].as<std::string>();
-  if (vm.count("rate-up") || vm.count("rate-down")) {
-    rule["rate"] = json{{"up", vm.count("rate-up") ? json(vm["rate-up"].as<std::string>()) : json()},
-                        {"down", vm.count("rate-down") ? json(vm["rate-down"].as<std::string>()) : json()}};
+  auto app = po::value<std::string>()->value_name("PATH|GLOB");
+  auto proto = po::value<std::string>()->value_name("PROTO");
+  if (!edit) {
+    app->default_value("**");
+    proto->default_value("any");
   }
-  json params{{"rule", rule}};
-  if (vm.count("position")) params["position"] = positive_integer(vm["position"].as<std::string>(), "--position");
+  options.add_options()
+      ("action", po::value<std::string>()->value_name("ACTION"), edit ? "direct, relay or block" : "direct, relay or block (required)")
+      ("app", app, "the program: a full executable path, or a glob (* within a directory, ** across); ** = every program")
+      ("user", po::value<std::string>()->value_name("USER"),
+       edit ? "only this user: uid or name (SID or DOMAIN\\user on Windows); 'any' for every user"
+            : "only this user: uid or name (SID or DOMAIN\\user on Windows)")
+      ("proto", proto, "tcp, udp or any")
+      ("dst", po::value<std::vector<std::string>>()->value_name("CIDR"),
+       edit ? "destination address or CIDR (repeatable; replaces the rule's list; 'any' for every address)"
+            : "destination address or CIDR, IPv4 or IPv6 (repeatable; default any)")
+      ("port", po::value<std::vector<std::string>>()->value_name("PORTS"),
+       edit ? "destination port or range (repeatable; replaces the rule's list; 'any' for every port)"
+            : "destination port or range like 8000-8100 (repeatable; default any)")
+      ("rate-up", po::value<std::string>()->value_name("RATE"),
+       edit ? "limit what the program sends; 'none' removes the limit" : "limit what the program sends, e.g. 1.5MiB/s or 800kbit/s")
+      ("rate-down", po::value<std::string>()->value_name("RATE"),
+       edit ? "limit what the program receives; 'none' removes the limit" : "limit what the program receives")
+      ("comment", po::value<std::string>()->value_name("TEXT"), edit ? "a note for administrators ('' for none)" : "a note for administrators")
+      ("position", po::value<std::string>()->value_name("N"),
+       edit ? "also move it to this position (1 = evaluated first)" : "insert at this position (1 = evaluated first; default last)")
+      ("disabled", edit ? "switch the rule off" : "add the rule switched off");
+  if (edit) options.add_options()("enabled", "switch the rule on");
+  options.add_options()
+      ("dry-run", edit ? "show what would change, change nothing" : "show the rule that would be added and where, add nothing")
+      ("json", edit ? "print the rule after the edit as JSON" : "print the stored rule as JSON");
+  return options;
+}
 
-  auto client = context.connect();
-  json stored;
+// The rule fields the options name, as rule.add and rule.edit take them.
+json rule_fields(const po::variables_map& vm, bool edit) {
+  json rule = json::object();
+  auto text = [&vm](const char* name) { return vm[name].as<std::string>(); };
+  auto list = [&vm](const char* name, const char* flag) {
+    auto values = vm[name].as<std::vector<std::string>>();
+    if (std::find(values.begin(), values.end(), "any") == values.end()) return json(values);
+    if (values.size() > 1) throw UsageError(std::string(flag) + ": 'any' cannot be combined with other values");
+    return json::array();
+  };
+  auto rate = [&](const char* name) {
+    if (!vm.count(name)) return json();
+    if (edit && text(name) == "none") return json();
+    return json(text(name));
+  };
+  if (vm.count("action")) rule["action"] = text("action");
+  if (vm.count("app")) rule["app"] = text("app");
+  if (vm.count("proto")) rule["protocol"] = text("proto");
+  if (vm.count("user")) rule["user"] = edit && text("user") == "any" ? json() : json(text("user"));
+  if (vm.count("dst")) rule["destinations"] = edit ? list("dst", "--dst") : json(vm["dst"].as<std::vector<std::string>>());
+  if (vm.count("port")) rule["ports"] = edit ? list("port", "--port") : json(vm["port"].as<std::vector<std::string>>());
+  if (vm.count("comment")) rule["comment"] = text("comment");
+  if (vm.count("disabled") && vm.count("enabled")) throw UsageError("--enabled and --disabled exclude each other");
+  if (vm.count("disabled")) rule["enabled"] = false;
+  else if (vm.count("enabled")) rule["enabled"] = true;
+  else if (!edit) rule["enabled"] = true;
+  if (edit) {
+    // Only the directions named: an edit of --rate-up keeps the down rate.
+    json rates = json::object();
+    for (const auto& [flag, direction] : {std::pair{"rate-up", "up"}, std::pair{"rate-down", "down"}}) {
+      if (vm.count(flag)) rates[direction] = rate(flag);
+    }
+    if (!rates.empty()) rule["rate"] = rates;
+  } else if (vm.count("rate-up") || vm.count("rate-down")) {
+    rule["rate"] = json{{"up", rate("rate-up")}, {"down", rate("rate-down")}};
+  }
+  return rule;
+}
+
+json call_rule_method(transport::RpcClient& client, const std::string& method, const json& params) {
   try {
-    stored = client.call("rule.add", params)["rule"];
+    return client.call(method, params);
   } catch (const protocol::RpcError& e) {
     if (e.code() == protocol::kInvalidParams) rethrow_as_usage(e);
     throw;
   }
-  if (vm.count("json")) context.out << stored.dump(2) << "\n";
-  else context.out << "added rule " << stored["id"] << " at position " << stored["position"] << "\n";
+}
+
+int rule_add(const CliContext& context, const std::vector<std::string>& args) {
+  po::variables_map vm;
+  if (!parse(context, "sluicectl rule add --action ACTION [options]", rule_options(false), args, vm)) return kExitOk;
+  if (!vm.count("action")) throw UsageError("--action is required (direct, relay or block)");
+  json params{{"rule", rule_fields(vm, false)}};
+  if (vm.count("position")) params["position"] = positive_integer(vm["position"].as<std::string>(), "--position");
+  const bool dry_run = vm.count("dry-run") > 0;
+  if (dry_run) params["dry_run"] = true;
+
+  auto client = context.connect();
+  const json answer = call_rule_method(client, "rule.add", params);
+  const json& stored = answer["rule"];
+  if (vm.count("json")) {
+    context.out << (dry_run ? answer : stored).dump(2) << "\n";
+  } else if (dry_run) {
+    context.out << "would add at position " << stored["position"] << ": " << rule_line(stored) << "\n";
+    if (!answer["duplicate_of"].is_null()) context.out << "  rule " << answer["duplicate_of"] << " already decides the same flows the same way\n";
+    context.out << "nothing was changed (--dry-run)\n";
+  } else {
+    context.out << "added rule " << stored["id"] << " at position " << stored["position"] << "\n";
+  }
+  return kExitOk;
+}
+
+int rule_edit(const CliContext& context, const std::vector<std::string>& args) {
+  po::variables_map vm;
+  if (!parse(context,
+             "sluicectl rule edit ID [options]\n\n"
+             "Changes rule ID in place: it keeps its id (and, unless --position, its place), so the\n"
+             "audit trail and scripts go on naming it. Only the options given change; the others\n"
+             "keep their values. The options and their checks are rule add's.",
+             rule_options(true), args, vm, {{"id", 1}})) {
+    return kExitOk;
+  }
+  const std::int64_t id = positive_integer(vm["id"].as<std::string>(), "rule ID");
+  json params{{"id", id}, {"rule", rule_fields(vm, true)}};
+  if (vm.count("position")) params["position"] = positive_integer(vm["position"].as<std::string>(), "--position");
+  if (params["rule"].empty() && !vm.count("position")) throw UsageError("nothing to change: give at least one option (see --help)");
+  const bool dry_run = vm.count("dry-run") > 0;
+  if (dry_run) params["dry_run"] = true;
+
+  auto client = context.connect();
+  const json answer = call_rule_method(client, "rule.edit", params);
+  if (vm.count("json")) {
+    context.out << (dry_run ? answer : answer["rule"]).dump(2) << "\n";
+    return kExitOk;
+  }
+  if (!answer["changed"].get<bool>()) {
+    context.out << "rule " << id << " unchanged: it already says that\n";
+    return kExitOk;
+  }
+  context.out << (dry_run ? "would change rule " : "changed rule ") << id << " in place:\n"
+              << "  before (position " << answer["before"]["position"] << "): " << rule_line(answer["before"]) << "\n"
+              << "  after  (position " << answer["rule"]["position"] << "): " << rule_line(answer["rule"]) << "\n";
+  if (dry_run) context.out << "nothing was changed (--dry-run)\n";
   return kExitOk;
 }
 
@@ -198,6 +294,7 @@ int rule_move(const CliContext& context, const std::vector<std::string>& args) {
 int rule_command(const CliContext& context, const std::vector<std::string>& args) {
   return dispatch(context, "rule",
                   {{"add", "add a rule (at the end, or --position N)", rule_add},
+                   {"edit", "change a rule in place: same id, only the options given change", rule_edit},
                    {"list", "list the rules in evaluation order", rule_list},
                    {"show", "show one rule", rule_show},
                    {"remove", "remove a rule", rule_remove},

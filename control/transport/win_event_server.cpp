@@ -168,7 +168,15 @@ class IocpEventServer final : public EventServer {
     start_connect(i);
   }
 
+  // Also called the moment a listening instance gets a client, before that client
+  // can leave and its instance be closed: a pipe name exists only while one of its
+  // instances does, and a client finding none is told sluiced is not running. (A
+  // nested call, from a new instance that connected at once, leaves the topping up
+  // to the outer loop.)
   void replenish_listening() {
+    if (replenishing_) return;
+    replenishing_ = true;
+    struct Done { bool& flag; ~Done() { flag = false; } } done{replenishing_};
     while (listening_ < kListeningInstances && !posted_.stopped()) {
       HANDLE handle = nullptr;
       try {
@@ -203,6 +211,7 @@ class IocpEventServer final : public EventServer {
 
   void became_client(Instance& i) {
     --listening_;
+    replenish_listening();
     i.connected = true;
     identify_process(i.handle, i.caller);
     events_->connected(i.id);
@@ -357,6 +366,7 @@ class IocpEventServer final : public EventServer {
   PipeInstances* pipes_ = nullptr;
   HANDLE port_ = nullptr;
   HANDLE first_instance_ = nullptr;  // served from run() on, when the events are known
+  bool replenishing_ = false;
   ServerEvents* events_ = nullptr;
   std::unordered_map<ClientId, std::unique_ptr<Instance>> instances_;
   std::size_t listening_ = 0;

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "control/protocol/json_bounds.h"
 #include "provider/client/net_address.h"
 
 namespace sluice::provider {
@@ -38,7 +39,10 @@ std::optional<Verdict> parse_verdict(const std::string& text) {
 
 std::optional<RegisterAnswer> decode_register_answer(const std::string& payload, std::int64_t id) {
   // No exceptions leave this function: it runs inside arbitrary applications.
-  json response = json::parse(payload, nullptr, /*allow_exceptions=*/false);
+  // Nor is a tree built of whatever a squatter of the endpoint sends: past the
+  // bounds, the answer is no answer, as an untrusted relay address is.
+  if (payload.size() > kMaxAnswerBytes) return std::nullopt;
+  json response = protocol::parse_bounded(payload, kMaxAnswerDepth);
   // Compared as JSON: value("jsonrpc", "") would throw on a number.
   if (!response.is_object() || !response.contains("jsonrpc") || response["jsonrpc"] != "2.0") return std::nullopt;
   auto found_id = response.find("id");

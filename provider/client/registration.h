@@ -16,6 +16,7 @@
 // service identifies the caller itself (SO_PEERCRED and /proc/PID/exe, or the pipe
 // client's process), never from anything in the request.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -49,9 +50,14 @@ struct RegisterAnswer {
 std::string encode_register(const RegisterRequest& request, std::int64_t id);
 // The flow.release notification payload.
 std::string encode_release(std::uint64_t flow_id);
-// Parses the answer to request `id`; nullopt for anything malformed, an error
-// response, another id, or a relay address that is not loopback (127.0.0.0/8, ::1):
-// the provider then applies its fail mode, as if the service were silent.
+// What an answer may be: a register answer is a few hundred bytes, two levels deep.
+inline constexpr std::size_t kMaxAnswerBytes = 64 * 1024;
+inline constexpr std::size_t kMaxAnswerDepth = 16;
+
+// Parses the answer to request `id`; nullopt for anything malformed, larger than
+// kMaxAnswerBytes or nested deeper than kMaxAnswerDepth, an error response, another
+// id, or a relay address that is not loopback (127.0.0.0/8, ::1): the provider then
+// applies its fail mode, as if the service were silent.
 std::optional<RegisterAnswer> decode_register_answer(const std::string& payload, std::int64_t id);
 
 const char* to_string(Verdict verdict);

@@ -19,6 +19,13 @@ bool equals_keyword(const std::string& text, std::string_view keyword) {
 
 }  // namespace
 
+bool decides_alike(const Rule& a, const Rule& b) {
+  return a.app == b.app && a.user == b.user && a.protocol == b.protocol && a.destinations == b.destinations &&
+         a.ports == b.ports && a.action == b.action && a.rate == b.rate;
+}
+
+bool same_content(const Rule& a, const Rule& b) { return decides_alike(a, b) && a.enabled == b.enabled && a.comment == b.comment; }
+
 const char* to_string(Action action) {
   switch (action) {
     case Action::direct: return "direct";

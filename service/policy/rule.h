@@ -77,6 +77,12 @@ struct Decision {
   Rates rate;                           // the matching rule's limits
 };
 
+// Two rules that decide the same flows the same way (comment and switch aside).
+bool decides_alike(const Rule& a, const Rule& b);
+// Two rules that say the same in every field an administrator sets: decides_alike,
+// and the same comment and enabled switch. Ids, positions and timestamps aside.
+bool same_content(const Rule& a, const Rule& b);
+
 const char* to_string(Action action);
 const char* to_string(Protocol protocol);
 std::optional<Action> parse_action(const std::string& text);

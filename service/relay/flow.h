@@ -35,6 +35,52 @@ enum class FlowState : int {
   failed,      // destination unreachable, reset, or never claimed
 };
 const char* to_string(FlowState state);
+inline bool finished(FlowState state) { return state == FlowState::closed || state == FlowState::failed; }
+
+// What one user holds of the relay, kept by the flows themselves as their state
+// changes, so a registration checks the per-user limits without walking every flow.
+// Signed: two racing state changes may each apply half before the other.
+struct UserFlowTally {
+  std::atomic<std::int64_t> tcp_pending{0};  // TCP flows registered, not yet connected
+  std::atomic<std::int64_t> tcp{0};          // TCP flows not finished
+  std::atomic<std::int64_t> udp{0};          // UDP associations not finished
+};
+
+// A flow's state, which the engine sets from its threads (`flow->state = open`), and
+// which keeps its owner's tally: a flow counts from count_in() until it finishes or
+// is destroyed unfinished (a registration that failed after it was counted).
+class FlowStateCell {
+ public:
+  FlowStateCell() = default;
+  FlowStateCell(const FlowStateCell&) = delete;
+  FlowStateCell& operator=(const FlowStateCell&) = delete;
+  ~FlowStateCell() { count(state_.load(), -1); }
+
+  FlowState load() const { return state_.load(); }
+  operator FlowState() const { return load(); }
+  void store(FlowState next) { count(state_.exchange(next), -1), count(next, +1); }
+  FlowStateCell& operator=(FlowState next) {
+    store(next);
+    return *this;
+  }
+  // Counts the flow in `tally` from now on; once, before the engine is given the flow.
+  void count_in(std::shared_ptr<UserFlowTally> tally, bool udp) {
+    tally_ = std::move(tally);
+    udp_ = udp;
+    count(state_.load(), +1);
+  }
+
+ private:
+  void count(FlowState state, std::int64_t delta) {
+    if (!tally_ || finished(state)) return;
+    (udp_ ? tally_->udp : tally_->tcp).fetch_add(delta);
+    if (!udp_ && state == FlowState::pending) tally_->tcp_pending.fetch_add(delta);
+  }
+
+  std::atomic<FlowState> state_{FlowState::pending};
+  std::shared_ptr<UserFlowTally> tally_;
+  bool udp_ = false;
+};
 
 struct FlowCounters {
   std::atomic<std::uint64_t> bytes_up{0}, bytes_down{0};      // up: application -> destination
@@ -69,7 +115,7 @@ struct Flow {
   std::shared_ptr<UserQueuedBytes> user_queue;  // the owner's UDP queue allowance; null: not limited per user
   std::shared_ptr<VolumeAllowance> volume;      // the program's volume cap, shared by its flows; null: none
   FlowCounters counters;
-  std::atomic<FlowState> state{FlowState::pending};
+  FlowStateCell state;
   std::string error;     // why it failed, set once before state becomes failed
 
   // Under the program's volume cap: how much of `want` may be read, and what was.

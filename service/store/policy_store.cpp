@@ -1,6 +1,7 @@
 #include "service/store/policy_store.h"
 
 #include <algorithm>
+#include <set>
 
 namespace sluice::store {
 
@@ -66,10 +67,21 @@ json rule_summary(const Rule& rule) {
   return j;
 }
 
-// Two rules that would decide the same flows the same way.
-bool same_rule(const Rule& a, const Rule& b) {
-  return a.app == b.app && a.user == b.user && a.protocol == b.protocol && a.destinations == b.destinations &&
-         a.ports == b.ports && a.action == b.action && a.rate == b.rate;
+json quota_summary(const Quota& quota) {
+  json j = policy::quota_to_json(quota);
+  j.erase("updated_at");
+  return j;
+}
+
+// At most kListedRules of `rules` as JSON, and how many were left out.
+json listed(const std::vector<Rule>& rules) {
+  json out = json::array();
+  for (const Rule& r : rules) out.push_back(rule_summary(r));
+  return out;
+}
+
+void keep_listed(std::vector<Rule>& list, const Rule& rule) {
+  if (list.size() < kListedRules) list.push_back(rule);
 }
 
 }  // namespace
@@ -82,6 +94,10 @@ std::int64_t PolicyStore::rule_count() {
 
 std::vector<Rule> PolicyStore::rules() {
   std::lock_guard lock(mutex_);
+  return rules_locked();
+}
+
+std::vector<Rule> PolicyStore::rules_locked() {
   std::vector<Rule> out;
   auto s = db_.prepare(std::string("SELECT ") + kRuleColumns + " FROM rules ORDER BY position");
   while (s.step()) out.push_back(rule_from_row(s));
@@ -112,27 +128,37 @@ void PolicyStore::write_audit(const Actor& actor, const std::string& action, con
   s.step();
 }
 
-void PolicyStore::insert_rule_at_end(const Rule& rule) {
-  const json j = policy::rule_to_json(rule);
-  auto s = db_.prepare(std::string("INSERT INTO rules (position, enabled, comment, app, user, protocol, destinations, ports, "
-                                   "action, rate_up, rate_down, created_at, updated_at) "
-                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ") +
+std::int64_t PolicyStore::insert_rule(const Rule& rule, std::int64_t position) {
+  auto s = db_.prepare(std::string("INSERT INTO rules (position, app, protocol, action, created_at, updated_at) "
+                                   "VALUES (?, '', 'any', 'direct', ") +
                        kNow + ", " + kNow + ")");
-  s.bind(1, rule_count() + 1).bind(2, std::int64_t{rule.enabled}).bind(3, rule.comment).bind(4, rule.app);
-  if (rule.user) s.bind(5, *rule.user);
-  else s.bind_null(5);
-  s.bind(6, j["protocol"].get<std::string>()).bind(7, j["destinations"].dump()).bind(8, j["ports"].dump());
-  s.bind(9, j["action"].get<std::string>());
-  bind_optional(s, 10, rule.rate.up);
-  bind_optional(s, 11, rule.rate.down);
+  s.bind(1, position).step();
+  const std::int64_t id = db_.last_insert_rowid();
+  write_rule_fields(id, rule);
+  return id;
+}
+
+// Every field an administrator sets, in one place for add, edit and import.
+void PolicyStore::write_rule_fields(std::int64_t id, const Rule& rule) {
+  const json j = policy::rule_to_json(rule);
+  auto s = db_.prepare(
+      "UPDATE rules SET enabled = ?, comment = ?, app = ?, user = ?, protocol = ?, destinations = ?, ports = ?, action = ?, "
+      "rate_up = ?, rate_down = ? WHERE id = ?");
+  s.bind(1, std::int64_t{rule.enabled}).bind(2, rule.comment).bind(3, rule.app);
+  if (rule.user) s.bind(4, *rule.user);
+  else s.bind_null(4);
+  s.bind(5, j["protocol"].get<std::string>()).bind(6, j["destinations"].dump()).bind(7, j["ports"].dump());
+  s.bind(8, j["action"].get<std::string>());
+  bind_optional(s, 9, rule.rate.up);
+  bind_optional(s, 10, rule.rate.down);
+  s.bind(11, id);
   s.step();
 }
 
 Rule PolicyStore::add_rule(Rule rule, std::optional<std::int64_t> position, const Actor& actor) {
   std::lock_guard lock(mutex_);
   return db_.transaction([&] {
-    insert_rule_at_end(rule);
-    const std::int64_t id = db_.last_insert_rowid();
+    const std::int64_t id = insert_rule(rule, rule_count() + 1);
     const std::int64_t count = rule_count();
     const std::int64_t target = std::clamp<std::int64_t>(position.value_or(count), 1, count);
     if (target != count) {
@@ -172,6 +198,15 @@ bool PolicyStore::set_rule_enabled(std::int64_t id, bool enabled, const Actor& a
   });
 }
 
+void PolicyStore::move_locked(std::int64_t id, std::int64_t from, std::int64_t to) {
+  if (to < from) {
+    db_.prepare("UPDATE rules SET position = position + 1 WHERE position >= ? AND position < ?").bind(1, to).bind(2, from).step();
+  } else if (to > from) {
+    db_.prepare("UPDATE rules SET position = position - 1 WHERE position > ? AND position <= ?").bind(1, from).bind(2, to).step();
+  }
+  db_.prepare(std::string("UPDATE rules SET position = ?, updated_at = ") + kNow + " WHERE id = ?").bind(1, to).bind(2, id).step();
+}
+
 bool PolicyStore::move_rule(std::int64_t id, std::int64_t position, const Actor& actor) {
   std::lock_guard lock(mutex_);
   return db_.transaction([&] {
@@ -179,19 +214,40 @@ bool PolicyStore::move_rule(std::int64_t id, std::int64_t position, const Actor&
     if (!existing) return false;
     const std::int64_t from = existing->position;
     const std::int64_t to = std::clamp<std::int64_t>(position, 1, rule_count());
-    if (to < from) {
-      db_.prepare("UPDATE rules SET position = position + 1 WHERE position >= ? AND position < ?").bind(1, to).bind(2, from).step();
-    } else if (to > from) {
-      db_.prepare("UPDATE rules SET position = position - 1 WHERE position > ? AND position <= ?").bind(1, from).bind(2, to).step();
-    }
-    db_.prepare(std::string("UPDATE rules SET position = ?, updated_at = ") + kNow + " WHERE id = ?").bind(1, to).bind(2, id).step();
+    move_locked(id, from, to);
     write_audit(actor, "rule.move", json{{"id", id}, {"from", from}, {"to", to}});
     return true;
   });
 }
 
+std::optional<RuleEdit> PolicyStore::edit_rule(std::int64_t id, const Rule& rule, std::optional<std::int64_t> position,
+                                               const Actor& actor, bool dry_run) {
+  std::lock_guard lock(mutex_);
+  return db_.transaction([&]() -> std::optional<RuleEdit> {
+    auto existing = rule_locked(id);
+    if (!existing) return std::nullopt;
+    RuleEdit edit{*existing, rule, false};
+    edit.after.id = id;
+    edit.after.position = position ? std::clamp<std::int64_t>(*position, 1, rule_count()) : existing->position;
+    edit.after.created_at = existing->created_at;
+    edit.after.updated_at = existing->updated_at;
+    edit.changed = !policy::same_content(*existing, rule) || edit.after.position != existing->position;
+    if (!edit.changed || dry_run) return edit;
+    write_rule_fields(id, rule);
+    db_.prepare(std::string("UPDATE rules SET updated_at = ") + kNow + " WHERE id = ?").bind(1, id).step();
+    if (edit.after.position != existing->position) move_locked(id, existing->position, edit.after.position);
+    edit.after = *rule_locked(id);
+    write_audit(actor, "rule.edit", json{{"id", id}, {"before", rule_summary(edit.before)}, {"after", rule_summary(edit.after)}});
+    return edit;
+  });
+}
+
 std::vector<Quota> PolicyStore::quotas() {
   std::lock_guard lock(mutex_);
+  return quotas_locked();
+}
+
+std::vector<Quota> PolicyStore::quotas_locked() {
   std::vector<Quota> out;
   auto s = db_.prepare(
       "SELECT scope, app, rate_up, rate_down, burst_up, burst_down, volume_bytes, volume_period, on_exceed, throttle_rate, "
@@ -284,50 +340,154 @@ policy::PolicyDocument PolicyStore::export_policy() {
   return document;
 }
 
-ImportResult PolicyStore::import_policy(const policy::PolicyDocument& document, ImportMode mode, const Actor& actor) {
+bool ImportResult::unchanged() const {
+  return rules_added == 0 && rules_updated == 0 && rules_removed == 0 && !rules_reordered && quotas_set == 0 &&
+         quotas_removed == 0 && settings_set == 0;
+}
+
+// Rules are matched by content, not by position or by the ids a document may carry
+// (they are another machine's): a rule the policy already has keeps its id, so ids in
+// the audit trail and in scripts go on naming the same rule after any import.
+ImportResult PolicyStore::import_policy(const policy::PolicyDocument& document, ImportMode mode, const Actor& actor,
+                                        bool dry_run) {
   std::lock_guard lock(mutex_);
   return db_.transaction([&] {
     ImportResult result;
-    std::vector<Rule> existing;
+    const std::vector<Rule> existing = rules_locked();
+    const std::size_t n = document.rules.size();
     if (mode == ImportMode::replace) {
-      result.rules_removed = static_cast<std::size_t>(rule_count());
-      db_.exec("DELETE FROM rules");
-      auto q = db_.prepare("SELECT count(*) FROM quotas");
-      q.step();
-      result.quotas_removed = static_cast<std::size_t>(q.column_int64(0));
-      db_.exec("DELETE FROM quotas");
-    } else {
-      auto s = db_.prepare(std::string("SELECT ") + kRuleColumns + " FROM rules ORDER BY position");
-      while (s.step()) existing.push_back(rule_from_row(s));
-    }
-    for (const Rule& rule : document.rules) {
-      const bool duplicate = std::any_of(existing.begin(), existing.end(), [&](const Rule& r) { return same_rule(r, rule); });
-      if (duplicate) {
-        ++result.rules_skipped;
-        continue;
+      // match[i]: the existing rule document rule i keeps. First every rule that says
+      // exactly the same, then rules that differ only in comment or switch.
+      std::vector<std::optional<std::size_t>> match(n);
+      std::vector<bool> taken(existing.size(), false);
+      for (auto alike : {policy::same_content, policy::decides_alike}) {
+        for (std::size_t i = 0; i < n; ++i) {
+          if (match[i]) continue;
+          for (std::size_t e = 0; e < existing.size(); ++e) {
+            if (!taken[e] && alike(existing[e], document.rules[i])) {
+              match[i] = e;
+              taken[e] = true;
+              break;
+            }
+          }
+        }
       }
-      insert_rule_at_end(rule);
-      ++result.rules_added;
+      for (std::size_t e = 0; e < existing.size(); ++e) {
+        if (taken[e]) continue;
+        ++result.rules_removed;
+        keep_listed(result.removed, existing[e]);
+        if (!dry_run) db_.prepare("DELETE FROM rules WHERE id = ?").bind(1, existing[e].id).step();
+      }
+      std::optional<std::size_t> previous;
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto position = static_cast<std::int64_t>(i + 1);
+        Rule rule = document.rules[i];
+        rule.position = position;
+        if (!match[i]) {
+          rule.id = dry_run ? 0 : insert_rule(rule, position);
+          ++result.rules_added;
+          keep_listed(result.added, rule);
+          continue;
+        }
+        const Rule& kept = existing[*match[i]];
+        if (previous && *match[i] < *previous) result.rules_reordered = true;
+        previous = match[i];
+        ++result.rules_skipped;
+        const bool update = !policy::same_content(kept, rule);
+        if (update) {
+          ++result.rules_updated;
+          rule.id = kept.id;
+          keep_listed(result.updated, rule);
+        }
+        if (dry_run) continue;
+        if (update) {
+          write_rule_fields(kept.id, rule);
+          db_.prepare(std::string("UPDATE rules SET updated_at = ") + kNow + " WHERE id = ?").bind(1, kept.id).step();
+        }
+        if (kept.position != position) db_.prepare("UPDATE rules SET position = ? WHERE id = ?").bind(1, position).bind(2, kept.id).step();
+      }
+      result.rules_skipped -= result.rules_updated;
+    } else {
+      std::int64_t position = static_cast<std::int64_t>(existing.size());
+      for (const Rule& rule : document.rules) {
+        const bool present =
+            std::any_of(existing.begin(), existing.end(), [&](const Rule& r) { return policy::decides_alike(r, rule); });
+        if (present) {
+          ++result.rules_skipped;
+          continue;
+        }
+        Rule added = rule;
+        added.position = ++position;
+        added.id = dry_run ? 0 : insert_rule(added, added.position);
+        ++result.rules_added;
+        keep_listed(result.added, added);
+      }
     }
+
+    // Quotas and settings are written only where they differ, so an import of what
+    // is already there leaves their timestamps, the audit trail and the generation.
+    std::map<std::pair<bool, std::string>, Quota> current;
+    for (const Quota& q : quotas_locked()) current[{q.global, q.app}] = q;
+    std::set<std::pair<bool, std::string>> in_document;
     for (const Quota& quota : document.quotas) {
-      upsert_quota(quota);
+      const std::pair<bool, std::string> key{quota.global, quota.global ? std::string() : quota.app};
+      in_document.insert(key);
+      auto it = current.find(key);
+      if (it != current.end() && quota_summary(it->second) == quota_summary(quota)) continue;
+      current[key] = quota;
       ++result.quotas_set;
+      if (result.quotas_written.size() < kListedRules) result.quotas_written.push_back(quota);
+      if (!dry_run) upsert_quota(quota);
+    }
+    if (mode == ImportMode::replace) {
+      for (const auto& [key, quota] : current) {
+        if (in_document.contains(key)) continue;
+        ++result.quotas_removed;
+        if (result.quotas_deleted.size() < kListedRules) result.quotas_deleted.push_back(quota);
+        if (!dry_run) {
+          db_.prepare("DELETE FROM quotas WHERE scope = ? AND app = ?")
+              .bind(1, std::string_view(key.first ? "global" : "app"))
+              .bind(2, key.second)
+              .step();
+        }
+      }
+    }
+    std::map<std::string, std::string> settings_now;
+    {
+      auto s = db_.prepare("SELECT key, value FROM settings");
+      while (s.step()) settings_now[s.column_text(0)] = s.column_text(1);
     }
     for (const auto& [key, value] : document.settings) {
+      if (auto it = settings_now.find(key); it != settings_now.end() && it->second == value) continue;
+      ++result.settings_set;
+      result.settings_written[key] = value;
+      if (dry_run) continue;
       db_.prepare(std::string("INSERT OR REPLACE INTO settings (key, value, updated_at) VALUES (?, ?, ") + kNow + ")")
           .bind(1, key)
           .bind(2, value)
           .step();
-      ++result.settings_set;
     }
+    if (dry_run || result.unchanged()) return result;
+
+    json quotas_set = json::array(), quotas_removed = json::array();
+    for (const Quota& q : result.quotas_written) quotas_set.push_back(quota_summary(q));
+    for (const Quota& q : result.quotas_deleted) quotas_removed.push_back(quota_summary(q));
     write_audit(actor, "policy.import",
                 json{{"mode", mode == ImportMode::replace ? "replace" : "merge"},
                      {"rules_added", result.rules_added},
                      {"rules_skipped", result.rules_skipped},
+                     {"rules_updated", result.rules_updated},
                      {"rules_removed", result.rules_removed},
+                     {"rules_reordered", result.rules_reordered},
                      {"quotas_set", result.quotas_set},
                      {"quotas_removed", result.quotas_removed},
-                     {"settings_set", result.settings_set}});
+                     {"settings_set", result.settings_set},
+                     {"added", listed(result.added)},
+                     {"updated", listed(result.updated)},
+                     {"removed", listed(result.removed)},
+                     {"quotas", {{"set", quotas_set}, {"removed", quotas_removed}}},
+                     {"settings", result.settings_written},
+                     {"listed_at_most", kListedRules}});
     return result;
   });
 }

@@ -137,7 +137,7 @@ check "root's relayed curl never reaches the attacker's server" test "$wrong" -e
 check "  ... and reaches its own (20 of 20)" test "$ok" -eq 20
 check "  ... through the relay" bash -c "ctl flows --json | jq -e --arg app '$CURL' 'any(.[]; .executable == \$app and .verdict == \"relay\")' >/dev/null"
 check "an administrator's sluicectl status answers beside 256 pending flows" status_is 0 ctl status
-check "  ... and shows the per-user limits" bash -c "ctl status | grep -q 'flow limits.*256 pending'"
+check "  ... and shows the per-user limits" bash -c "ctl status | grep -q 'max-pending-flows-per-user = 256 (refused'"
 pending_fds=$(fds)
 wait "$squatter"
 

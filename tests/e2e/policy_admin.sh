@@ -86,7 +86,7 @@ check "policy import --replace" status_is 0 ctl policy import --file "$work/poli
 check "  ... reports what it did" said "2 rules added"
 check "  ... reproduces the same policy" test "$(ctl policy export)" = "$exported"
 check "policy import --merge of the same document adds nothing" status_is 0 ctl policy import --file "$work/policy.json" --merge
-check "  ... says they were present" said "2 already present"
+check "  ... says it is unchanged" said "unchanged"
 check "policy import from standard input" bash -c "'$bin/sluicectl' --control '$sock' policy import --file - --replace <'$work/policy.json' >/dev/null"
 
 # Broken documents: refused, nothing changed.

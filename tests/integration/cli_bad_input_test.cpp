@@ -51,6 +51,12 @@ const std::vector<BadUsage>& bad_usages() {
       {"rule add", {"rule", "add", "--action", "block", "--proto", "icmp"}, {"--proto", "'icmp'"}},
       {"rule add", {"rule", "add", "--action", "block", "--app", "curl"}, {"--app", "'curl'"}},
       {"rule add", {"rule", "add", "--action", "block", "--user", ""}, {"--user"}},
+      {"rule edit", {"rule", "edit"}, {"ID"}},
+      {"rule edit", {"rule", "edit", "abc", "--action", "block"}, {"rule ID", "'abc'"}},
+      {"rule edit", {"rule", "edit", "1"}, {"nothing to change"}},
+      {"rule edit", {"rule", "edit", "1", "--dst", "any", "--dst", "10.0.0.0/8"}, {"--dst", "'any'"}},
+      {"rule edit", {"rule", "edit", "1", "--enabled", "--disabled"}, {"--enabled", "--disabled"}},
+      {"rule edit", {"rule", "edit", "1", "--position", "0"}, {"--position", "'0'"}},
       {"rule list", {"rule", "list", "--json", "extra"}, {"'extra'"}},
       {"rule show", {"rule", "show"}, {"ID"}},
       {"rule show", {"rule", "show", "abc"}, {"rule ID", "'abc'"}},
@@ -225,7 +231,7 @@ TEST_F(CliBadInputTest, BadArgumentsExitTwoNamingTheProblem) {
 
   // An unknown option and a stray word on every command, after the words it takes.
   const std::map<std::string, std::vector<std::string>> takes_words = {
-      {"rule show", {"1"}}, {"rule remove", {"1"}}, {"rule enable", {"1"}}, {"rule disable", {"1"}},
+      {"rule show", {"1"}}, {"rule edit", {"1"}}, {"rule remove", {"1"}}, {"rule enable", {"1"}}, {"rule disable", {"1"}},
       {"rule move", {"1", "--to", "2"}}, {"settings set", {"fail_mode", "open"}}};
   for (const auto& command : listed_commands()) {
     const CliRun group_help = run({words(command).front(), "--help"});

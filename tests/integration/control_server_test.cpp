@@ -260,6 +260,24 @@ TEST_F(ControlServerTest, ASecondServerCannotTakeALiveEndpoint) {
   expect_service_answers();
 }
 
+// A client that came and left before the server served anyone (a probe, a program
+// that exited) must not take the endpoint with it: on Windows the pipe name lives
+// only while one of its instances does, and the listener's first instance is the
+// one that client took. The next client must be answered, not told "not running".
+// The window is short (until the server has made its other instances), so it is
+// tried a bounded number of times, each on a fresh endpoint.
+TEST_F(ControlServerTest, AClientThatLeftBeforeTheServerStartedDoesNotTakeTheEndpointWithIt) {
+  for (int attempt = 0; attempt < 40 && !HasFailure(); ++attempt) {
+    endpoint = test::unique_endpoint(dir);
+    auto listener = transport::listen(endpoint);
+    transport::connect(endpoint, 5s).reset();
+    server = std::make_unique<ControlServer>(std::move(listener), dispatcher, ControlServerLimits{});
+    server->start();
+    expect_service_answers();
+    server.reset();
+  }
+}
+
 TEST_F(ControlServerTest, ManyClientsAtOnceAreAllAnswered) {
   start();
   std::vector<std::thread> threads;

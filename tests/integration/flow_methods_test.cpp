@@ -332,9 +332,9 @@ TEST_F(FlowMethodsTest, AnIpv6SocketRegistersInItsOwnFamilyOnly) {
 
 TEST_F(FlowMethodsTest, PerUserLimitsRefuseNamingTheLimit) {
   service.stop();
-  config_.max_pending_flows_per_user = 3;
-  config_.max_udp_associations_per_user = 2;
-  config_.administrators_exempt_from_flow_limits = false;
+  config_.flow_limits.pending_per_user = 3;
+  config_.flow_limits.udp_per_user = 2;
+  config_.flow_limits.administrators_exempt = false;
   test::RunningService limited(config_);
 
   std::uint16_t destination_port;
@@ -369,6 +369,72 @@ TEST_F(FlowMethodsTest, PerUserLimitsRefuseNamingTheLimit) {
   EXPECT_EQ(limits["refused"]["max-pending-flows-per-user"], 1);
   EXPECT_EQ(limits["refused"]["max-udp-associations-per-user"], 1);
   EXPECT_GT(limits["descriptors_free"].get<std::int64_t>(), 0);
+}
+
+// The limits count what each user holds as flows change state, not by walking the
+// flows: a count that leaked on connect, close, release or expiry would refuse the
+// user below the limit (or let them past it) from then on. So each limit is reached
+// exactly, freed, and reached exactly again.
+TEST_F(FlowMethodsTest, PerUserLimitsAreReachedExactlyAgainAfterFlowsEnd) {
+  service.stop();
+  config_.flow_limits.pending_per_user = 2;
+  config_.flow_limits.relayed_per_user = 3;
+  config_.flow_limits.administrators_exempt = false;
+  test::RunningService limited(config_);
+
+  std::uint16_t destination_port;
+  const Socket destination = ipv4_socket(true, destination_port, true);
+  add_rule("relay", destination_port);
+  std::vector<Socket> sockets;
+  auto pending = [&] {
+    std::uint16_t port;
+    sockets.push_back(ipv4_socket(true, port, false));
+    return register_tcp(destination_port, port);
+  };
+  auto refused_by = [&](const std::string& key) {
+    try {
+      pending();
+      ADD_FAILURE() << "accepted past " << key;
+    } catch (const protocol::RpcError& e) {
+      EXPECT_EQ(e.data()["limit"], key) << e.what();
+    }
+  };
+  auto state_of = [&](std::uint64_t id) {
+    const json answer = client().call("flows.list");
+    for (const json& f : answer["flows"]) {
+      if (f["id"] == id) return f["state"].get<std::string>();
+    }
+    return std::string("gone");
+  };
+
+  // Two connected flows: pending no more, relayed still.
+  RelayedTcp first, second;
+  ASSERT_NO_FATAL_FAILURE(connect_relayed_tcp(first));
+  ASSERT_NO_FATAL_FAILURE(connect_relayed_tcp(second));
+  const json listed = client().call("flows.list")["flows"];
+  ASSERT_EQ(listed.size(), 2u);
+  for (const json& f : listed) EXPECT_TRUE(eventually([&] { return state_of(f["id"].get<std::uint64_t>()) == "open"; }));
+  const std::uint64_t first_id = listed[0]["id"].get<std::uint64_t>();
+  const json p1 = pending();
+  ASSERT_EQ(p1["verdict"], "relay") << "the connected flows still count as pending";
+  refused_by("max-relayed-flows-per-user");
+
+  // A relayed flow ends: exactly one more fits, which reaches the pending limit.
+  first.app = Socket();
+  first.server = Socket();
+  ASSERT_TRUE(eventually([&] { const std::string s = state_of(first_id); return s == "closed" || s == "failed"; }));
+  EXPECT_EQ(pending()["verdict"], "relay") << "the closed flow still counts as relayed";
+  refused_by("max-pending-flows-per-user");
+
+  // A pending one is released: exactly one more fits again.
+  client().call("flow.release", {{"flow_id", p1["flow_id"]}});
+  ASSERT_TRUE(eventually([&] { return state_of(p1["flow_id"].get<std::uint64_t>()) == "closed"; }));
+  EXPECT_EQ(pending()["verdict"], "relay") << "the released flow still counts as pending";
+  refused_by("max-pending-flows-per-user");
+
+  const json status = client().call("service.status");
+  EXPECT_EQ(status["flow_limits"]["refused"]["max-pending-flows-per-user"], 2);
+  EXPECT_EQ(status["flow_limits"]["refused"]["max-relayed-flows-per-user"], 1);
 }
 
 TEST_F(FlowMethodsTest, BadRegistrationsNameTheField) {

@@ -109,6 +109,63 @@ TEST_F(PolicyMethodsTest, ABrokenImportChangesNothing) {
   EXPECT_EQ(c.call("policy.export")["document"], before);
 }
 
+TEST_F(PolicyMethodsTest, ImportingTheSameDocumentTwiceIsUnchangedAndPublishesNothing) {
+  auto c = client();
+  json document = {{"sluice_policy", 1},
+                   {"rules", {{{"action", "relay"}, {"app", "/usr/bin/curl"}}, {{"action", "block"}, {"ports", {"25"}}}}},
+                   {"quotas", {{{"app", "/usr/bin/curl"}, {"rate", {{"down", "1MiB/s"}}}}}},
+                   {"settings", {{"fail_mode", "closed"}}}};
+  json first = c.call("policy.import", {{"mode", "replace"}, {"document", document}});
+  EXPECT_FALSE(first["unchanged"].get<bool>());
+  EXPECT_EQ(first["rules_added"], 2);
+  const json ids = c.call("rule.list")["rules"];
+  const auto generation = c.call("service.status")["policy"]["generation"];
+  const auto audited = c.call("audit.list", {{"limit", 100}})["entries"].size();
+  for (const char* mode : {"replace", "merge"}) {
+    json again = c.call("policy.import", {{"mode", mode}, {"document", document}});
+    EXPECT_TRUE(again["unchanged"].get<bool>()) << mode << ": " << again.dump();
+    EXPECT_EQ(again["rules_added"], 0) << mode;
+    EXPECT_EQ(again["rules_removed"], 0) << mode;
+  }
+  EXPECT_EQ(c.call("service.status")["policy"]["generation"], generation) << "nothing changed, nothing published";
+  EXPECT_EQ(c.call("audit.list", {{"limit", 100}})["entries"].size(), audited) << "and nothing audited";
+  EXPECT_EQ(c.call("rule.list")["rules"], ids) << "ids and timestamps kept";
+
+  // A real change is audited with the rules it added and removed.
+  document["rules"].erase(0);
+  json changed = c.call("policy.import", {{"mode", "replace"}, {"document", document}});
+  EXPECT_EQ(changed["rules_removed"], 1);
+  EXPECT_NE(c.call("service.status")["policy"]["generation"], generation);
+  json entry = c.call("audit.list", {{"limit", 1}})["entries"][0];
+  EXPECT_EQ(entry["action"], "policy.import");
+  EXPECT_EQ(entry["detail"]["removed"][0]["id"], ids[0]["id"]);
+  EXPECT_EQ(entry["detail"]["removed"][0]["app"], "/usr/bin/curl");
+}
+
+TEST_F(PolicyMethodsTest, RuleEditChangesOnlyWhatItNamesAndKeepsTheId) {
+  auto c = client();
+  json rule = c.call("rule.add", {{"rule", {{"app", "/usr/bin/curl"}, {"action", "relay"}, {"ports", {"443"}},
+                                            {"rate", {{"up", 1000}, {"down", 2000}}}}}})["rule"];
+  json edited = c.call("rule.edit", {{"id", rule["id"]}, {"rule", {{"action", "block"}, {"rate", {{"up", nullptr}}}}}});
+  EXPECT_TRUE(edited["changed"].get<bool>());
+  EXPECT_EQ(edited["rule"]["id"], rule["id"]);
+  EXPECT_EQ(edited["rule"]["action"], "block");
+  EXPECT_EQ(edited["rule"]["ports"], json({"443"})) << "not named, kept";
+  EXPECT_TRUE(edited["rule"]["rate"]["up"].is_null());
+  EXPECT_EQ(edited["rule"]["rate"]["down"], 2000);
+  EXPECT_EQ(c.call("policy.check", {{"app", "/usr/bin/curl"}, {"destination", "192.0.2.1"}, {"port", 443}})["action"], "block")
+      << "enforced at once";
+  EXPECT_EQ(error_code("rule.edit", {{"id", rule["id"]}, {"rule", {{"destinations", {"10.0.0.300/8"}}}}}), protocol::kInvalidParams);
+  EXPECT_EQ(error_code("rule.edit", {{"id", rule["id"]}, {"rule", {{"id", 5}}}}), protocol::kInvalidParams);
+  EXPECT_EQ(error_code("rule.edit", {{"id", 777}, {"rule", {{"action", "block"}}}}), protocol::kNotFound);
+  const auto generation = c.call("service.status")["policy"]["generation"];
+  EXPECT_FALSE(c.call("rule.edit", {{"id", rule["id"]}, {"rule", {{"action", "block"}}}})["changed"].get<bool>());
+  json dry = c.call("rule.edit", {{"id", rule["id"]}, {"rule", {{"action", "direct"}}}, {"dry_run", true}});
+  EXPECT_EQ(dry["rule"]["action"], "direct");
+  EXPECT_EQ(c.call("rule.get", {{"id", rule["id"]}})["rule"]["action"], "block") << "a dry run changes nothing";
+  EXPECT_EQ(c.call("service.status")["policy"]["generation"], generation);
+}
+
 TEST_F(PolicyMethodsTest, QuotaSetKeepsWhatItDoesNotMention) {
   auto c = client();
   c.call("quota.set", {{"app", "/usr/bin/curl"}, {"rate", {{"down", "1MiB/s"}}}});

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <string>
 
+#include "provider/client/registration.h"
 #include "tests/support/fake_registration_service.h"
 #include "tests/support/load_preload_provider.h"
 
@@ -210,6 +211,35 @@ TEST_P(PreloadTest, ARelayAddressOffTheMachineIsNoAnswer) {
   const int accepted = ::accept(server, nullptr, nullptr);
   EXPECT_GE(accepted, 0) << "the connect did not reach its own destination";
   EXPECT_EQ(peer_of(fd).port(), destination.port());
+  for (int s : {fd, accepted, server}) ::close(s);
+}
+
+// Nor may whoever answers make the program build a tree of its choosing: an answer
+// nested past the provider's bound is no answer (fail mode open: the connect goes
+// to its own destination); the same answer at the bound is acted on (blocked).
+TEST_P(PreloadTest, AnAnswerNestedPastTheBoundIsNoAnswer) {
+  const int server = bound_socket(family_, SOCK_STREAM, loopback_);
+  const Endpoint destination = local_of(server);
+  // The response and its result are two levels; "extra" holds the rest.
+  auto block_nested = [](std::size_t depth) {
+    json extra = json::array();
+    for (std::size_t i = 3; i < depth; ++i) extra = json::array({extra});
+    json answer = verdict("block");
+    answer["extra"] = extra;
+    return answer;
+  };
+  service->set_decide([&](const json&) { return block_nested(::sluice::provider::kMaxAnswerDepth); });
+  int fd = ::socket(family_, SOCK_STREAM, 0);
+  EXPECT_EQ(::connect(fd, destination.get(), destination.length), -1) << "an answer at the bound was not acted on";
+  EXPECT_EQ(errno, ECONNREFUSED);
+  ::close(fd);
+
+  service->set_decide([&](const json&) { return block_nested(::sluice::provider::kMaxAnswerDepth + 1); });
+  fd = ::socket(family_, SOCK_STREAM, 0);
+  ASSERT_EQ(::connect(fd, destination.get(), destination.length), 0) << std::strerror(errno);
+  EXPECT_EQ(service->registrations().size(), 2u);
+  const int accepted = ::accept(server, nullptr, nullptr);
+  EXPECT_GE(accepted, 0) << "the connect did not reach its own destination";
   for (int s : {fd, accepted, server}) ::close(s);
 }
 

@@ -69,12 +69,12 @@ TEST(ConfigReloaderTest, StateDirAndControlWaitForARestart) {
 TEST(ConfigReloaderTest, TheRelayTcpIdleTimeoutWaitsForARestart) {
   FakeService service;
   ServiceConfig next = started();
-  next.relay_tcp_idle_timeout_seconds = 600;
+  next.flow_limits.tcp_idle_timeout_seconds = 600;
   ConfigReloader reloader(started(), [&] { return next; }, service.live());
   ReloadReport report = reloader.reload();
   EXPECT_TRUE(report.applied.empty());
   EXPECT_EQ(report.restart_required, std::vector<std::string>{"relay-tcp-idle-timeout"});
-  EXPECT_EQ(reloader.running().relay_tcp_idle_timeout_seconds, 0u) << "the relay engine keeps what it started with";
+  EXPECT_EQ(reloader.running().flow_limits.tcp_idle_timeout_seconds, 0u) << "the relay engine keeps what it started with";
 }
 
 TEST(ConfigReloaderTest, ABadFileChangesNothing) {

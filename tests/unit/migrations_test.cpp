@@ -75,5 +75,28 @@ TEST(MigrationsTest, EmbeddedSchemaIsConsecutiveAndAppliesToAFreshFile) {
   EXPECT_EQ(s.column_text(0), "direct");
 }
 
+// A database from before level 3 (plain INTEGER PRIMARY KEY, where a new row got
+// max(id) + 1): upgraded, its rules keep their ids, and no id the audit trail names,
+// a removed rule's included, is handed out again.
+TEST(MigrationsTest, Level3KeepsRuleIdsAndStartsAboveEveryIdEverUsed) {
+  const auto migrations = schema::embedded_migrations();
+  ASSERT_GE(migrations.size(), 3u);
+  Database db(":memory:");
+  migrate(db, migrations.subspan(0, 2));
+  db.exec("INSERT INTO rules (id, position, app, protocol, action, created_at, updated_at) "
+          "VALUES (1, 1, '/a', 'any', 'relay', 't', 't'), (2, 2, '/b', 'any', 'block', 't', 't')");
+  db.exec(R"(INSERT INTO audit (at, action, detail) VALUES ('t', 'rule.add', '{"id": 7, "app": "/removed"}'),
+                                                              ('t', 'rule.remove', '{"id": 7}'))");
+  migrate(db, migrations);
+  auto kept = db.prepare("SELECT app FROM rules WHERE id = 2");
+  ASSERT_TRUE(kept.step());
+  EXPECT_EQ(kept.column_text(0), "/b");
+  db.exec("INSERT INTO rules (position, app, protocol, action, created_at, updated_at) VALUES (3, '/c', 'any', 'relay', 't', 't')");
+  EXPECT_EQ(db.last_insert_rowid(), 8) << "above rule 7, which the audit trail remembers";
+  db.exec("DELETE FROM rules WHERE id = 8");
+  db.exec("INSERT INTO rules (position, app, protocol, action, created_at, updated_at) VALUES (3, '/d', 'any', 'relay', 't', 't')");
+  EXPECT_EQ(db.last_insert_rowid(), 9);
+}
+
 }  // namespace
 }  // namespace sluice::store

@@ -148,6 +148,125 @@ TEST_F(PolicyStoreTest, ExportIsWhatImportReproduces) {
   EXPECT_FALSE(exported.settings.contains("instance_id")) << "an installation's identity is not policy";
 }
 
+TEST_F(PolicyStoreTest, IdsOfRemovedRulesAreNeverHandedOutAgain) {
+  auto a = store.add_rule(rule("/a"), std::nullopt, admin);
+  auto b = store.add_rule(rule("/b"), std::nullopt, admin);
+  auto c = store.add_rule(rule("/c"), std::nullopt, admin);
+  ASSERT_TRUE(store.remove_rule(c.id, admin));  // the highest: max(id) + 1 would give it again
+  ASSERT_TRUE(store.remove_rule(b.id, admin));
+  auto d = store.add_rule(rule("/d"), std::nullopt, admin);
+  EXPECT_GT(d.id, c.id);
+  EXPECT_NE(d.id, b.id);
+  EXPECT_EQ(store.rule(a.id)->app, "/a");
+}
+
+TEST_F(PolicyStoreTest, ImportReplaceKeepsTheIdsOfRulesItRepeats) {
+  auto a = store.add_rule(rule("/a"), std::nullopt, admin);
+  auto b = store.add_rule(rule("/b", "block"), std::nullopt, admin);
+  auto gone = store.add_rule(rule("/gone"), std::nullopt, admin);
+  policy::PolicyDocument document;
+  document.rules = {rule("/b", "block"), rule("/new"), rule("/a")};
+  auto result = store.import_policy(document, ImportMode::replace, admin);
+  EXPECT_EQ(result.rules_added, 1u);
+  EXPECT_EQ(result.rules_removed, 1u);
+  EXPECT_EQ(result.rules_skipped, 2u);
+  EXPECT_TRUE(result.rules_reordered);
+  auto rules = store.rules();
+  ASSERT_EQ(rules.size(), 3u);
+  EXPECT_EQ(rules[0].id, b.id) << "matched by content, moved to the document's order";
+  EXPECT_EQ(rules[2].id, a.id);
+  EXPECT_GT(rules[1].id, gone.id) << "the new rule gets a new id, not the removed one's";
+  ASSERT_EQ(result.removed.size(), 1u);
+  EXPECT_EQ(result.removed[0].id, gone.id);
+
+  auto entry = store.audit(1, std::nullopt).at(0);
+  EXPECT_EQ(entry.action, "policy.import");
+  EXPECT_EQ(entry.detail["removed"][0]["id"], gone.id) << "the audit trail says what was removed";
+  EXPECT_EQ(entry.detail["removed"][0]["app"], "/gone");
+  EXPECT_EQ(entry.detail["added"][0]["id"], rules[1].id);
+  EXPECT_EQ(entry.detail["added"][0]["app"], "/new");
+}
+
+TEST_F(PolicyStoreTest, ImportingWhatIsThereChangesNothingAndIsNotAudited) {
+  store.add_rule(rule("/a"), std::nullopt, admin);
+  store.add_rule(rule("/b", "block"), std::nullopt, admin);
+  store.set_quota(policy::quota_from_json(json::parse(R"({"app": "/bin/x", "volume": {"bytes": "10GB"}})"), "q"), admin);
+  store.set_setting("fail_mode", "closed", admin);
+  const auto document = policy::document_from_json(policy::document_to_json(store.export_policy()));
+  const auto before = policy::document_to_json(store.export_policy());
+  const auto audited = store.audit(100, std::nullopt).size();
+  for (auto mode : {ImportMode::replace, ImportMode::merge, ImportMode::replace}) {
+    auto result = store.import_policy(document, mode, admin);
+    EXPECT_TRUE(result.unchanged());
+    EXPECT_EQ(result.rules_added + result.rules_removed + result.quotas_set + result.settings_set, 0u);
+  }
+  EXPECT_EQ(policy::document_to_json(store.export_policy()), before) << "ids, timestamps and all";
+  EXPECT_EQ(store.audit(100, std::nullopt).size(), audited);
+}
+
+TEST_F(PolicyStoreTest, ImportReplaceUpdatesACommentInPlace) {
+  auto a = store.add_rule(rule("/a"), std::nullopt, admin);
+  auto changed = rule("/a");
+  changed.comment = "now explained";
+  policy::PolicyDocument document;
+  document.rules = {changed};
+  auto result = store.import_policy(document, ImportMode::replace, admin);
+  EXPECT_EQ(result.rules_updated, 1u);
+  EXPECT_EQ(result.rules_added + result.rules_removed, 0u);
+  EXPECT_EQ(store.rule(a.id)->comment, "now explained");
+}
+
+TEST_F(PolicyStoreTest, ADryRunImportReportsAndWritesNothing) {
+  store.add_rule(rule("/a"), std::nullopt, admin);
+  const auto before = policy::document_to_json(store.export_policy());
+  const auto audited = store.audit(100, std::nullopt).size();
+  policy::PolicyDocument document;
+  document.rules = {rule("/b")};
+  document.settings = {{"default_action", "block"}};
+  auto result = store.import_policy(document, ImportMode::replace, admin, /*dry_run=*/true);
+  EXPECT_EQ(result.rules_added, 1u);
+  EXPECT_EQ(result.rules_removed, 1u);
+  EXPECT_EQ(result.settings_set, 1u);
+  EXPECT_EQ(policy::document_to_json(store.export_policy()), before);
+  EXPECT_EQ(store.audit(100, std::nullopt).size(), audited);
+}
+
+TEST_F(PolicyStoreTest, EditKeepsTheIdAndIsAuditedWithBeforeAndAfter) {
+  auto a = store.add_rule(rule("/a"), std::nullopt, admin);
+  auto b = store.add_rule(rule("/b"), std::nullopt, admin);
+  auto edit = store.edit_rule(a.id, rule("/a2", "block"), 2, admin);
+  ASSERT_TRUE(edit);
+  EXPECT_TRUE(edit->changed);
+  EXPECT_EQ(edit->after.id, a.id);
+  EXPECT_EQ(edit->after.app, "/a2");
+  EXPECT_EQ(edit->after.created_at, a.created_at);
+  EXPECT_EQ(apps_in_order(), (std::vector<std::string>{"/b", "/a2"}));
+  EXPECT_EQ(store.rule(b.id)->position, 1);
+  auto entry = store.audit(1, std::nullopt).at(0);
+  EXPECT_EQ(entry.action, "rule.edit");
+  EXPECT_EQ(entry.detail["before"]["app"], "/a");
+  EXPECT_EQ(entry.detail["after"]["app"], "/a2");
+  const auto audited = store.audit(100, std::nullopt).size();
+  EXPECT_FALSE(store.edit_rule(a.id, rule("/a2", "block"), std::nullopt, admin)->changed);
+  EXPECT_EQ(store.edit_rule(a.id, rule("/a3"), std::nullopt, admin, /*dry_run=*/true)->after.app, "/a3");
+  EXPECT_EQ(store.rule(a.id)->app, "/a2") << "a dry run writes nothing";
+  EXPECT_EQ(store.audit(100, std::nullopt).size(), audited);
+  EXPECT_FALSE(store.edit_rule(9999, rule("/x"), std::nullopt, admin));
+}
+
+// An import of many rules lists at most kListedRules of them, in its answer and in
+// its audit entry, so neither outgrows a control message; the counts are complete.
+TEST_F(PolicyStoreTest, AnImportListsAtMostKListedRulesOfEachKind) {
+  policy::PolicyDocument document;
+  for (std::size_t i = 0; i < kListedRules + 50; ++i) document.rules.push_back(rule("/bin/p" + std::to_string(i)));
+  auto result = store.import_policy(document, ImportMode::replace, admin);
+  EXPECT_EQ(result.rules_added, kListedRules + 50);
+  EXPECT_EQ(result.added.size(), kListedRules);
+  auto entry = store.audit(1, std::nullopt).at(0);
+  EXPECT_EQ(entry.detail["added"].size(), kListedRules);
+  EXPECT_EQ(entry.detail["rules_added"], kListedRules + 50);
+}
+
 TEST_F(PolicyStoreTest, UsageAddsUpPerAppAndDay) {
   store.add_usage({{"/bin/x", "2026-11-20", 100, 10, 1, 1, 0}, {"/bin/y", "2026-11-20", 5, 5, 1, 1, 2}});
   store.add_usage({{"/bin/x", "2026-11-20", 1, 1, 1, 1, 0}, {"/bin/x", "2026-11-21", 1000, 0, 1, 0, 0}});

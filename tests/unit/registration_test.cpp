@@ -69,6 +69,29 @@ TEST(RegistrationTest, AcceptsOnlyALoopbackRelay) {
   }
 }
 
+// Whoever answers in the service's place must not make the program build a tree of
+// its choosing (nesting that deep exhausts the stack of the thread that copies or
+// destroys it): past the depth or size bound, a well-formed answer is no answer.
+TEST(RegistrationTest, RefusesAnswersPastTheDepthOrSizeBound) {
+  auto nested = [](std::size_t depth) {
+    // The answer and its result are two levels; "extra" holds the rest.
+    const std::size_t arrays = depth - 2;
+    return R"({"jsonrpc":"2.0","id":1,"result":{"verdict":"direct","extra":)" + std::string(arrays, '[') +
+           std::string(arrays, ']') + "}}";
+  };
+  EXPECT_TRUE(decode_register_answer(nested(kMaxAnswerDepth), 1)) << "at the bound";
+  EXPECT_FALSE(decode_register_answer(nested(kMaxAnswerDepth + 1), 1)) << "past the bound";
+  EXPECT_FALSE(decode_register_answer(nested(100'000), 1)) << "as deep as issue 17's frame";
+
+  auto padded = [](std::size_t bytes) {
+    std::string text = R"({"jsonrpc":"2.0","id":1,"result":{"verdict":"direct","extra":""}})";
+    text.insert(text.size() - 3, bytes - text.size(), 'x');
+    return text;
+  };
+  EXPECT_TRUE(decode_register_answer(padded(kMaxAnswerBytes), 1)) << "at the bound";
+  EXPECT_FALSE(decode_register_answer(padded(kMaxAnswerBytes + 1), 1)) << "past the bound";
+}
+
 // It runs inside every steered program: no answer, however malformed, may throw.
 // A "jsonrpc" that was not a string threw json's type_error (found by
 // fuzz_flow_registration).

@@ -62,9 +62,9 @@ TEST(ServiceOptionsTest, FlushIntervalInSeconds) {
 }
 
 TEST(ServiceOptionsTest, RelayTcpIdleTimeoutInWholeSecondsOffByDefault) {
-  EXPECT_EQ(parse_ok({}).config.relay_tcp_idle_timeout_seconds, 0u);
-  EXPECT_EQ(parse_ok({"--relay-tcp-idle-timeout", "600"}).config.relay_tcp_idle_timeout_seconds, 600u);
-  EXPECT_EQ(parse_ok({"--relay-tcp-idle-timeout", "0"}).config.relay_tcp_idle_timeout_seconds, 0u);
+  EXPECT_EQ(parse_ok({}).config.flow_limits.tcp_idle_timeout_seconds, 0u);
+  EXPECT_EQ(parse_ok({"--relay-tcp-idle-timeout", "600"}).config.flow_limits.tcp_idle_timeout_seconds, 600u);
+  EXPECT_EQ(parse_ok({"--relay-tcp-idle-timeout", "0"}).config.flow_limits.tcp_idle_timeout_seconds, 0u);
   const std::string error = parse_error({"--relay-tcp-idle-timeout", "5m"});
   EXPECT_NE(error.find("--relay-tcp-idle-timeout: '5m' is not a whole number from 0 to 604800"), std::string::npos) << error;
   EXPECT_NE(parse_error({"--relay-tcp-idle-timeout", "-1"}).find("'-1'"), std::string::npos);
