@@ -483,7 +483,9 @@ FlowPage FlowManager::flows(const FlowQuery& query) const {
     v.destination = f.destination;
     v.rule_id = e.rule_id;
     v.state = state;
-    if (v.state == relay::FlowState::failed) v.error = f.error;
+    // Written once before the state turns final, so it is read only then; a closed
+    // flow may say why it was ended (at a volume cap, idle).
+    if (relay::finished(v.state)) v.error = f.error;
     v.bytes_up = f.counters.bytes_up.load();
     v.bytes_down = f.counters.bytes_down.load();
     v.packets_up = f.counters.packets_up.load();

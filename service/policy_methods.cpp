@@ -214,6 +214,18 @@ void register_quota_methods(protocol::Dispatcher& d, PolicyEngine& engine) {
       for (const auto& [direction, value] : params[field].items()) merged[field][direction] = value;
     }
     if (params.contains("volume")) merged["volume"] = params["volume"];
+    // Removing the last limit of a quota removes the quota: `quota set --volume none`
+    // on a volume-only quota is how a cap is lifted, not "a quota that sets no limit".
+    const auto given = [&](const char* field, const char* direction) {
+      return merged.contains(field) && merged[field].is_object() && merged[field].contains(direction) &&
+             !merged[field][direction].is_null();
+    };
+    const bool limits_left = given("rate", "up") || given("rate", "down") || (merged.contains("volume") && !merged["volume"].is_null());
+    if (!limits_left && engine.store().quota(global, app)) {
+      engine.store().clear_quota(global, app, actor_of(caller));
+      engine.reload();
+      return json{{"quota", nullptr}, {"cleared", global ? json("global") : json(app)}};
+    }
     policy::Quota quota = validated([&] { return policy::quota_from_json(merged, "quota"); });
     policy::Quota stored = engine.store().set_quota(quota, actor_of(caller));
     engine.reload();

@@ -39,7 +39,7 @@ int quota_set(const CliContext& context, const std::vector<std::string>& args) {
       ("on-exceed", po::value<std::string>()->value_name("ACTION")->default_value("block"),
        "once the volume is used: block (new flows fail) or throttle")
       ("throttle-rate", po::value<std::string>()->value_name("RATE"), "the rate to throttle to, with --on-exceed throttle")
-      ("json", "print the stored quota as JSON");
+      ("json", "print the stored quota as JSON (null when removing its last limit removed it)");
   po::variables_map vm;
   if (!parse(context, "sluicectl quota set (--app PATH | --global) [limits]", options, args, vm)) return kExitOk;
   json params = target(vm);
@@ -66,9 +66,9 @@ int quota_set(const CliContext& context, const std::vector<std::string>& args) {
   if (params.size() == 1) throw UsageError("nothing to set: give a rate, a burst or a volume");
 
   auto client = context.connect();
-  json stored;
+  json answer;
   try {
-    stored = client.call("quota.set", params)["quota"];
+    answer = client.call("quota.set", params);
   } catch (const protocol::RpcError& e) {
     if (e.code() == protocol::kInvalidParams) {
       throw_usage_naming_flag(e, {{"quota.rate.up", "--rate-up"}, {"quota.rate.down", "--rate-down"},
@@ -79,7 +79,9 @@ int quota_set(const CliContext& context, const std::vector<std::string>& args) {
     }
     throw;
   }
-  if (vm.count("json")) context.out << stored.dump(2) << "\n";
+  const json& stored = answer["quota"];
+  if (vm.count("json")) context.out << stored.dump(2) << "\n";  // null: the quota was removed
+  else if (stored.is_null()) context.out << "quota removed for " << (params.contains("global") ? "everything (global)" : params["app"].get<std::string>()) << ": it had no other limit\n";
   else context.out << "quota set for " << (stored.contains("global") ? "everything (global)" : stored["app"].get<std::string>()) << "\n";
   return kExitOk;
 }

@@ -120,7 +120,8 @@ int stats_command(const CliContext& context, const std::vector<std::string>& arg
               << " destinations unreachable, " << count_text(e["tcp_unexpected"]) << " unexpected connections reset, "
               << count_text(e.value("tcp_idle_closed", json(0))) << " reset when idle\n"
               << "UDP:          " << count_text(e["udp_associations"]) << " associations, " << count_text(e["udp_dropped"])
-              << " datagrams dropped\n";
+              << " datagrams dropped\n"
+              << "Volume caps:  " << count_text(e.value("volume_closed", json(0))) << " flows ended at their program's cap\n";
   if (!stats["apps"].empty()) {
     context.out << "\n";
     render_apps(context.out, stats["apps"]);

@@ -140,6 +140,9 @@ void write_totals(std::string& out, const json& stats) {
   Family("sluice_relay_udp_dropped_datagrams_total", kCounter, "UDP datagrams the relay engine dropped over budget or queue.")
       .add(engine.at("udp_dropped"))
       .write(out);
+  Family("sluice_relay_volume_closed_total", kCounter, "Relayed flows ended because their program reached a volume cap that blocks.")
+      .add(engine.value("volume_closed", json(0)))
+      .write(out);
   Family("sluice_relay_flows_active", kGauge, "Flows the relay engine holds open.").add(engine.at("flows_active")).write(out);
 }
 

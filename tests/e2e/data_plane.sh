@@ -12,34 +12,10 @@ for tool in curl socat iperf3 python3 jq; do
   command -v "$tool" >/dev/null || { echo "data_plane: $tool is missing (scripts/bootstrap.sh installs it)"; exit 1; }
 done
 state=$work/state
-servers=()
-cleanup_servers() { for p in "${servers[@]}"; do kill "$p" 2>/dev/null; done; }
-trap 'cleanup_servers; cleanup' EXIT
-
 CURL=$(readlink -f "$(command -v curl)")
 SOCAT=$(readlink -f "$(command -v socat)")
 IPERF3=$(readlink -f "$(command -v iperf3)")
 run() { "$bin/sluice-run" --control "$sock" -- "$@"; }
-free_port() {  # free_port [HOST]: a port nothing listens on now, TCP and UDP
-  python3 -c 'import socket,sys
-h=sys.argv[1]; f=socket.AF_INET6 if ":" in h else socket.AF_INET
-t=socket.socket(f); t.bind((h,0)); p=t.getsockname()[1]
-u=socket.socket(f,socket.SOCK_DGRAM); u.bind((h,p)); print(p)' "${1:-127.0.0.1}"
-}
-wait_port() {  # wait_port tcp|udp PORT: until something is bound there (5 s at most). Asks
-  # the kernel rather than connecting: a one-shot server (iperf3 -1) would take a probe for its client.
-  local flag=-tlnH; [[ $1 == udp ]] && flag=-ulnH
-  for _ in $(seq 100); do
-    ss "$flag" "sport = :$2" | grep -q . && return 0
-    sleep 0.05
-  done
-  echo "  nothing bound to $1 port $2"; return 1
-}
-http_server() {  # http_server HOST PORT: serves $work/www
-  python3 -m http.server --bind "$1" --directory "$work/www" "$2" >/dev/null 2>&1 &
-  servers+=($!)
-  wait_port tcp "$2"
-}
 flow_json() { ctl flows --json; }
 app_stat() {  # app_stat PROGRAM FIELD
   ctl stats --json | jq -r --arg app "$1" --arg f "$2" '.apps[] | select(.app == $app) | .[$f]'

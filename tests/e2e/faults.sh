@@ -26,7 +26,7 @@ python=/usr/bin/python3
 [[ -x $python ]] || { echo "faults: $python is missing (scripts/bootstrap.sh installs it)"; exit 1; }
 state=$work/state
 programs=$(dirname "$(readlink -f "$0")")/fault_programs.py
-servers=() launched=()
+launched=()
 stop_all() {
   for p in "${launched[@]}"; do pkill -KILL -P "$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   for p in "${servers[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
@@ -39,16 +39,6 @@ SOCAT=$(readlink -f "$(command -v socat)")
 PY=$(readlink -f "$python")  # the interpreter itself, as /proc/PID/exe names it
 flush_s=1 rate=524288 timeout_ms=400
 run() { "$bin/sluice-run" --control "$sock" -- "$@"; }
-free_port() {  # a port nothing listens on now, TCP and UDP
-  "$python" -c 'import socket
-t=socket.socket(); t.bind(("127.0.0.1",0)); p=t.getsockname()[1]
-u=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); u.bind(("127.0.0.1",p)); print(p)'
-}
-wait_port() {  # wait_port tcp|udp PORT: until something is bound there (5 s at most)
-  local flag=-tlnH; [[ $1 == udp ]] && flag=-ulnH
-  for _ in $(seq 100); do ss "$flag" "sport = :$2" | grep -q . && return 0; sleep 0.05; done
-  echo "  nothing bound to $1 port $2"; return 1
-}
 until_true() {  # until_true SECONDS COMMAND...: polls every 50 ms
   local end=$((SECONDS + $1 + 1)); shift
   while ((SECONDS < end)); do "$@" 2>/dev/null && return 0; sleep 0.05; done

@@ -65,11 +65,6 @@ if [[ $(ulimit -n) != unlimited && $(ulimit -n) -lt $need ]]; then
 fi
 
 FLOW_LOAD=$(readlink -f "$bin/flow_load")
-free_port() {
-  python3 -c 'import socket
-t=socket.socket(); t.bind(("127.0.0.1",0)); p=t.getsockname()[1]
-u=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); u.bind(("127.0.0.1",p)); print(p)'
-}
 fds() { ls "/proc/$pid/fd" 2>/dev/null | wc -l; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0; }
 engine() { ctl stats --json | jq -r ".engine.$1"; }

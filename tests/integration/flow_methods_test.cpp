@@ -1,6 +1,7 @@
 // The provider protocol and the data-plane views over the real control transport,
-// against the real service body: flow.register decided by policy and volume caps,
-// relayed bytes counted per flow, per application and in the usage table.
+// against the real service body: flow.register decided by policy, relayed bytes
+// counted per flow, per application and in the usage table. Volume caps have their
+// own file, volume_caps_test.cpp.
 
 #include <gtest/gtest.h>
 
@@ -12,10 +13,9 @@
 #include "control/protocol/frame.h"
 #include "control/transport/rpc_client.h"
 #include "service/relay/socket_owner.h"
+#include "tests/integration/flow_service_fixture.h"
 #include "tests/support/child_process.h"
-#include "tests/support/running_service.h"
 #include "tests/support/socket_owner_skip.h"
-#include "tests/support/temp_dir.h"
 #include "tests/support/test_socket.h"
 
 namespace sluice::service {
@@ -27,66 +27,7 @@ using protocol::json;
 using test::Endpoint;
 using test::Socket;
 
-Socket ipv4_socket(bool stream, std::uint16_t& port, bool loopback) {
-  Socket socket = stream ? test::tcp_socket(false) : test::udp_socket(false);
-  EXPECT_FALSE(test::bind(socket, Endpoint{loopback ? "127.0.0.1" : "0.0.0.0", 0}));
-  port = test::local_endpoint(socket).port;
-  return socket;
-}
-
-class FlowMethodsTest : public ::testing::Test {
- protected:
-  FlowMethodsTest() : config_{dir.file("state"), test::unique_endpoint(dir), spdlog::level::warn}, service(config_) {}
-
-  transport::RpcClient client() { return transport::RpcClient(config_.control_endpoint, 10s, "test"); }
-
-  void add_rule(const std::string& action, std::uint16_t port) {
-    client().call("rule.add", {{"rule",
-                                {{"app", platform::current_executable()},
-                                 {"action", action},
-                                 {"destinations", {"127.0.0.0/8"}},
-                                 {"ports", {std::to_string(port)}}}}});
-  }
-
-  json register_tcp(std::uint16_t port, std::uint16_t local_port) {
-    return client().call("flow.register", {{"protocol", "tcp"},
-                                            {"destination", "127.0.0.1"},
-                                            {"port", port},
-                                            {"local", "0.0.0.0"},
-                                            {"local_port", local_port}});
-  }
-
-  // An application socket connected through the relay to `server`, under a relay
-  // rule for the destination's port (IPv4 loopback).
-  struct RelayedTcp {
-    std::uint16_t destination_port = 0, app_port = 0;
-    Socket listener, app, server;
-  };
-  void connect_relayed_tcp(RelayedTcp& tcp) {
-    tcp.listener = ipv4_socket(true, tcp.destination_port, true);
-    ASSERT_FALSE(test::listen(tcp.listener, 4));
-    tcp.app = ipv4_socket(true, tcp.app_port, false);
-    add_rule("relay", tcp.destination_port);
-    const json answer = register_tcp(tcp.destination_port, tcp.app_port);
-    ASSERT_EQ(answer["verdict"], "relay");
-    ASSERT_FALSE(test::connect(tcp.app, Endpoint{answer["relay"].get<std::string>(), answer["relay_port"].get<std::uint16_t>()}));
-    ASSERT_TRUE(test::readable(tcp.listener, 5000));
-    tcp.server = test::accept(tcp.listener);
-  }
-
-  template <class Predicate>
-  static bool eventually(Predicate predicate) {
-    for (int i = 0; i < 500; ++i) {
-      if (predicate()) return true;
-      std::this_thread::sleep_for(10ms);
-    }
-    return predicate();
-  }
-
-  test::TempDir dir;
-  ServiceConfig config_;
-  test::RunningService service;
-};
+using FlowMethodsTest = FlowServiceTest;
 
 TEST_F(FlowMethodsTest, VerdictsFollowThePolicyAndCarryTheProviderSettings) {
   add_rule("block", 25);
@@ -160,32 +101,6 @@ TEST_F(FlowMethodsTest, AFlushWritesWhatTheRelayCountedUpToThatMoment) {
   json usage = client().call("usage.show", {{"app", platform::current_executable()}})["usage"];
   ASSERT_EQ(usage.size(), 1u) << usage.dump();
   EXPECT_EQ(usage[0]["bytes_up"], 1000);
-}
-
-TEST_F(FlowMethodsTest, VolumeCapWithBlockRefusesNewFlowsOnceReached) {
-  std::uint16_t destination_port, app_port;
-  const Socket destination = ipv4_socket(false, destination_port, true);
-  const Socket app = ipv4_socket(false, app_port, false);
-  add_rule("relay", destination_port);
-  client().call("quota.set", {{"app", platform::current_executable()},
-                              {"volume", {{"bytes", 1000}, {"period", "day"}, {"on_exceed", "block"}}}});
-
-  json answer = client().call("flow.register", {{"protocol", "udp"}, {"destination", "127.0.0.1"}, {"port", destination_port},
-                                                {"local", "0.0.0.0"}, {"local_port", app_port}});
-  ASSERT_EQ(answer["verdict"], "relay");
-  const Endpoint association{"127.0.0.1", answer["relay_port"].get<std::uint16_t>()};
-  const std::string datagram(600, 'v');
-  for (int i = 0; i < 2; ++i) test::send_to(app, datagram, association);
-
-  std::uint16_t tcp_port;
-  const Socket tcp_app = ipv4_socket(true, tcp_port, false);
-  json again;
-  EXPECT_TRUE(eventually([&] {
-    again = register_tcp(destination_port, tcp_port);
-    return again["verdict"] == "block";
-  })) << again.dump();
-  EXPECT_EQ(again["reason"], "volume cap reached");
-  EXPECT_EQ(client().call("stats.get")["apps"][0]["over_volume"], true);
 }
 
 TEST_F(FlowMethodsTest, ReleaseEndsAnAssociation) {
