@@ -109,10 +109,15 @@ FlowDecision FlowManager::decide(const FlowRequest& request, const FlowOwner& ow
   // application that would use the network through us or around us. Judged against
   // the policy of this moment: a cap lifted or raised a moment ago no longer refuses.
   if (verdict.action != policy::Action::block) {
-    auto cap = cap_state(key.app);
-    if (cap && cap->reached && cap->on_exceed == policy::OnExceed::block) {
+    auto blocks = [](const std::optional<CapState>& cap) {
+      return cap && cap->reached && cap->on_exceed == policy::OnExceed::block;
+    };
+    if (blocks(cap_state(key.app))) {
       decision.action = policy::Action::block;
       decision.reason = relay::kVolumeCapReached;
+    } else if (blocks(global_cap_state())) {
+      decision.action = policy::Action::block;
+      decision.reason = kGlobalVolumeCapReached;
     }
   }
   return decision;
@@ -149,6 +154,7 @@ FlowDecision FlowManager::register_flow(const FlowRequest& request, const FlowOw
   flow->destination = request.destination;
   flow->limits = buckets_.limits_for(key.app, verdict);
   flow->volume = allowance_for(key.app);
+  flow->global_volume = global_allowance();
   {
     std::lock_guard lock(mutex_);
     flow->id = next_id_++;
@@ -345,9 +351,27 @@ void FlowManager::count_traffic(bool measure_rates) {
   if (measure_rates) age_out_apps(now, false);
 }
 
+namespace {
+
+// The quota whose volume cap `key` names in `snapshot` (kGlobalQuotaKey: the global
+// one), or null when there is no such cap.
+const policy::Quota* volume_capped(const PolicySnapshot& snapshot, const std::string& key) {
+  const policy::Quota* quota = nullptr;
+  if (key == kGlobalQuotaKey) {
+    if (snapshot.global_quota) quota = &*snapshot.global_quota;
+  } else if (auto it = snapshot.quotas.find(key); it != snapshot.quotas.end()) {
+    quota = &it->second;
+  }
+  return quota && quota->volume_bytes && quota->volume_period ? quota : nullptr;
+}
+
+}  // namespace
+
 std::uint64_t FlowManager::counted_usage(const policy::Quota& quota, const std::string& since) {
-  std::uint64_t used = ledger_.pending_bytes(quota.app);
-  for (const auto& row : policy_.store().usage(quota.app, since, false)) used += row.bytes_up + row.bytes_down;
+  // The global cap counts every program's relayed bytes.
+  const std::optional<std::string> app = quota.global ? std::nullopt : std::optional(quota.app);
+  std::uint64_t used = quota.global ? ledger_.pending_bytes_all() : ledger_.pending_bytes(quota.app);
+  for (const auto& row : policy_.store().usage(app, since, false)) used += row.bytes_up + row.bytes_down;
   return used;
 }
 
@@ -365,67 +389,84 @@ std::shared_ptr<relay::VolumeAllowance> FlowManager::allowance_for(const std::st
   return made;
 }
 
+std::shared_ptr<relay::VolumeAllowance> FlowManager::global_allowance() {
+  auto snapshot = policy_.snapshot();
+  std::lock_guard lock(caps_mutex_);
+  if (snapshot->generation != caps_generation_) apply_caps_locked(*snapshot, false);
+  return allowances_.at(kGlobalQuotaKey);
+}
+
 void FlowManager::apply_caps_locked(const PolicySnapshot& snapshot, bool reload) {
   caps_generation_ = snapshot.generation;
   const std::string today = utc_day();
+  bool collected = false;
   // A capped program gets an allowance before its first flow, so its usage is known
-  // when the cap is checked; uncapped ones only while a flow holds theirs.
+  // when the cap is checked; uncapped ones only while a flow holds theirs. The global
+  // one always exists: every relayed flow draws on it, capped or not.
+  allowances_.try_emplace(kGlobalQuotaKey, std::make_shared<relay::VolumeAllowance>());
   for (const auto& [key, quota] : snapshot.quotas) {
-    if (quota.volume_bytes && quota.volume_period && !allowances_.count(key)) {
-      allowances_[key] = std::make_shared<relay::VolumeAllowance>();
-    }
+    if (volume_capped(snapshot, key)) allowances_.try_emplace(key, std::make_shared<relay::VolumeAllowance>());
   }
   for (auto it = allowances_.begin(); it != allowances_.end();) {
-    auto quota = snapshot.quotas.find(it->first);
-    const bool capped = quota != snapshot.quotas.end() && quota->second.volume_bytes && quota->second.volume_period;
+    const policy::Quota* q = volume_capped(snapshot, it->first);
     relay::VolumeAllowance& allowance = *it->second;
-    if (!capped) {
+    if (!q) {
       allowance.set_cap(relay::VolumeAllowance::kNoCap, false);
       allowance_since_.erase(it->first);
-      if (it->second.use_count() == 1) {
+      if (it->first != kGlobalQuotaKey && it->second.use_count() == 1) {
         it = allowances_.erase(it);
         continue;
       }
       ++it;
       continue;
     }
-    const policy::Quota& q = quota->second;
-    const std::string since = policy::period_start(*q.volume_period, today);
+    const std::string since = policy::period_start(*q->volume_period, today);
     auto counted = allowance_since_.find(it->first);
     if (counted == allowance_since_.end() || counted->second != since) {
-      allowance.reset_used(counted_usage(q, since));  // a new cap or a new period
+      // A new cap or a new period starts from what was counted, and what the relay
+      // moved since the last sample belongs to it: a cap set a moment after a big
+      // download must see it. (caps_mutex_ before mutex_, never the other way.)
+      if (!collected) count_traffic(false);
+      collected = true;
+      allowance.reset_used(counted_usage(*q, since));
       allowance_since_[it->first] = since;
     } else if (reload) {
-      allowance.raise_used_to(counted_usage(q, since));
+      allowance.raise_used_to(counted_usage(*q, since));
     }
-    allowance.set_cap(*q.volume_bytes, q.on_exceed.value_or(policy::OnExceed::block) == policy::OnExceed::block);
+    allowance.set_cap(*q->volume_bytes, q->on_exceed.value_or(policy::OnExceed::block) == policy::OnExceed::block);
     ++it;
   }
 }
 
-std::optional<CapState> FlowManager::cap_state_locked(const std::string& key, const policy::Quota& quota) {
-  if (!quota.volume_bytes || !quota.volume_period) return std::nullopt;
+std::optional<CapState> FlowManager::cap_state_locked(const PolicySnapshot& snapshot, const std::string& key) {
+  const policy::Quota* quota = volume_capped(snapshot, key);
+  if (!quota) return std::nullopt;
   auto it = allowances_.find(key);
   if (it == allowances_.end()) return std::nullopt;
   CapState state;
-  state.app = quota.app;
+  state.global = quota->global;
+  state.app = quota->app;
   state.used = it->second->used();
-  state.limit = *quota.volume_bytes;
-  state.period = *quota.volume_period;
+  state.limit = *quota->volume_bytes;
+  state.period = *quota->volume_period;
   state.since = allowance_since_[key];
-  state.on_exceed = quota.on_exceed.value_or(policy::OnExceed::block);
+  state.on_exceed = quota->on_exceed.value_or(policy::OnExceed::block);
   state.reached = state.used >= state.limit;
   return state;
 }
 
 std::optional<CapState> FlowManager::cap_state(const std::string& app) {
   auto snapshot = policy_.snapshot();
-  const std::string key = policy_.quota_key(app);
   std::lock_guard lock(caps_mutex_);
   if (snapshot->generation != caps_generation_) apply_caps_locked(*snapshot, false);
-  auto quota = snapshot->quotas.find(key);
-  if (quota == snapshot->quotas.end()) return std::nullopt;
-  return cap_state_locked(key, quota->second);
+  return cap_state_locked(*snapshot, policy_.quota_key(app));
+}
+
+std::optional<CapState> FlowManager::global_cap_state() {
+  auto snapshot = policy_.snapshot();
+  std::lock_guard lock(caps_mutex_);
+  if (snapshot->generation != caps_generation_) apply_caps_locked(*snapshot, false);
+  return cap_state_locked(*snapshot, kGlobalQuotaKey);
 }
 
 std::vector<CapState> FlowManager::cap_states() {
@@ -433,8 +474,9 @@ std::vector<CapState> FlowManager::cap_states() {
   std::lock_guard lock(caps_mutex_);
   if (snapshot->generation != caps_generation_) apply_caps_locked(*snapshot, false);
   std::vector<CapState> out;
+  if (auto global = cap_state_locked(*snapshot, kGlobalQuotaKey)) out.push_back(std::move(*global));
   for (const auto& [key, quota] : snapshot->quotas) {
-    if (auto state = cap_state_locked(key, quota)) out.push_back(std::move(*state));
+    if (auto state = cap_state_locked(*snapshot, key)) out.push_back(std::move(*state));
   }
   return out;
 }
@@ -454,7 +496,8 @@ void FlowManager::update_volume_caps() {
       if (!allowance->over()) continue;
       over.insert(key);
       if (!before[key]) {
-        SPDLOG_INFO("quota: {} reached its volume cap ({} of {} bytes)", key, allowance->used(), allowance->limit());
+        SPDLOG_INFO("quota: {} reached its volume cap ({} of {} bytes)", key == kGlobalQuotaKey ? "the global quota" : key,
+                    allowance->used(), allowance->limit());
       }
     }
   }
@@ -508,10 +551,8 @@ AppTable FlowManager::app_stats() const {
     auto snapshot = policy_.snapshot();
     std::lock_guard caps(caps_mutex_);
     for (const auto& [key, allowance] : allowances_) {
-      auto quota = snapshot->quotas.find(key);
-      if (quota != snapshot->quotas.end() && quota->second.volume_bytes && allowance->used() >= *quota->second.volume_bytes) {
-        over.insert(key);
-      }
+      const policy::Quota* quota = volume_capped(*snapshot, key);
+      if (quota && key != kGlobalQuotaKey && allowance->used() >= *quota->volume_bytes) over.insert(key);
     }
   }
   std::lock_guard lock(mutex_);

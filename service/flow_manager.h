@@ -56,13 +56,17 @@ struct FlowDecision {
 
 // A program's volume cap as enforcement sees it now (quota show, policy check).
 struct CapState {
-  std::string app;  // the quota's program
+  bool global = false;  // the machine-wide cap, on every program's relayed bytes
+  std::string app;  // the quota's program (empty for the global cap)
   std::uint64_t used = 0, limit = 0;  // bytes up + down this period, and the cap
   policy::VolumePeriod period = policy::VolumePeriod::day;
   std::string since;  // the period's first day, UTC
   policy::OnExceed on_exceed = policy::OnExceed::block;
   bool reached = false;  // used >= limit: new flows are refused (block) or throttled
 };
+
+// Why a flow was refused at the global quota's volume cap.
+inline constexpr const char* kGlobalVolumeCapReached = "global volume cap reached";
 
 // The policy's view of a flow: the program, the protocol and destination, and the
 // user as both its uid and its account name (rules may name either).
@@ -157,6 +161,7 @@ class FlowManager {
   // Every volume cap of the current policy, with what its program used this period.
   std::vector<CapState> cap_states();
   std::optional<CapState> cap_state(const std::string& app);
+  std::optional<CapState> global_cap_state();
   // Closes a relayed flow on its owner's behalf: the same process (pid and start
   // time, as its connection pinned them); others' requests are ignored.
   void release(std::uint64_t flow_id, const FlowOwner& requester);
@@ -209,10 +214,12 @@ class FlowManager {
   void update_volume_caps();
   // The allowance a relayed flow of `app` draws on, made if new (caps_mutex_ taken).
   std::shared_ptr<relay::VolumeAllowance> allowance_for(const std::string& app);
+  // The one every relayed flow draws on for the global cap (uncapped while none is set).
+  std::shared_ptr<relay::VolumeAllowance> global_allowance();
   // Gives every allowance its cap from `snapshot`, at once; with `reload`, or for a
   // cap new to it or a new period, what the store has counted (caps_mutex_ held).
   void apply_caps_locked(const PolicySnapshot& snapshot, bool reload);
-  std::optional<CapState> cap_state_locked(const std::string& key, const policy::Quota& quota);
+  std::optional<CapState> cap_state_locked(const PolicySnapshot& snapshot, const std::string& key);
   // What the store and the ledger hold for `quota`'s program since `since`.
   std::uint64_t counted_usage(const policy::Quota& quota, const std::string& since);
   // Throws the RpcError naming the limit a new relayed flow of `owner` would pass.

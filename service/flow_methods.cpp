@@ -210,15 +210,18 @@ void register_flow_methods(protocol::Dispatcher& d, FlowManager& flows, PolicyEn
     }
     if (auto quota = policy.quota_for(owner.executable)) out["quota"] = policy::quota_to_json(*quota);
     if (auto cap = flows.cap_state(owner.executable)) out["cap"] = cap_to_json(*cap);
+    if (auto cap = flows.global_cap_state()) out["global_cap"] = cap_to_json(*cap);
     return out;
   });
 
-  // Each volume cap as enforcement holds it now: used this period, the limit, reached.
+  // Each volume cap as enforcement holds it now: used this period, the limit, reached;
+  // the global one first (it counts every program's relayed bytes).
   d.add("quota.status", Access::read, [&flows](const json&, const Caller&) {
     json caps = json::array();
     for (const CapState& c : flows.cap_states()) {
       json row = cap_to_json(c);
-      row["app"] = c.app;
+      if (c.global) row["global"] = true;
+      else row["app"] = c.app;
       caps.push_back(std::move(row));
     }
     return json{{"caps", caps}};

@@ -17,15 +17,24 @@ std::shared_ptr<relay::TokenBucket> QuotaBuckets::bucket(Pair& pair, bool up, st
   return created;
 }
 
-policy::Quota QuotaBuckets::effective_app_quota(const PolicySnapshot& snapshot, const std::string& key) const {
+policy::Quota QuotaBuckets::effective_quota(const policy::Quota* configured, const std::string& key) const {
   policy::Quota quota;
-  if (auto it = snapshot.quotas.find(key); it != snapshot.quotas.end()) quota = it->second;
+  if (configured) quota = *configured;
   if (over_volume_.count(key) && quota.on_exceed == policy::OnExceed::throttle && quota.throttle_rate) {
     // Over the cap: the throttle rate, or the quota's own rate when that is lower.
     for (auto* rate : {&quota.rate.up, &quota.rate.down}) *rate = std::min(rate->value_or(UINT64_MAX), *quota.throttle_rate);
     quota.burst = {};  // a throttled application gets no saved-up burst
   }
   return quota;
+}
+
+policy::Quota QuotaBuckets::effective_app_quota(const PolicySnapshot& snapshot, const std::string& key) const {
+  auto it = snapshot.quotas.find(key);
+  return effective_quota(it == snapshot.quotas.end() ? nullptr : &it->second, key);
+}
+
+policy::Quota QuotaBuckets::effective_global_quota(const PolicySnapshot& snapshot) const {
+  return effective_quota(snapshot.global_quota ? &*snapshot.global_quota : nullptr, kGlobalQuotaKey);
 }
 
 relay::FlowLimits QuotaBuckets::limits_for(const std::string& app, const Verdict& verdict) {
@@ -43,7 +52,8 @@ relay::FlowLimits QuotaBuckets::limits_for(const std::string& app, const Verdict
   if (verdict.rule_id) {
     add(rules_[*verdict.rule_id], verdict.rate, {});
   }
-  if (snapshot->global_quota) add(global_, snapshot->global_quota->rate, snapshot->global_quota->burst);
+  const policy::Quota global = effective_global_quota(*snapshot);
+  add(global_, global.rate, global.burst);
   return limits;
 }
 
@@ -96,8 +106,8 @@ void QuotaBuckets::apply_locked(const PolicySnapshot& snapshot) {
     update(it->second, rate, {});
     ++it;
   }
-  if (snapshot.global_quota) update(global_, snapshot.global_quota->rate, snapshot.global_quota->burst);
-  else update(global_, {}, {});
+  const policy::Quota global = effective_global_quota(snapshot);
+  update(global_, global.rate, global.burst);
 }
 
 }  // namespace sluice::service

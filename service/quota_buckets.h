@@ -20,6 +20,9 @@
 
 namespace sluice::service {
 
+// The global quota's key beside the programs' (their executable paths, never empty).
+inline const std::string kGlobalQuotaKey;
+
 class QuotaBuckets {
  public:
   explicit QuotaBuckets(const PolicyEngine& engine) : engine_(engine) {}
@@ -27,8 +30,9 @@ class QuotaBuckets {
   // The chains for a new flow of `app` decided by `verdict`.
   relay::FlowLimits limits_for(const std::string& app, const Verdict& verdict);
 
-  // The quota keys of the programs over their volume cap now (FlowManager's caps):
-  // every other program is not, so a cap lifted or removed stops throttling at once.
+  // The quota keys of the programs over their volume cap now (FlowManager's caps),
+  // kGlobalQuotaKey for the machine-wide cap: every other one is not, so a cap lifted
+  // or removed stops throttling at once.
   void set_over_volume_keys(std::set<std::string> keys);
   bool over_volume(const std::string& app) const;
 
@@ -41,8 +45,11 @@ class QuotaBuckets {
   };
   static std::shared_ptr<relay::TokenBucket> bucket(Pair& pair, bool up, std::optional<std::uint64_t> rate,
                                                     std::optional<std::uint64_t> burst);
-  // The effective rates of an application's bucket, its volume state included.
+  // The effective rates of a bucket, its volume state included: `configured` (null:
+  // none) throttled when the cap of `key` is over and says throttle.
+  policy::Quota effective_quota(const policy::Quota* configured, const std::string& key) const;
   policy::Quota effective_app_quota(const PolicySnapshot& snapshot, const std::string& key) const;
+  policy::Quota effective_global_quota(const PolicySnapshot& snapshot) const;
   void apply_locked(const PolicySnapshot& snapshot);
 
   const PolicyEngine& engine_;

@@ -43,6 +43,13 @@ std::uint64_t UsageLedger::pending_bytes(const std::string& app) const {
   return it == counters_.end() ? 0 : it->second.bytes_up + it->second.bytes_down;
 }
 
+std::uint64_t UsageLedger::pending_bytes_all() const {
+  std::lock_guard lock(mutex_);
+  std::uint64_t total = 0;
+  for (const auto& [app, c] : counters_) total += c.bytes_up + c.bytes_down;
+  return total;
+}
+
 std::string utc_day() { return fmt::format("{:%Y-%m-%d}", fmt::gmtime(std::time(nullptr))); }
 
 UsageFlusher::UsageFlusher(UsageLedger& ledger, store::PolicyStore& store, std::chrono::milliseconds interval)

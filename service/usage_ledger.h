@@ -30,6 +30,8 @@ class UsageLedger {
 
   // What has been counted for `app` and not yet taken (bytes up + down).
   std::uint64_t pending_bytes(const std::string& app) const;
+  // The same for every program (the global volume cap).
+  std::uint64_t pending_bytes_all() const;
 
  private:
   struct Counters {

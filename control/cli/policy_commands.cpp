@@ -196,9 +196,10 @@ int policy_check(const CliContext& context, const std::vector<std::string>& args
     return kExitOk;
   }
   context.out << decision["action"].get<std::string>();
-  if (decision["reason"] == "volume cap reached") {
-    const json& cap = decision["cap"];
-    context.out << " (volume cap reached: " << size_text(cap["used"]) << " of " << size_text(cap["limit"]) << " used since "
+  if (decision["reason"] == "volume cap reached" || decision["reason"] == "global volume cap reached") {
+    const bool global = decision["reason"] == "global volume cap reached";
+    const json& cap = decision[global ? "global_cap" : "cap"];
+    context.out << " (" << (global ? "global " : "") << "volume cap reached: " << size_text(cap["used"]) << " of " << size_text(cap["limit"]) << " used since "
                 << cap["since"].get<std::string>() << ")";
   } else if (decision["rule_id"].is_null()) {
     context.out << " (no rule matches: the default action)";

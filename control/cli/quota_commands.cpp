@@ -102,9 +102,10 @@ int quota_show(const CliContext& context, const std::vector<std::string>& args) 
     if (vm.count("app") && q.value("app", std::string()) != vm["app"].as<std::string>()) continue;
     q["cap"] = nullptr;
     for (const auto& c : caps) {
-      if (!q.contains("global") && c["app"] == q["app"]) {
+      if (q.contains("global") ? c.contains("global") : c.value("app", json()) == q["app"]) {
         q["cap"] = c;
         q["cap"].erase("app");
+        q["cap"].erase("global");
       }
     }
     quotas.push_back(std::move(q));

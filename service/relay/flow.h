@@ -114,15 +114,22 @@ struct Flow {
   FlowLimits limits;
   std::shared_ptr<UserQueuedBytes> user_queue;  // the owner's UDP queue allowance; null: not limited per user
   std::shared_ptr<VolumeAllowance> volume;      // the program's volume cap, shared by its flows; null: none
+  std::shared_ptr<VolumeAllowance> global_volume;  // the global cap, shared by every flow; null: none
   FlowCounters counters;
   FlowStateCell state;
   std::string error;     // why it failed, set once before state becomes failed
 
   // Under the program's volume cap: how much of `want` may be read, and what was.
-  std::uint64_t volume_room(std::uint64_t want) const { return volume ? volume->room(want) : want; }
-  bool volume_stops() const { return volume && volume->stops_now(); }
+  // Both caps apply: the program's and the global one.
+  std::uint64_t volume_room(std::uint64_t want) const {
+    if (volume) want = volume->room(want);
+    return global_volume ? global_volume->room(want) : want;
+  }
+  bool volume_stops() const { return (volume && volume->stops_now()) || (global_volume && global_volume->stops_now()); }
   void consume_volume(std::uint64_t bytes) {
-    if (volume && bytes) volume->consume(bytes);
+    if (bytes == 0) return;
+    if (volume) volume->consume(bytes);
+    if (global_volume) global_volume->consume(bytes);
   }
 };
 

@@ -174,8 +174,10 @@ TEST_F(PolicyMethodsTest, QuotaSetKeepsWhatItDoesNotMention) {
   EXPECT_EQ(q["volume"]["bytes"], 10000000000ULL);
   q = c.call("quota.set", {{"app", "/usr/bin/curl"}, {"rate", {{"down", nullptr}}}})["quota"];
   EXPECT_TRUE(q["rate"]["down"].is_null()) << "null removes a limit";
-  EXPECT_EQ(error_code("quota.set", {{"app", "/usr/bin/curl"}, {"volume", nullptr}}), protocol::kInvalidParams)
-      << "removing the last limit leaves a quota that limits nothing";
+  const json removed = c.call("quota.set", {{"app", "/usr/bin/curl"}, {"volume", nullptr}});
+  EXPECT_TRUE(removed["quota"].is_null()) << "removing the last limit removes the quota: " << removed.dump();
+  EXPECT_TRUE(c.call("quota.list")["quotas"].empty());
+  c.call("quota.set", {{"app", "/usr/bin/curl"}, {"rate", {{"up", "1MiB/s"}}}});
   c.call("quota.clear", {{"app", "/usr/bin/curl"}});
   EXPECT_TRUE(c.call("quota.list")["quotas"].empty());
   EXPECT_EQ(error_code("quota.clear", {{"app", "/usr/bin/curl"}}), protocol::kNotFound);

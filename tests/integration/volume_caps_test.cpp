@@ -231,5 +231,46 @@ TEST_F(VolumeCapsTest, AUdpAssociationEndsAtTheCap) {
   EXPECT_EQ(flow.value("error", ""), "volume cap reached");
 }
 
+// The global quota's cap counts every program's relayed bytes. Reached with block, it
+// refuses every program's new flows and ends live ones; lifted, the next flow goes.
+TEST_F(VolumeCapsTest, TheGlobalCapCountsEveryProgramAndStopsThemAll) {
+  std::uint16_t destination_port;
+  const Socket destination = ipv4_socket(false, destination_port, true);
+  add_rule("relay", destination_port);
+  client().call("quota.set", {{"global", true}, {"volume", {{"bytes", 1000}, {"period", "day"}, {"on_exceed", "block"}}}});
+
+  std::uint16_t app_port;
+  const Socket app = ipv4_socket(false, app_port, false);
+  const json answer = register_flow("udp", "127.0.0.1", destination_port, "0.0.0.0", app_port);
+  ASSERT_EQ(answer["verdict"], "relay");
+  const Endpoint association{"127.0.0.1", answer["relay_port"].get<std::uint16_t>()};
+  for (int i = 0; i < 5; ++i) test::send_to(app, std::string(600, 'g'), association);
+  json global;
+  ASSERT_TRUE(eventually([&] {
+    const json caps = client().call("quota.status")["caps"];
+    global = caps.empty() ? json::object() : caps[0];
+    return global.value("reached", false);
+  })) << global.dump();
+  EXPECT_EQ(global["global"], true) << "the global cap is listed first, as such";
+  EXPECT_EQ(global["used"], 1200);
+  json flow;
+  EXPECT_TRUE(eventually([&] {
+    flow = client().call("flows.list")["flows"][0];
+    return flow["state"] == "closed";
+  })) << flow.dump();
+  EXPECT_EQ(flow.value("error", ""), "volume cap reached") << "the live association was ended at the cap";
+
+  const json refused = register_new_tcp(destination_port);
+  EXPECT_EQ(refused["verdict"], "block");
+  EXPECT_EQ(refused["reason"], "global volume cap reached");
+  const json other = client().call("policy.check", {{"app", "/usr/bin/any-other-program"}, {"destination", "127.0.0.1"},
+                                                    {"port", 80}, {"protocol", "tcp"}});
+  EXPECT_EQ(other["action"], "block") << "every program is refused: " << other.dump();
+  EXPECT_EQ(other["global_cap"]["reached"], true);
+
+  client().call("quota.set", {{"global", true}, {"volume", {{"bytes", 1'000'000}, {"period", "day"}, {"on_exceed", "block"}}}});
+  EXPECT_EQ(register_new_tcp(destination_port)["verdict"], "relay") << "raised: the next flow goes at once";
+}
+
 }  // namespace
 }  // namespace sluice::service

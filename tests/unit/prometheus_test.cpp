@@ -88,6 +88,9 @@ const char* const kTotalsText =
     "# HELP sluice_relay_udp_dropped_datagrams_total UDP datagrams the relay engine dropped over budget or queue.\n"
     "# TYPE sluice_relay_udp_dropped_datagrams_total counter\n"
     "sluice_relay_udp_dropped_datagrams_total 5\n"
+    "# HELP sluice_relay_volume_closed_total Relayed flows ended because their program reached a volume cap that blocks.\n"
+    "# TYPE sluice_relay_volume_closed_total counter\n"
+    "sluice_relay_volume_closed_total 0\n"
     "# HELP sluice_relay_flows_active Flows the relay engine holds open.\n"
     "# TYPE sluice_relay_flows_active gauge\n"
     "sluice_relay_flows_active 1\n";
