@@ -18,7 +18,7 @@ foreach(page IN LISTS SLUICE_MAN_PAGES)
     set(output ${man_dir}/${page}.html)
     add_custom_command(OUTPUT ${output}
       COMMAND ${CMAKE_COMMAND} -E make_directory ${man_dir}
-      COMMAND sh -c "\"$0\" < \"$1\" > \"$2.roff\" && \"$3\" -Thtml -Ostyle= \"$2.roff\" > \"$2\""
+      COMMAND sh -c "\"$0\" < \"$1\" > \"$2.roff\" && \"$3\" -Thtml \"$2.roff\" > \"$2\""
               ${SCDOC_PROGRAM} ${source} ${output} ${MANDOC_PROGRAM}
       DEPENDS ${source} VERBATIM COMMENT "Making ${page}.html")
   else()
