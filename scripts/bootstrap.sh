@@ -20,6 +20,7 @@ packages=(g++ cmake ninja-build pkg-config
   googletest libgtest-dev libgmock-dev
   jq python3 procps sqlite3
   curl iperf3 socat trickle iproute2 dpkg-dev systemd
+  scdoc mandoc  # the man pages (packaging/man): scdoc makes them, mandoc lints them and makes Windows' HTML
   clang libclang-rt-14-dev)  # the sanitizer presets and the fuzzers (ASan, UBSan, TSan, libFuzzer)
 # Windows cross build, tests under Wine, and the npm client for the pinned tarballs.
 $linux_only || packages+=(g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix wine wine64 nsis npm)

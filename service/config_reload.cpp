@@ -17,7 +17,9 @@ ReloadReport ConfigReloader::reload() {
   }
   auto parsed = source_();
   if (auto* error = std::get_if<UsageError>(&parsed)) {
-    throw ReloadError(error->message + "; the running settings are unchanged");
+    std::string problems = error->message;  // one a line: a log line and an RPC error take them on one
+    for (auto at = problems.find('\n'); at != std::string::npos; at = problems.find('\n', at)) problems.replace(at, 1, "; ");
+    throw ReloadError(problems + "; the running settings are unchanged");
   }
   const ServiceConfig& next = std::get<ServiceConfig>(parsed);
 

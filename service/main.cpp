@@ -2,10 +2,12 @@
 // service body to the platform host (daemon / console / Windows service).
 
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "common/version.h"
+#include "service/config_check.h"
 #include "service/host/host.h"
 #include "service/options.h"
 #include "service/service_app.h"
@@ -15,7 +17,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   auto parsed = parse_command_line(args);
   if (auto* error = std::get_if<UsageError>(&parsed)) {
-    std::cerr << "sluiced: " << error->message << "\nTry 'sluiced --help'.\n";
+    std::istringstream problems(error->message);
+    for (std::string problem; std::getline(problems, problem);) std::cerr << "sluiced: " << problem << "\n";
+    std::cerr << (error->check_config ? "sluiced: configuration check failed\n" : "Try 'sluiced --help'.\n");
     return static_cast<int>(ExitCode::usage);
   }
   const CommandLine& cl = std::get<CommandLine>(parsed);
@@ -26,6 +30,11 @@ int main(int argc, char** argv) {
     case CommandLine::Action::version:
       std::cout << "sluiced " << sluice::version() << "\n";
       return 0;
+    case CommandLine::Action::check_config: {
+      const ExitCode code = check_configuration(cl.config, std::cout, std::cerr);
+      if (code != ExitCode::ok) std::cerr << "sluiced: configuration check failed\n";
+      return static_cast<int>(code);
+    }
     case CommandLine::Action::service:
     case CommandLine::Action::run:
       break;

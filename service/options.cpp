@@ -54,6 +54,8 @@ po::options_description command_line_options() {
       ("config", po::value<std::string>()->value_name("FILE"),
        "read settings from this file (key = value lines, see packaging/sluiced.conf); flags win over it")
       ("foreground", "stay in the foreground and log to stderr too (Linux; for systemd and debugging)")
+      ("check-config", "check the configuration as a start would read it, and exit: binds nothing, takes no lock, "
+                       "changes no file (exit status below)")
       ("help,h", "show this help and exit")
       ("version", "show the version and exit");
   return options;
@@ -72,6 +74,45 @@ std::string trim(std::string_view text) {
   return std::string(text.substr(first, last - first + 1));
 }
 
+// One `key = value` line of sluiced.conf. The file is read here, not by Boost's
+// parse_config_file, which stops at its first bad line: --check-config reports them all.
+struct FileSetting {
+  std::string key;
+  std::string value;
+  int line;
+};
+
+struct ConfigFile {
+  std::vector<FileSetting> settings;
+  std::vector<std::string> problems;  // lines that are not `key = value`
+};
+
+// The syntax Boost's config files have: `#` starts a comment, `[name]` prefixes the
+// keys after it with "name." (sluiced has no such keys, so they are reported unknown).
+ConfigFile read_config_file(const std::string& path, const std::string& text) {
+  ConfigFile file;
+  std::istringstream lines(text);
+  std::string raw;
+  std::string section;
+  for (int number = 1; std::getline(lines, raw); ++number) {
+    const std::string line = trim(raw.substr(0, raw.find('#')));
+    if (line.empty()) continue;
+    if (line.front() == '[' && line.back() == ']') {
+      section = trim(std::string_view(line).substr(1, line.size() - 2));
+      if (!section.empty()) section += ".";
+      continue;
+    }
+    const auto equals = line.find('=');
+    if (equals == std::string::npos) {
+      file.problems.push_back(path + ":" + std::to_string(number) + ": '" + line + "' is not 'key = value'");
+      continue;
+    }
+    file.settings.push_back({section + trim(std::string_view(line).substr(0, equals)),
+                             trim(std::string_view(line).substr(equals + 1)), number});
+  }
+  return file;
+}
+
 // Where each setting came from, so that an error names what the user must change:
 // "--log-level" or "/etc/sluice/sluiced.conf:12: log-level".
 class Origins {
@@ -82,15 +123,9 @@ class Origins {
     }
   }
 
-  void from_file(std::string path, const std::string& text) {
+  void from_file(std::string path, const ConfigFile& file) {
     file_ = std::move(path);
-    std::istringstream lines(text);
-    std::string line;
-    for (int number = 1; std::getline(lines, line); ++number) {
-      line = trim(line.substr(0, line.find('#')));
-      const auto equals = line.find('=');
-      if (equals != std::string::npos) line_of_.emplace(trim(std::string_view(line).substr(0, equals)), number);
-    }
+    for (const FileSetting& setting : file.settings) line_of_.emplace(setting.key, setting.line);
   }
 
   bool on_command_line(const std::string& key) const { return command_line_.count(key) > 0; }
@@ -106,11 +141,6 @@ class Origins {
   std::string file_;
   std::map<std::string, int> line_of_;
 };
-
-std::string strip_dashes(std::string name) {
-  name.erase(0, name.find_first_not_of('-'));
-  return name;
-}
 
 }  // namespace
 
@@ -134,7 +164,8 @@ std::string help_text() {
       << setting_options()
       << "\nExit status: 0 stopped cleanly, 2 bad command line or configuration, 3 state\n"
          "directory, 4 database, 5 control endpoint, 6 already running, 7 service manager,\n"
-         "8 log file, 9 metrics listener.\n";
+         "8 log file, 9 metrics listener. --check-config exits 0 when a start would get\n"
+         "past the configuration, else 2, 3 or 4 as a start would.\n";
   return out.str();
 }
 
@@ -163,36 +194,54 @@ std::variant<CommandLine, UsageError> parse_command_line(const std::vector<std::
     cl.action = CommandLine::Action::version;
     return cl;
   }
+  const bool check_config = vm.count("check-config") > 0;
+  // Each problem is kept and the next setting checked, so all of them are reported.
+  std::vector<std::string> problems;
+  auto refused = [&] {
+    std::string message;
+    for (const std::string& problem : problems) message += (message.empty() ? "" : "\n") + problem;
+    return UsageError{message, check_config};
+  };
 
   if (vm.count("config")) {
     const std::string path = vm["config"].as<std::string>();
-    if (path.empty()) return UsageError{"--config: the file name is empty"};
+    if (path.empty()) return UsageError{"--config: the file name is empty", check_config};
     cl.config.config_file = absolute(path);
     std::ifstream in(cl.config.config_file, std::ios::binary);
-    if (!in) return UsageError{"--config: cannot read '" + cl.config.config_file + "'"};
+    if (!in) return UsageError{"--config: cannot read '" + cl.config.config_file + "'", check_config};
     const std::string text(std::istreambuf_iterator<char>(in), {});
-    origins.from_file(cl.config.config_file, text);
+    const ConfigFile file = read_config_file(cl.config.config_file, text);
+    origins.from_file(cl.config.config_file, file);
+    problems = file.problems;
+    const po::options_description settings = setting_options();
+    po::parsed_options parsed(&settings);
+    std::map<std::string, int> first_line;
+    for (const FileSetting& setting : file.settings) {
+      const std::string where = cl.config.config_file + ":" + std::to_string(setting.line) + ": " + setting.key + ": ";
+      if (!settings.find_nothrow(setting.key, /*approx=*/false)) {
+        problems.push_back(where + "unknown key (see sluiced --help for the keys)");
+      } else if (auto [first, fresh] = first_line.emplace(setting.key, setting.line); !fresh) {
+        problems.push_back(where + "given twice (first on line " + std::to_string(first->second) + ")");
+      } else {
+        parsed.options.emplace_back(setting.key, std::vector<std::string>{setting.value});
+      }
+    }
     // Values already on the command line are final for po::store: flags win.
     try {
-      std::istringstream stream(text);
-      po::store(po::parse_config_file(stream, setting_options(), /*allow_unregistered=*/false), vm);
-    } catch (const po::error_with_option_name& e) {
-      const std::string key = strip_dashes(e.get_option_name());
-      return UsageError{origins.name(key) + ": " +
-                        (dynamic_cast<const po::unknown_option*>(&e) ? "unknown key (see sluiced --help for the keys)"
-                                                                     : std::string(e.what()))};
+      po::store(parsed, vm);
     } catch (const po::error& e) {
-      return UsageError{cl.config.config_file + ": " + e.what()};
+      problems.push_back(cl.config.config_file + ": " + e.what());
     }
   }
   try {
     po::notify(vm);
   } catch (const po::error& e) {
-    return UsageError{e.what()};
+    return UsageError{e.what(), check_config};
   }
 
   if (vm.count("command")) {
     const auto& words = vm["command"].as<std::vector<std::string>>();
+    if (check_config) return UsageError{"--check-config takes no command ('" + words[0] + "')", check_config};
     if (words[0] != "service") return UsageError{"unknown command '" + words[0] + "' (the only command is 'service')"};
     if (words.size() != 2) return UsageError{"'service' takes one of install, uninstall, start, stop, reload, run"};
     static const char* kVerbs[] = {"install", "uninstall", "start", "stop", "reload", "run"};
@@ -202,15 +251,16 @@ std::variant<CommandLine, UsageError> parse_command_line(const std::vector<std::
     cl.action = CommandLine::Action::service;
     cl.service_verb = words[1];
   }
+  if (check_config) cl.action = CommandLine::Action::check_config;
   cl.foreground = vm.count("foreground") > 0;
 
   const std::string level = vm["log-level"].as<std::string>();
-  auto parsed_level = parse_log_level(level);
-  if (!parsed_level) {
-    return UsageError{origins.name("log-level") + ": '" + level +
-                      "' is not one of trace, debug, info, warn, error, critical, off"};
+  if (auto parsed_level = parse_log_level(level)) {
+    cl.config.log_level = *parsed_level;
+  } else {
+    problems.push_back(origins.name("log-level") + ": '" + level +
+                       "' is not one of trace, debug, info, warn, error, critical, off");
   }
-  cl.config.log_level = *parsed_level;
 
   const std::string flush_text = vm["flush-interval"].as<std::string>();
   double flush_seconds = 0;
@@ -221,30 +271,35 @@ std::variant<CommandLine, UsageError> parse_command_line(const std::vector<std::
     used = 0;
   }
   if (used == 0 || used != flush_text.size() || !(flush_seconds >= 0.1 && flush_seconds <= 3600)) {
-    return UsageError{origins.name("flush-interval") + ": '" + flush_text + "' is not a number of seconds from 0.1 to 3600"};
+    problems.push_back(origins.name("flush-interval") + ": '" + flush_text + "' is not a number of seconds from 0.1 to 3600");
+  } else {
+    cl.config.flush_interval = std::chrono::milliseconds(static_cast<long long>(flush_seconds * 1000));
   }
-  cl.config.flush_interval = std::chrono::milliseconds(static_cast<long long>(flush_seconds * 1000));
 
   for (const FlowLimitSetting& setting : kFlowLimitSettings) {
     const std::string text = trim(vm[setting.key].as<std::string>());
     if (setting.flag) {
-      if (text != "true" && text != "false") return UsageError{origins.name(setting.key) + ": '" + text + "' is not true or false"};
-      cl.config.flow_limits.*setting.flag = text == "true";
+      if (text != "true" && text != "false") {
+        problems.push_back(origins.name(setting.key) + ": '" + text + "' is not true or false");
+      } else {
+        cl.config.flow_limits.*setting.flag = text == "true";
+      }
       continue;
     }
     std::size_t value = 0;
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (text.empty() || error != std::errc() || end != text.data() + text.size() || value < setting.minimum ||
         value > setting.maximum) {
-      return UsageError{origins.name(setting.key) + ": '" + text + "' is not a whole number from " +
-                        std::to_string(setting.minimum) + " to " + std::to_string(setting.maximum)};
+      problems.push_back(origins.name(setting.key) + ": '" + text + "' is not a whole number from " +
+                         std::to_string(setting.minimum) + " to " + std::to_string(setting.maximum));
+    } else {
+      cl.config.flow_limits.*setting.count = value;
     }
-    cl.config.flow_limits.*setting.count = value;
   }
 
   cl.config.state_dir = vm.count("state-dir") ? vm["state-dir"].as<std::string>() : platform::default_state_dir();
-  if (cl.config.state_dir.empty()) return UsageError{origins.name("state-dir") + ": the directory name is empty"};
-  cl.config.state_dir = absolute(cl.config.state_dir);
+  if (cl.config.state_dir.empty()) problems.push_back(origins.name("state-dir") + ": the directory name is empty");
+  else cl.config.state_dir = absolute(cl.config.state_dir);
 
   bool control_from_environment = false;
   if (vm.count("control")) {
@@ -255,10 +310,13 @@ std::variant<CommandLine, UsageError> parse_command_line(const std::vector<std::
   } else {
     cl.config.control_endpoint = platform::default_control_endpoint();
   }
-  if (cl.config.control_endpoint.empty()) return UsageError{origins.name("control") + ": the endpoint is empty"};
-  // A daemon changes directory, so a relative socket path is made absolute; pipe
-  // names (\\.\pipe\...) are left alone.
-  if (!cl.config.control_endpoint.starts_with("\\\\")) cl.config.control_endpoint = absolute(cl.config.control_endpoint);
+  if (cl.config.control_endpoint.empty()) {
+    problems.push_back(origins.name("control") + ": the endpoint is empty");
+  } else if (!cl.config.control_endpoint.starts_with("\\\\")) {
+    // A daemon changes directory, so a relative socket path is made absolute; pipe
+    // names (\\.\pipe\...) are left alone.
+    cl.config.control_endpoint = absolute(cl.config.control_endpoint);
+  }
 
   // Its form is checked here, so a reload refuses a bad one; whether it is free, when it is opened.
   cl.config.metrics_listen = trim(vm["metrics-listen"].as<std::string>());
@@ -266,9 +324,10 @@ std::variant<CommandLine, UsageError> parse_command_line(const std::vector<std::
     try {
       metrics::parse_listen_address(cl.config.metrics_listen);
     } catch (const std::invalid_argument& e) {
-      return UsageError{origins.name("metrics-listen") + ": " + e.what()};
+      problems.push_back(origins.name("metrics-listen") + ": " + e.what());
     }
   }
+  if (!problems.empty()) return refused();
 
   // An installed service starts in another working directory and environment, so
   // what the command line said is spelled out with absolute paths. Settings the

@@ -29,7 +29,7 @@ struct ServiceConfig {
 };
 
 struct CommandLine {
-  enum class Action { run, service, help, version } action = Action::run;
+  enum class Action { run, service, help, version, check_config } action = Action::run;
   std::string service_verb;                 // install|uninstall|start|stop|reload|run
   bool foreground = false;
   ServiceConfig config;
@@ -40,10 +40,14 @@ struct CommandLine {
 };
 
 struct UsageError {
-  std::string message;
+  std::string message;        // every problem found, one per line
+  bool check_config = false;  // --check-config was asked for: the problems are its report
 };
 
 // Returns the parsed command line, or the usage error to print (exit status 2).
+// Every bad key and value of the file is reported, not only the first, so that one
+// run of --check-config lists all that must change; a bad command line stops at its
+// first error.
 // A setting comes from the command line, else from the file --config names, else
 // (for the endpoint) from SLUICE_CONTROL, else from the platform's default.
 // Errors name the flag, or the file, line and key, and the bad value.

@@ -4,6 +4,8 @@
 #   /etc/sluice/sluiced.conf              (a conffile: dpkg keeps the administrator's edits)
 #   /lib/systemd/system/sluiced.service   (the hardened unit; see the file)
 #   /usr/share/doc/sluice/{README.md,copyright}
+#   /usr/share/man/man8/{sluicectl,sluiced}.8.gz, /usr/share/man/man1/sluice-run.1.gz  (../man)
+#   /usr/share/bash-completion/completions/{sluicectl,sluiced,sluice-run}       (../bash-completion)
 # Maintainer scripts (postinst, prerm, postrm) create the sluice-admin group, start
 # and stop the unit, and clean up; each says what it does and why.
 #

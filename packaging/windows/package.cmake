@@ -3,6 +3,7 @@
 # (C:\Program Files\Sluice by default):
 #   bin\sluiced.exe, bin\sluicectl.exe, bin\sluice_lsp.dll  (sluicectl finds the LSP beside itself)
 #   README.md, LICENSE.txt
+#   doc\sluicectl.8.html, doc\sluiced.8.html, doc\sluice-run.1.html  the manual pages (../man)
 #   sluiced.conf.default   the documented defaults, copied to C:\ProgramData\Sluice\sluiced.conf
 #                          by the installer only when no configuration is there yet
 # What the installer and the uninstaller do beyond copying files (service, LSP,

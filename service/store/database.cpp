@@ -67,9 +67,9 @@ std::string Statement::column_text(int index) const {
               : std::string();
 }
 
-Database::Database(const std::string& path) : path_(path) {
-  int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
+Database::Database(const std::string& path, Access access) : path_(path) {
+  const int mode = access == Access::read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  int rc = sqlite3_open_v2(path.c_str(), &db_, mode | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string detail = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);
@@ -79,6 +79,10 @@ Database::Database(const std::string& path) : path_(path) {
   sqlite3_extended_result_codes(db_, 1);
   sqlite3_busy_timeout(db_, 5000);
   try {
+    if (access == Access::read_only) {
+      exec("PRAGMA query_only=ON");
+      return;
+    }
     // WAL: readers never wait on the writer. synchronous=NORMAL in WAL mode keeps every
     // committed transaction across a process crash (SIGKILL); only a power loss can
     // lose the last commits, which FULL would cost an fsync per write to prevent.

@@ -56,9 +56,12 @@ class Statement {
 
 class Database {
  public:
+  enum class Access { read_write, read_only };
+
   // Opens (creating if needed) the database at `path` (":memory:" for tests) in WAL
-  // mode with foreign keys on and a busy timeout.
-  explicit Database(const std::string& path);
+  // mode with foreign keys on and a busy timeout. read_only opens an existing file
+  // and never writes it, nor its journal mode (sluiced --check-config).
+  explicit Database(const std::string& path, Access access = Access::read_write);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

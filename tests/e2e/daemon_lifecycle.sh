@@ -63,6 +63,13 @@ check "a second instance on the same socket exits 6 (already running)" \
   status_is 6 "$bin/sluiced" --state-dir "$work/state2" --control "$sock"
 check "  ... without creating a database" test ! -e "$work/state2/sluice.db"
 check "the first instance still answers" status_is 0 ctl status
+# The README and sluiced(8) promise exit status 6 for a locked state directory too.
+check "a second instance on the same state directory, another socket, exits 6 (already running)" \
+  status_is 6 "$bin/sluiced" --state-dir "$work/state" --control "$work/other.sock"
+check "  ... and says the state directory is in use" said "already running"
+check "  ... without binding its socket" test ! -e "$work/other.sock"
+check "the first instance still answers, with the same pid" \
+  bash -c "[[ \$('$bin/sluicectl' --control '$sock' status --json | jq -r .pid) == $pid ]]"
 
 kill -TERM "$pid"
 for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done

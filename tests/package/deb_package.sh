@@ -13,7 +13,7 @@ if [[ $(id -u) -ne 0 ]]; then
   echo "SKIP: installing a package needs root"
   exit 77
 fi
-for tool in cpack dpkg-deb dpkg systemd-analyze socat jq useradd runuser unshare; do
+for tool in cpack dpkg-deb dpkg systemd-analyze socat jq useradd runuser unshare man mandoc; do
   command -v "$tool" >/dev/null || { echo "FAIL: $tool is not installed"; exit 1; }
 done
 
@@ -86,12 +86,14 @@ check "the maintainer scripts are executable shell scripts that pass sh -n" \
   bash -c "for s in postinst prerm postrm; do [[ -x '$work/control/'\$s ]] && sh -n '$work/control/'\$s || exit 1; done"
 
 dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|; s|/$||' | grep -v '^$' >"$work/files"
+man_pages=(/usr/share/man/man8/sluicectl.8.gz /usr/share/man/man8/sluiced.8.gz /usr/share/man/man1/sluice-run.1.gz)
+completions=(/usr/share/bash-completion/completions/{sluicectl,sluiced,sluice-run})
 for f in /usr/bin/sluiced /usr/bin/sluicectl /usr/bin/sluice-run /usr/lib/sluice/libsluice_preload.so \
-         "$conf" "$unit" /usr/share/doc/sluice/README.md /usr/share/doc/sluice/copyright; do
+         "$conf" "$unit" /usr/share/doc/sluice/README.md /usr/share/doc/sluice/copyright "${man_pages[@]}" "${completions[@]}"; do
   check "the package holds $f" grep -qx "$f" "$work/files"
 done
 # Directories on the way to the expected places are fine; anything else is a stray.
-allowed='^/(usr(/bin(/sluiced|/sluicectl|/sluice-run)?|/lib(/sluice(/libsluice_preload\.so)?)?|/share(/doc(/sluice(/README\.md|/copyright)?)?)?)?|etc(/sluice(/sluiced\.conf)?)?|lib(/systemd(/system(/sluiced\.service)?)?)?)?$'
+allowed='^/(usr(/bin(/sluiced|/sluicectl|/sluice-run)?|/lib(/sluice(/libsluice_preload\.so)?)?|/share(/doc(/sluice(/README\.md|/copyright)?)?|/man(/man8(/sluicectl\.8\.gz|/sluiced\.8\.gz)?|/man1(/sluice-run\.1\.gz)?)?|/bash-completion(/completions(/sluicectl|/sluiced|/sluice-run)?)?)?)?|etc(/sluice(/sluiced\.conf)?)?|lib(/systemd(/system(/sluiced\.service)?)?)?)?$'
 no_strays() {
   local strays
   strays=$(grep -Ev "$allowed" "$work/files")
@@ -110,6 +112,12 @@ installed_kib=$(dpkg-query -W -f='${Installed-Size}' sluice)
 check "postinst created the system group sluice-admin" \
   bash -c "gid=\$(getent group sluice-admin | cut -d: -f3) && [[ -n \$gid ]]"
 check "the programs are installed and run" bash -c "/usr/bin/sluiced --version && /usr/bin/sluicectl --version" 
+check "man finds the installed pages (sluicectl(8), sluiced(8), sluice-run(1))" \
+  bash -c "for p in 8:sluicectl 8:sluiced 1:sluice-run; do man -w \${p#*:} 2>/dev/null | grep -qx \"/usr/share/man/man\${p%%:*}/\${p#*:}.\${p%%:*}.gz\" || exit 1; done"
+check "  ... which are gzipped roff that mandoc lints clean" \
+  bash -c "for f in ${man_pages[*]}; do zcat \$f | mandoc -Tlint -Werror || exit 1; done"
+check "the installed bash completion completes 'sluicectl rule add --dr<TAB>'" \
+  bash -c "source /usr/share/bash-completion/completions/sluicectl; COMP_WORDS=(sluicectl rule add --dr); COMP_CWORD=3; _sluice_complete; [[ \${COMPREPLY[*]} == --dry-run ]]"
 check "the conffile is installed, dpkg knows it as a conffile" \
   bash -c "[[ -f '$conf' ]] && dpkg-query -W -f='\${Conffiles}' sluice | grep -q '$conf'"
 check "postinst did not try systemctl without systemd running (no unit enabled here)" \
@@ -239,7 +247,8 @@ check "after remove the programs are gone, the conffile stays" \
   bash -c "[[ ! -e /usr/bin/sluiced && ! -e /usr/lib/sluice/libsluice_preload.so && -f '$conf' ]]"
 
 dpkg --purge sluice >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; check "dpkg --purge sluice" false; }
-for gone in /usr/bin/sluiced /usr/bin/sluicectl /usr/lib/sluice "$unit" /etc/sluice /var/lib/sluice /var/log/sluice /usr/share/doc/sluice; do
+for gone in /usr/bin/sluiced /usr/bin/sluicectl /usr/lib/sluice "$unit" /etc/sluice /var/lib/sluice /var/log/sluice /usr/share/doc/sluice \
+            "${man_pages[@]}" "${completions[@]}"; do
   check "purge leaves no $gone" test ! -e "$gone"
 done
 check "purge keeps the sluice-admin group (Debian keeps system groups; see postrm)" getent group sluice-admin

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "tests/support/temp_dir.h"
 
 namespace sluice::store {
@@ -14,6 +16,23 @@ TEST(DatabaseTest, OpensAFileInWalModeWithForeignKeys) {
   auto s = db.prepare("PRAGMA foreign_keys");
   ASSERT_TRUE(s.step());
   EXPECT_EQ(s.column_int64(0), 1);
+}
+
+TEST(DatabaseTest, ReadOnlyReadsAndNeverCreatesOrWrites) {
+  test::TempDir dir;
+  EXPECT_THROW(Database(dir.file("absent.db"), Database::Access::read_only), StoreError) << "never creates";
+  EXPECT_FALSE(std::filesystem::exists(dir.file("absent.db")));
+  {
+    Database db(dir.file("t.db"));
+    db.exec("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (7); PRAGMA user_version=3");
+  }
+  Database reader(dir.file("t.db"), Database::Access::read_only);
+  EXPECT_EQ(reader.user_version(), 3);
+  auto s = reader.prepare("SELECT v FROM t");
+  ASSERT_TRUE(s.step());
+  EXPECT_EQ(s.column_int64(0), 7);
+  EXPECT_THROW(reader.exec("INSERT INTO t VALUES (8)"), StoreError);
+  EXPECT_THROW(reader.exec("PRAGMA user_version=4"), StoreError);
 }
 
 TEST(DatabaseTest, BindsAndReadsEveryType) {

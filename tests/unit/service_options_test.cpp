@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -142,6 +143,37 @@ TEST_F(ConfigFileTest, ErrorsNameTheFileTheLineAndTheKey) {
       << "only settings belong in the file";
 }
 
+TEST_F(ConfigFileTest, EveryProblemOfTheFileIsReportedOnItsOwnLine) {
+  const std::string file = write("log-level = shouty\nbogus = 1\nflush-interval = often\nnot a setting\n"
+                                 "max-pending-flows-per-user = 0\nlog-level = info\n");
+  const std::string report = parse_error({"--config", file});
+  const std::string conf = std::filesystem::absolute(file).lexically_normal().string();
+  for (const std::string expected : {conf + ":1: log-level: 'shouty'", conf + ":2: bogus: unknown key",
+                                     conf + ":3: flush-interval: 'often'", conf + ":4: 'not a setting' is not 'key = value'",
+                                     conf + ":5: max-pending-flows-per-user: '0'",
+                                     conf + ":6: log-level: given twice (first on line 1)"}) {
+    EXPECT_NE(report.find(expected), std::string::npos) << expected << " in\n" << report;
+  }
+  EXPECT_EQ(std::count(report.begin(), report.end(), '\n'), 5) << "one problem a line:\n" << report;
+}
+
+TEST_F(ConfigFileTest, CheckConfigIsAnActionAndMarksItsErrors) {
+  const std::string file = write("log-level = debug\n");
+  CommandLine cl = parse_ok({"--check-config", "--config", file, "--state-dir", "s"});
+  EXPECT_EQ(cl.action, CommandLine::Action::check_config);
+  EXPECT_EQ(cl.config.log_level, spdlog::level::debug) << "the settings are read as a start reads them";
+  EXPECT_EQ(std::find(cl.run_arguments.begin(), cl.run_arguments.end(), "--check-config"), cl.run_arguments.end());
+
+  write("log-level = shouty\n");
+  auto parsed = parse_command_line({"--check-config", "--config", file});
+  ASSERT_TRUE(std::holds_alternative<UsageError>(parsed));
+  EXPECT_TRUE(std::get<UsageError>(parsed).check_config);
+  parsed = parse_command_line({"--config", file});
+  ASSERT_TRUE(std::holds_alternative<UsageError>(parsed));
+  EXPECT_FALSE(std::get<UsageError>(parsed).check_config);
+  EXPECT_NE(parse_error({"--check-config", "service", "install"}).find("takes no command"), std::string::npos);
+}
+
 TEST_F(ConfigFileTest, AMissingFileIsAnError) {
   const std::string missing = dir_.file("nope.conf");
   EXPECT_NE(parse_error({"--config", missing}).find("cannot read '"), std::string::npos);
@@ -153,7 +185,7 @@ TEST(ServiceOptionsTest, HelpAndVersion) {
   EXPECT_EQ(parse_ok({"-h"}).action, CommandLine::Action::help);
   EXPECT_EQ(parse_ok({"--version"}).action, CommandLine::Action::version);
   const std::string help = help_text();
-  for (const char* word : {"--config", "--state-dir", "--control", "--foreground", "--log-level", "--metrics-listen",
+  for (const char* word : {"--config", "--check-config", "--state-dir", "--control", "--foreground", "--log-level", "--metrics-listen",
                            "service install", "reload", "Exit status"}) {
     EXPECT_NE(help.find(word), std::string::npos) << word;
   }

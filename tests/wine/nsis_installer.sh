@@ -99,6 +99,10 @@ for file in bin/sluiced.exe bin/sluicectl.exe bin/sluice_lsp.dll README.md LICEN
   [[ -f "$install_unix/$file" ]] || fail "installed: $install_win\\$file"
 done
 pass "the programs, the LSP, README, LICENSE and the uninstaller are in $install_win"
+for page in sluicectl.8 sluiced.8 sluice-run.1; do
+  grep -q "<title>${page%.*}(${page##*.})</title>" "$install_unix/doc/$page.html" 2>/dev/null || fail "installed: the manual page $install_win\\doc\\$page.html"
+done
+pass "the manual pages are in $install_win\\doc as HTML"
 
 cmp -s "$state_installed/sluiced.conf" "$source_dir/packaging/sluiced.conf" || fail "the default sluiced.conf in $state_win"
 pass "the default configuration is in $state_win\\sluiced.conf"

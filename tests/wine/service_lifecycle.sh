@@ -53,6 +53,17 @@ expect "sluicectl status" 0 "running"
 run sluicectl status --json
 expect "sluicectl status --json" 0 '"schema_level"'
 
+# --check-config beside the running service, on its file, state and pipe: it reads
+# the database the service holds open, binds no pipe instance, and the service goes on.
+run sluiced --check-config --config "$conf_win" --state-dir "$state_win" --control "$pipe"
+expect "sluiced --check-config beside the running service" 0 "(current), 0 rules" "configuration ok"
+printf 'flush-interval = often\r\nbogus = 1\r\n' >"$tmp/bad.conf"
+run sluiced --check-config --config "Z:${tmp//\//\\}\\bad.conf" --state-dir "$state_win" --control "$pipe"
+expect "sluiced --check-config on a bad file" 2 "bad.conf:1: flush-interval: 'often'" "bad.conf:2: bogus: unknown key" \
+  "configuration check failed"
+run sluicectl status
+expect "  ... and the service still answers" 0 "running"
+
 # The data plane came up with the service: the IOCP relay engine is listening.
 run sluicectl stats
 expect "sluicectl stats: the relay is running" 0 "Relay:        running"
