@@ -105,6 +105,18 @@ cat >"$work/bad.json" <<JSON
 JSON
 check "policy import of a directory as a program is refused" status_is 2 ctl policy import --file "$work/bad.json"
 check "  ... naming the rule" said "rules\[0\].app"
+cat >"$work/twice.json" <<JSON
+{"sluice_policy": 1, "rules": [], "quotas": [{"app": "/bin/curl", "rate": {"down": "1MiB/s"}}, {"app": "/usr/bin/curl", "rate": {"down": "2MiB/s"}}]}
+JSON
+check "policy import of two quotas for one program under two paths is refused" status_is 2 ctl policy import --file "$work/twice.json"
+check "  ... naming the second" said "a second quota for /usr/bin/curl"
+cat >"$work/shadowed.json" <<JSON
+{"sluice_policy": 1, "rules": [{"action": "relay", "app": "**"}, {"action": "block", "app": "/bin/curl"}], "quotas": []}
+JSON
+generation=$(ctl status --json | jq .policy.generation)
+check "policy import --strict of a shadowed rule is refused" status_is 1 ctl policy import --file "$work/shadowed.json" --replace --strict
+check "  ... saying which" said "rules\[1\] is shadowed by the rule at position 1"
+check "  ... changing nothing" test "$(ctl status --json | jq .policy.generation)" = "$generation"
 check "curl is still blocked after all this" status_is 7 run /bin/curl -sS -o /dev/null "http://127.0.0.1:$web/hello"
 
 stop_daemon
