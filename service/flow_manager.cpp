@@ -127,6 +127,9 @@ FlowDecision FlowManager::register_flow(const FlowRequest& request, const FlowOw
   const policy::FlowKey key = flow_key(request, owner);
   FlowDecision decision = decide(request, owner);
   const Verdict verdict{decision.action, decision.rule_id, decision.rate};
+  // The rule decided this flow, whatever happens to it next (a cap, a limit, a relay
+  // failure): what nft and iptables -v count. policy.check calls decide() and is not counted.
+  if (decision.rule_id) policy_.count_hit(*decision.rule_id);
 
   if (decision.action != policy::Action::relay) {
     std::lock_guard lock(mutex_);

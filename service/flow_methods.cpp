@@ -9,6 +9,7 @@
 #include "service/flow_manager.h"
 #include "service/policy/address.h"
 #include "service/policy/policy_document.h"
+#include "service/program_paths.h"
 
 namespace sluice::service {
 
@@ -194,14 +195,19 @@ void register_flow_methods(protocol::Dispatcher& d, FlowManager& flows, PolicyEn
     request.protocol = *protocol_value;
     request.destination = address_param(params, "destination", "port", true);
     FlowOwner owner = check_owner(params, caller);
-    owner.executable = protocol::required_param<std::string>(params, "app");
+    // The program as enforcement will see it: a flow carries its executable's real path,
+    // so "/bin/curl" is checked as what it resolves to, as rule.add stores it.
+    const auto typed_app = protocol::required_param<std::string>(params, "app");
+    owner.executable = resolve_program_leniently(typed_app);
 
     const FlowDecision decision = flows.decide(request, owner);
     json out{{"action", policy::to_string(decision.action)},
              {"reason", decision.reason},
              {"generation", policy.snapshot()->generation},
              {"user", {{"uid", owner.uid < 0 ? json() : json(owner.uid)}, {"account", owner.account}}},
-             {"user_given", params.contains("user") && !params["user"].is_null()}};
+             {"user_given", params.contains("user") && !params["user"].is_null()},
+             {"app", owner.executable},
+             {"typed_app", typed_app}};
     out["rule_id"] = decision.rule_id ? json(*decision.rule_id) : json();
     if (decision.rule_id) {
       if (auto rule = policy.store().rule(*decision.rule_id)) out["rule"] = policy::rule_to_json(*rule);

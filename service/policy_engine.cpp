@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <unordered_set>
 
 namespace sluice::service {
 
@@ -37,7 +38,25 @@ void PolicyEngine::reload() {
   const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   SPDLOG_INFO("policy generation {}: {} rules, {} quotas, compiled in {} ms", snapshot->generation, snapshot->rules.size(),
               snapshot->quotas.size() + (snapshot->global_quota ? 1 : 0), elapsed.count());
+  {
+    // Ids are never reused, so only removed rules' counts are dropped here.
+    std::unordered_set<std::int64_t> ids;
+    for (const auto& r : snapshot->rules) ids.insert(r.id);
+    std::lock_guard hits_lock(hits_mutex_);
+    std::erase_if(hits_, [&](const auto& entry) { return !ids.count(entry.first); });
+  }
   snapshot_.store(std::move(snapshot), std::memory_order_release);
+}
+
+void PolicyEngine::count_hit(std::int64_t rule_id) {
+  std::lock_guard lock(hits_mutex_);
+  ++hits_[rule_id];
+}
+
+std::uint64_t PolicyEngine::hits(std::int64_t rule_id) const {
+  std::lock_guard lock(hits_mutex_);
+  auto it = hits_.find(rule_id);
+  return it == hits_.end() ? 0 : it->second;
 }
 
 Verdict PolicyEngine::decide(const policy::FlowKey& flow) const {

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "service/policy/matcher.h"
@@ -52,6 +53,12 @@ class PolicyEngine {
   store::PolicyStore& store() { return store_; }
   const policy::MatcherOptions& options() const { return options_; }
 
+  // Per-rule hit counters (rule.list's "hits"): flows whose decision a rule made, counted
+  // by flow.register only (policy.check decides without counting). In memory: they start
+  // at 0 when sluiced starts, and a removed rule's count goes with the next reload.
+  void count_hit(std::int64_t rule_id);
+  std::uint64_t hits(std::int64_t rule_id) const;
+
   // How quotas are keyed: the path itself, case-folded where paths are case-insensitive.
   std::string quota_key(const std::string& app) const;
 
@@ -62,6 +69,8 @@ class PolicyEngine {
   std::mutex reload_mutex_;
   std::uint64_t generation_ = 0;
   std::atomic<std::shared_ptr<const PolicySnapshot>> snapshot_;
+  mutable std::mutex hits_mutex_;
+  std::unordered_map<std::int64_t, std::uint64_t> hits_;
 };
 
 }  // namespace sluice::service

@@ -1,10 +1,13 @@
 #include "service/policy_methods.h"
 
 #include <algorithm>
+#include <set>
 
 #include "control/protocol/paging.h"
 #include "service/policy/address.h"
 #include "service/policy/policy_document.h"
+#include "service/policy_warnings.h"
+#include "service/program_paths.h"
 
 namespace sluice::service {
 
@@ -46,6 +49,33 @@ json rules_json(const std::vector<policy::Rule>& rules) {
   json out = json::array();
   for (const auto& r : rules) out.push_back(policy::rule_to_json(r));
   return out;
+}
+
+// A rule as rule.list and rule.get show it: with its hit counter.
+json listed_rule_json(const policy::Rule& rule, const PolicyEngine& engine) {
+  json out = policy::rule_to_json(rule);
+  out["hits"] = engine.hits(rule.id);
+  return out;
+}
+
+// The rule's program made the path the kernel reports (service/program_paths.h); the
+// path typed is kept in the comment when it differed. Returns the resolution's warnings.
+std::vector<std::string> resolve_rule_app(policy::Rule& rule, const std::string& where) {
+  ResolvedProgram resolved = validated([&] { return resolve_program(rule.app, where); });
+  if (resolved.changed()) rule.comment = comment_with_typed_path(rule.comment, resolved.typed);
+  rule.app = resolved.app;
+  return std::move(resolved.warnings);
+}
+
+void append(std::vector<std::string>& to, std::vector<std::string> more) {
+  to.insert(to.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+}
+
+// What an answer says of the path resolution and of the settings that do nothing.
+void add_resolution(json& out, const std::string& typed, const std::string& app, const std::vector<std::string>& warnings) {
+  out["typed_app"] = typed;
+  out["app"] = app;
+  out["warnings"] = warnings;
 }
 
 [[noreturn]] void no_such_rule(std::int64_t id) {
@@ -90,7 +120,7 @@ void register_rule_methods(protocol::Dispatcher& d, PolicyEngine& engine) {
     const auto limit = std::min(protocol::optional_param<std::size_t>(params, "limit", kMaxRulesPerPage), kMaxRulesPerPage);
     json rules = json::array();
     for (std::size_t i = offset; i < snapshot->rules.size() && i < offset + limit; ++i) {
-      rules.push_back(policy::rule_to_json(snapshot->rules[i]));
+      rules.push_back(listed_rule_json(snapshot->rules[i], engine));
     }
     return json{{"rules", rules}, {"total", snapshot->rules.size()}, {"offset", offset}, {"generation", snapshot->generation}};
   });
@@ -99,17 +129,22 @@ void register_rule_methods(protocol::Dispatcher& d, PolicyEngine& engine) {
     const auto id = rule_id_param(params);
     auto rule = engine.store().rule(id);
     if (!rule) no_such_rule(id);
-    return json{{"rule", policy::rule_to_json(*rule)}};
+    return json{{"rule", listed_rule_json(*rule, engine)}};
   });
 
   d.add("rule.add", Access::admin, [&engine](const json& params, const Caller& caller) {
     policy::Rule rule = validated([&] { return policy::rule_from_json(protocol::required_param<json>(params, "rule"), "rule"); });
+    const std::string typed = rule.app;
+    std::vector<std::string> warnings = resolve_rule_app(rule, "rule.app");
     const auto position = position_param(params);
+    auto snapshot = engine.snapshot();
+    const auto count = static_cast<std::int64_t>(snapshot->rules.size());
+    const auto at = std::clamp<std::int64_t>(position.value_or(count + 1), 1, count + 1);
+    append(warnings, rule_warnings(rule, static_cast<std::size_t>(at - 1), snapshot->rules, engine.options()));
+    refuse_if_strict(params, warnings);
     if (protocol::optional_param<bool>(params, "dry_run", false)) {
       // What the rule would be, where it would go, and whether the policy already has it.
-      auto snapshot = engine.snapshot();
-      const auto count = static_cast<std::int64_t>(snapshot->rules.size());
-      rule.position = std::clamp<std::int64_t>(position.value_or(count + 1), 1, count + 1);
+      rule.position = at;
       json out{{"dry_run", true}, {"rule", policy::rule_to_json(rule)}, {"duplicate_of", nullptr}};
       out["rule"]["id"] = nullptr;
       for (const auto& r : snapshot->rules) {
@@ -118,11 +153,14 @@ void register_rule_methods(protocol::Dispatcher& d, PolicyEngine& engine) {
           break;
         }
       }
+      add_resolution(out, typed, rule.app, warnings);
       return out;
     }
     policy::Rule stored = engine.store().add_rule(std::move(rule), position, actor_of(caller));
     engine.reload();
-    return json{{"rule", policy::rule_to_json(stored)}};
+    json out{{"rule", policy::rule_to_json(stored)}};
+    add_resolution(out, typed, stored.app, warnings);
+    return out;
   });
 
   // Changes the fields given and keeps the others, like quota.set: {"rate": {"up": X}}
@@ -153,14 +191,35 @@ void register_rule_methods(protocol::Dispatcher& d, PolicyEngine& engine) {
         merged[field] = value;
       }
     }
-    const policy::Rule rule = validated([&] { return policy::rule_from_json(merged, "rule"); });
+    policy::Rule rule = validated([&] { return policy::rule_from_json(merged, "rule"); });
+    // A new program is resolved like rule.add's; one left alone keeps its stored path.
+    const std::string typed = rule.app;
+    std::vector<std::string> warnings;
+    if (changes.contains("app")) {
+      if (!changes.contains("comment")) rule.comment = comment_with_typed_path(rule.comment, "");  // the old note was the old path's
+      warnings = resolve_rule_app(rule, "rule.app");
+    }
+    {
+      auto snapshot = engine.snapshot();
+      std::vector<policy::Rule> others;
+      std::size_t index = 0;
+      for (const auto& r : snapshot->rules) {
+        if (r.id == id) index = others.size();
+        else others.push_back(r);
+      }
+      if (position) index = static_cast<std::size_t>(std::min<std::int64_t>(*position - 1, static_cast<std::int64_t>(others.size())));
+      append(warnings, rule_warnings(rule, index, others, engine.options()));
+    }
+    refuse_if_strict(params, warnings);
     auto edit = engine.store().edit_rule(id, rule, position, actor_of(caller), dry_run);
     if (!edit) no_such_rule(id);
     if (edit->changed && !dry_run) engine.reload();
-    return json{{"rule", policy::rule_to_json(edit->after)},
-                {"before", policy::rule_to_json(edit->before)},
-                {"changed", edit->changed},
-                {"dry_run", dry_run}};
+    json out{{"rule", policy::rule_to_json(edit->after)},
+             {"before", policy::rule_to_json(edit->before)},
+             {"changed", edit->changed},
+             {"dry_run", dry_run}};
+    add_resolution(out, typed, edit->after.app, warnings);
+    return out;
   });
 
   d.add("rule.remove", Access::admin, [&engine](const json& params, const Caller& caller) {
@@ -198,7 +257,10 @@ void register_quota_methods(protocol::Dispatcher& d, PolicyEngine& engine) {
   // Sets the fields given and keeps the others: `quota set --rate-down X` then
   // `quota set --volume Y` leaves both. A field given as null is removed.
   d.add("quota.set", Access::admin, [&engine](const json& params, const Caller& caller) {
-    auto [global, app] = quota_target(params);
+    auto [global, typed] = quota_target(params);
+    ResolvedProgram resolved{typed, typed, {}};
+    if (!global) resolved = validated([&] { return resolve_program(typed, "app"); });
+    const std::string& app = resolved.app;
     json merged = global ? json{{"global", true}} : json{{"app", app}};
     if (auto existing = engine.store().quota(global, app)) {
       merged = policy::quota_to_json(*existing);
@@ -224,22 +286,87 @@ void register_quota_methods(protocol::Dispatcher& d, PolicyEngine& engine) {
     if (!limits_left && engine.store().quota(global, app)) {
       engine.store().clear_quota(global, app, actor_of(caller));
       engine.reload();
-      return json{{"quota", nullptr}, {"cleared", global ? json("global") : json(app)}};
+      json out{{"quota", nullptr}, {"cleared", global ? json("global") : json(app)}};
+      if (!global) add_resolution(out, typed, app, {});
+      return out;
     }
     policy::Quota quota = validated([&] { return policy::quota_from_json(merged, "quota"); });
+    std::vector<std::string> warnings = std::move(resolved.warnings);
+    {
+      auto snapshot = engine.snapshot();
+      append(warnings, quota_warnings(quota, snapshot->rules, snapshot->default_action, engine.options()));
+    }
+    refuse_if_strict(params, warnings);
     policy::Quota stored = engine.store().set_quota(quota, actor_of(caller));
     engine.reload();
-    return json{{"quota", policy::quota_to_json(stored)}};
+    json out{{"quota", policy::quota_to_json(stored)}};
+    add_resolution(out, typed, stored.app, warnings);
+    return out;
   });
 
   d.add("quota.clear", Access::admin, [&engine](const json& params, const Caller& caller) {
-    auto [global, app] = quota_target(params);
+    auto [global, typed] = quota_target(params);
+    // The quota was stored under the resolved path; one written before paths were
+    // resolved is under the path as typed.
+    const std::string resolved = global ? typed : resolve_program_leniently(typed);
+    std::string app = resolved;
+    if (!global && resolved != typed && !engine.store().quota(false, resolved)) app = typed;
     if (!engine.store().clear_quota(global, app, actor_of(caller))) {
       throw RpcError(protocol::kNotFound, global ? "there is no global quota" : "no quota for " + app);
     }
     engine.reload();
     return json{{"cleared", global ? json("global") : json(app)}};
   });
+}
+
+// An imported document's programs resolved as rule.add and quota.set resolve them,
+// and its warnings: each rule against the document's rules before and after it (what
+// a merge keeps of the current policy aside), each quota against the rules it will be
+// enforced with. Throws DocumentError for a path that cannot be a program here.
+std::vector<std::string> resolve_and_check_document(policy::PolicyDocument& document, bool replace, PolicyEngine& engine) {
+  std::vector<std::string> warnings;
+  for (std::size_t i = 0; i < document.rules.size(); ++i) {
+    const std::string where = "rules[" + std::to_string(i) + "]";
+    for (auto& w : resolve_rule_app(document.rules[i], where + ".app")) warnings.push_back(where + ": " + w);
+  }
+  std::set<std::string> quota_apps;
+  for (std::size_t i = 0; i < document.quotas.size(); ++i) {
+    auto& quota = document.quotas[i];
+    if (quota.global) continue;
+    const std::string where = "quotas[" + std::to_string(i) + "].app";
+    ResolvedProgram resolved = validated([&] { return resolve_program(quota.app, where); });
+    for (auto& w : resolved.warnings) warnings.push_back("quotas[" + std::to_string(i) + "]: " + w);
+    quota.app = resolved.app;
+    // Two paths that are one program ("/bin/curl", "/usr/bin/curl") are two quotas for it.
+    if (!quota_apps.insert(engine.quota_key(quota.app)).second) {
+      throw RpcError(protocol::kInvalidParams, where + ": a second quota for " + quota.app + " (after resolving '" + resolved.typed + "')",
+                     json{{"field", where}});
+    }
+  }
+  // Named by their place in the document, not by ids an exported document may carry.
+  std::vector<policy::Rule> ordered = document.rules;
+  for (std::size_t i = 0; i < ordered.size(); ++i) {
+    ordered[i].id = 0;
+    ordered[i].position = static_cast<std::int64_t>(i + 1);
+  }
+  for (std::size_t i = 0; i < ordered.size(); ++i) {
+    std::vector<policy::Rule> others = ordered;
+    others.erase(others.begin() + static_cast<std::ptrdiff_t>(i));
+    append(warnings, rule_warnings(ordered[i], i, others, engine.options(), "rules[" + std::to_string(i) + "]"));
+  }
+  auto snapshot = engine.snapshot();
+  std::vector<policy::Rule> enforced = document.rules;
+  if (!replace) enforced.insert(enforced.end(), snapshot->rules.begin(), snapshot->rules.end());
+  policy::Action default_action = snapshot->default_action;
+  if (auto it = document.settings.find("default_action"); it != document.settings.end()) {
+    default_action = policy::parse_action(it->second).value_or(default_action);
+  }
+  for (std::size_t i = 0; i < document.quotas.size(); ++i) {
+    for (auto& w : quota_warnings(document.quotas[i], enforced, default_action, engine.options())) {
+      warnings.push_back("quotas[" + std::to_string(i) + "]: " + w);
+    }
+  }
+  return warnings;
 }
 
 void register_policy_document_methods(protocol::Dispatcher& d, PolicyEngine& engine) {
@@ -285,6 +412,9 @@ void register_policy_document_methods(protocol::Dispatcher& d, PolicyEngine& eng
     policy::PolicyDocument document =
         validated([&] { return policy::document_from_json(protocol::required_param<json>(params, "document")); });
     const bool dry_run = protocol::optional_param<bool>(params, "dry_run", false);
+    const bool replace = mode_text == "replace";
+    const std::vector<std::string> warnings = resolve_and_check_document(document, replace, engine);
+    refuse_if_strict(params, warnings);
     const auto result = engine.store().import_policy(
         document, mode_text == "replace" ? store::ImportMode::replace : store::ImportMode::merge, actor_of(caller), dry_run);
     // Nothing changed, nothing published: the generation is the policy's, not the calls'.
@@ -308,6 +438,7 @@ void register_policy_document_methods(protocol::Dispatcher& d, PolicyEngine& eng
                 {"removed", rules_json(result.removed)},
                 {"quotas", {{"set", quotas_set}, {"removed", quotas_removed}}},
                 {"settings", result.settings_written},
+                {"warnings", warnings},
                 {"listed_at_most", store::kListedRules},
                 {"generation", engine.snapshot()->generation}};
   });

@@ -73,6 +73,25 @@ std::string default_control_endpoint();
 // listens there, else the default. The same pipe on Windows.
 std::string client_control_endpoint();
 
+// What the file system says of a path a rule or quota names (service/program_paths.h).
+struct PathLookup {
+  enum class Kind { missing, file, directory, unreadable };
+  Kind kind = Kind::missing;
+  // The path with every symbolic link, "." and ".." resolved, as the kernel reports a
+  // running program's executable (realpath(3); GetFinalPathNameByHandleW without the
+  // \\?\ prefix); "" unless kind is file or directory.
+  std::string real_path;
+  std::string error;  // why, for unreadable ("Permission denied")
+};
+PathLookup look_up_path(const std::string& path);
+
+// True when `path` is absolute in this platform's own form: "/..." on POSIX;
+// "C:\..." (either slash) or "\\server\share\..." on Windows.
+bool is_native_absolute_path(const std::string& path);
+
+// The form this platform's program paths take, for messages: "/usr/bin/curl", "C:\Program Files\App\app.exe".
+const char* example_program_path();
+
 // True where executable paths compare case-insensitively (Windows).
 bool paths_are_case_insensitive();
 

@@ -163,3 +163,35 @@ std::string join_path(const std::string& dir, const std::string& leaf) {
 }
 
 }  // namespace sluice::platform
+
+namespace sluice::platform {
+
+PathLookup look_up_path(const std::string& path) {
+  PathLookup out;
+  char* resolved = ::realpath(path.c_str(), nullptr);
+  if (!resolved) {
+    const int error = errno;
+    // A missing file, or a parent that is a file: nothing there to name.
+    if (error == ENOENT || error == ENOTDIR) return out;
+    out.kind = PathLookup::Kind::unreadable;
+    out.error = std::generic_category().message(error);
+    return out;
+  }
+  out.real_path = resolved;
+  std::free(resolved);
+  struct stat st {};
+  if (::stat(out.real_path.c_str(), &st) != 0) {
+    out.kind = PathLookup::Kind::unreadable;
+    out.error = std::generic_category().message(errno);
+    out.real_path.clear();
+    return out;
+  }
+  out.kind = S_ISDIR(st.st_mode) ? PathLookup::Kind::directory : PathLookup::Kind::file;
+  return out;
+}
+
+bool is_native_absolute_path(const std::string& path) { return path.starts_with("/"); }
+
+const char* example_program_path() { return "/usr/bin/curl"; }
+
+}  // namespace sluice::platform

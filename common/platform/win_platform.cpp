@@ -151,3 +151,53 @@ std::string join_path(const std::string& dir, const std::string& leaf) {
 }
 
 }  // namespace sluice::platform
+
+namespace sluice::platform {
+
+PathLookup look_up_path(const std::string& path) {
+  PathLookup out;
+  // Backup semantics open directories too; no access right is asked, only attributes.
+  HANDLE file = CreateFileW(widen(path).c_str(), FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                            nullptr, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, nullptr);
+  if (file == INVALID_HANDLE_VALUE) {
+    const DWORD error = GetLastError();
+    if (error == ERROR_FILE_NOT_FOUND || error == ERROR_PATH_NOT_FOUND || error == ERROR_BAD_NETPATH ||
+        error == ERROR_BAD_NET_NAME || error == ERROR_INVALID_NAME) {
+      return out;
+    }
+    out.kind = PathLookup::Kind::unreadable;
+    out.error = win32_error_text(error);
+    return out;
+  }
+  std::wstring final_path(32768, L'\0');
+  const DWORD n = GetFinalPathNameByHandleW(file, final_path.data(), static_cast<DWORD>(final_path.size()),
+                                            FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
+  BY_HANDLE_FILE_INFORMATION info{};
+  const BOOL have_info = GetFileInformationByHandle(file, &info);
+  const DWORD error = GetLastError();
+  CloseHandle(file);
+  if (n == 0 || n >= final_path.size() || !have_info) {
+    out.kind = PathLookup::Kind::unreadable;
+    out.error = win32_error_text(error);
+    return out;
+  }
+  final_path.resize(n);
+  // The module path a program reports has no \\?\ prefix: C:\..., or \\server\share\... for UNC.
+  if (final_path.starts_with(L"\\\\?\\UNC\\")) final_path = L"\\\\" + final_path.substr(8);
+  else if (final_path.starts_with(L"\\\\?\\")) final_path = final_path.substr(4);
+  out.real_path = narrow(final_path);
+  out.kind = (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) ? PathLookup::Kind::directory : PathLookup::Kind::file;
+  return out;
+}
+
+bool is_native_absolute_path(const std::string& path) {
+  if (path.size() >= 3 && path[0] != '\\' && path[1] == ':' && (path[2] == '\\' || path[2] == '/')) {
+    const char drive = path[0];
+    return (drive >= 'A' && drive <= 'Z') || (drive >= 'a' && drive <= 'z');
+  }
+  return path.size() > 2 && path[0] == '\\' && path[1] == '\\';
+}
+
+const char* example_program_path() { return "C:\\Program Files\\App\\app.exe"; }
+
+}  // namespace sluice::platform

@@ -189,3 +189,23 @@ std::string rule_line(const json& r) {
 }
 
 }  // namespace sluice::cli
+
+namespace sluice::cli {
+
+void print_warnings(const CliContext& context, const json& answer) {
+  if (!answer.contains("warnings") || !answer["warnings"].is_array()) return;
+  for (const auto& w : answer["warnings"]) context.err << "warning: " << printable(w.get<std::string>()) << "\n";
+}
+
+void print_resolved_program(const CliContext& context, const json& answer) {
+  if (!answer.contains("typed_app") || !answer["typed_app"].is_string() || !answer["app"].is_string()) return;
+  if (answer["typed_app"] == answer["app"]) return;
+  context.out << "program: " << printable(answer["app"].get<std::string>()) << " (typed "
+              << printable(answer["typed_app"].get<std::string>()) << "; the path the system reports for it)\n";
+}
+
+void add_strict_option(po::options_description& options) {
+  options.add_options()("strict", "refuse the change (changing nothing) if it would draw a warning (a setting that does nothing)");
+}
+
+}  // namespace sluice::cli

@@ -55,6 +55,14 @@ json fetch_all_rules(transport::RpcClient& client, std::optional<std::uint64_t> 
 json all_pages(transport::RpcClient& client, const std::string& method, json params, const std::string& list,
                const std::string& cursor);
 
+// The service's warnings in `answer` (settings that do nothing), one "warning: ..."
+// line each on stderr, and a line saying where a program path resolved to when it
+// differs from what was typed ("program: /usr/bin/curl (typed /bin/curl)").
+void print_warnings(const CliContext& context, const json& answer);
+void print_resolved_program(const CliContext& context, const json& answer);
+// The --strict option of commands that change the policy: warnings become refusals.
+void add_strict_option(po::options_description& options);
+
 // Reads an integer positional/option, naming it in the usage error.
 std::int64_t positive_integer(const std::string& text, const std::string& what);
 // A TCP/UDP port, 1-65535, naming the option in the usage error.

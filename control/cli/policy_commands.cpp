@@ -103,11 +103,13 @@ int policy_import(const CliContext& context, const std::vector<std::string>& arg
       ("merge", "add the document's rules that are not there yet, set its quotas and settings (the default)")
       ("dry-run", "show what would change, rule by rule, and change nothing")
       ("json", "print the service's answer as JSON");
+  add_strict_option(options);
   po::variables_map vm;
   if (!parse(context,
-             "sluicectl policy import --file FILE [--replace | --merge] [--dry-run]\n\n"
+             "sluicectl policy import --file FILE [--replace | --merge] [--dry-run] [--strict]\n\n"
              "Rules are matched by content: a rule the policy already has keeps its id and its\n"
-             "counters. Importing what is already the policy says 'unchanged' and writes nothing.",
+             "counters. Importing what is already the policy says 'unchanged' and writes nothing.\n"
+             "Program paths are resolved as rule add and quota set resolve them.",
              options, args, vm)) {
     return kExitOk;
   }
@@ -129,6 +131,7 @@ int policy_import(const CliContext& context, const std::vector<std::string>& arg
   try {
     json params{{"document", std::move(document)}, {"mode", mode}};
     if (dry_run) params["dry_run"] = true;
+    if (vm.count("strict")) params["strict"] = true;
     result = client.call("policy.import", params);
   } catch (const protocol::RpcError& e) {
     if (e.code() == protocol::kInvalidParams) throw UsageError(where + ": " + e.what() + "; nothing was changed");
@@ -136,6 +139,7 @@ int policy_import(const CliContext& context, const std::vector<std::string>& arg
   } catch (const protocol::FrameTooLarge&) {
     throw UsageError(where + " is larger than one control message (1 MiB); split it and import the parts with --merge");
   }
+  print_warnings(context, result);
   if (vm.count("json")) {
     context.out << result.dump(2) << "\n";
     return kExitOk;
@@ -164,7 +168,7 @@ int policy_import(const CliContext& context, const std::vector<std::string>& arg
 int policy_check(const CliContext& context, const std::vector<std::string>& args) {
   po::options_description options("Options");
   options.add_options()
-      ("app", po::value<std::string>()->value_name("PATH"), "the program's full executable path (required)")
+      ("app", po::value<std::string>()->value_name("PATH"), "the program's full executable path (required; links are followed, as a running program's path is)")
       ("dst", po::value<std::string>()->value_name("ADDRESS"), "destination IP address (required)")
       ("port", po::value<std::string>()->value_name("PORT"), "destination port (required)")
       ("proto", po::value<std::string>()->value_name("PROTO")->default_value("tcp"), "tcp or udp")
@@ -212,6 +216,7 @@ int policy_check(const CliContext& context, const std::vector<std::string>& args
   if (!user["uid"].is_null()) context.out << " (uid " << user["uid"] << ")";
   if (!decision.value("user_given", true)) context.out << ", you (give --user to check another)";
   context.out << "\n";
+  print_resolved_program(context, decision);
   return kExitOk;
 }
 

@@ -40,8 +40,15 @@ int quota_set(const CliContext& context, const std::vector<std::string>& args) {
        "once the volume is used: block (new flows fail) or throttle")
       ("throttle-rate", po::value<std::string>()->value_name("RATE"), "the rate to throttle to, with --on-exceed throttle")
       ("json", "print the stored quota as JSON (null when removing its last limit removed it)");
+  add_strict_option(options);
   po::variables_map vm;
-  if (!parse(context, "sluicectl quota set (--app PATH | --global) [limits]", options, args, vm)) return kExitOk;
+  if (!parse(context,
+             "sluicectl quota set (--app PATH | --global) [limits]\n\n"
+             "PATH is resolved as the system reports a running program (links followed: /bin/curl\n"
+             "becomes /usr/bin/curl) and the quota is stored under that path.",
+             options, args, vm)) {
+    return kExitOk;
+  }
   json params = target(vm);
   auto amount = [&](const char* flag) { return vm[flag].as<std::string>() == "none" ? json() : json(vm[flag].as<std::string>()); };
   for (const auto& [kind, up, down] : {std::tuple{"rate", "rate-up", "rate-down"}, std::tuple{"burst", "burst-up", "burst-down"}}) {
@@ -65,10 +72,12 @@ int quota_set(const CliContext& context, const std::vector<std::string>& args) {
   }
   if (params.size() == 1) throw UsageError("nothing to set: give a rate, a burst or a volume");
 
+  if (vm.count("strict")) params["strict"] = true;
   auto client = context.connect();
-  json answer;
+  json answer, stored;
   try {
     answer = client.call("quota.set", params);
+    stored = answer["quota"];
   } catch (const protocol::RpcError& e) {
     if (e.code() == protocol::kInvalidParams) {
       throw_usage_naming_flag(e, {{"quota.rate.up", "--rate-up"}, {"quota.rate.down", "--rate-down"},
@@ -79,10 +88,16 @@ int quota_set(const CliContext& context, const std::vector<std::string>& args) {
     }
     throw;
   }
-  const json& stored = answer["quota"];
-  if (vm.count("json")) context.out << stored.dump(2) << "\n";  // null: the quota was removed
-  else if (stored.is_null()) context.out << "quota removed for " << (params.contains("global") ? "everything (global)" : params["app"].get<std::string>()) << ": it had no other limit\n";
-  else context.out << "quota set for " << (stored.contains("global") ? "everything (global)" : stored["app"].get<std::string>()) << "\n";
+  print_warnings(context, answer);
+  if (vm.count("json")) {
+    context.out << stored.dump(2) << "\n";  // null: removing its last limit removed the quota
+  } else if (stored.is_null()) {
+    context.out << "quota removed for " << (params.contains("global") ? "everything (global)" : answer["cleared"].get<std::string>())
+                << ": it had no other limit\n";
+  } else {
+    context.out << "quota set for " << (stored.contains("global") ? "everything (global)" : stored["app"].get<std::string>()) << "\n";
+    print_resolved_program(context, answer);
+  }
   return kExitOk;
 }
 
@@ -138,8 +153,8 @@ int quota_clear(const CliContext& context, const std::vector<std::string>& args)
   if (!parse(context, "sluicectl quota clear (--app PATH | --global)", options, args, vm)) return kExitOk;
   json params = target(vm);
   auto client = context.connect();
-  client.call("quota.clear", params);
-  context.out << "quota cleared for " << (vm.count("global") ? "everything (global)" : vm["app"].as<std::string>()) << "\n";
+  const json answer = client.call("quota.clear", params);
+  context.out << "quota cleared for " << (vm.count("global") ? "everything (global)" : answer["cleared"].get<std::string>()) << "\n";
   return kExitOk;
 }
 

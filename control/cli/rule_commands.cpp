@@ -37,6 +37,7 @@ void print_rule(std::ostream& out, const json& r) {
   line("destinations", list_text(r["destinations"], "any"));
   line("ports", list_text(r["ports"], "any"));
   line("rate limit", rule_rate_text(r["rate"]));
+  if (r.contains("hits")) line("hits", std::to_string(r["hits"].get<std::uint64_t>()) + " flows decided since sluiced started");
   line("comment", r["comment"].get<std::string>().empty() ? "-" : r["comment"].get<std::string>());
   line("created", r["created_at"].get<std::string>());
   line("updated", r["updated_at"].get<std::string>());
@@ -76,6 +77,7 @@ po::options_description rule_options(bool edit) {
        edit ? "also move it to this position (1 = evaluated first)" : "insert at this position (1 = evaluated first; default last)")
       ("disabled", edit ? "switch the rule off" : "add the rule switched off");
   if (edit) options.add_options()("enabled", "switch the rule on");
+  add_strict_option(options);
   options.add_options()
       ("dry-run", edit ? "show what would change, change nothing" : "show the rule that would be added and where, add nothing")
       ("json", edit ? "print the rule after the edit as JSON" : "print the stored rule as JSON");
@@ -138,10 +140,12 @@ int rule_add(const CliContext& context, const std::vector<std::string>& args) {
   if (vm.count("position")) params["position"] = positive_integer(vm["position"].as<std::string>(), "--position");
   const bool dry_run = vm.count("dry-run") > 0;
   if (dry_run) params["dry_run"] = true;
+  if (vm.count("strict")) params["strict"] = true;
 
   auto client = context.connect();
   const json answer = call_rule_method(client, "rule.add", params);
   const json& stored = answer["rule"];
+  print_warnings(context, answer);
   if (vm.count("json")) {
     context.out << (dry_run ? answer : stored).dump(2) << "\n";
   } else if (dry_run) {
@@ -151,6 +155,7 @@ int rule_add(const CliContext& context, const std::vector<std::string>& args) {
   } else {
     context.out << "added rule " << stored["id"] << " at position " << stored["position"] << "\n";
   }
+  if (!vm.count("json")) print_resolved_program(context, answer);
   return kExitOk;
 }
 
@@ -170,9 +175,11 @@ int rule_edit(const CliContext& context, const std::vector<std::string>& args) {
   if (params["rule"].empty() && !vm.count("position")) throw UsageError("nothing to change: give at least one option (see --help)");
   const bool dry_run = vm.count("dry-run") > 0;
   if (dry_run) params["dry_run"] = true;
+  if (vm.count("strict")) params["strict"] = true;
 
   auto client = context.connect();
   const json answer = call_rule_method(client, "rule.edit", params);
+  print_warnings(context, answer);
   if (vm.count("json")) {
     context.out << (dry_run ? answer : answer["rule"]).dump(2) << "\n";
     return kExitOk;
@@ -184,6 +191,7 @@ int rule_edit(const CliContext& context, const std::vector<std::string>& args) {
   context.out << (dry_run ? "would change rule " : "changed rule ") << id << " in place:\n"
               << "  before (position " << answer["before"]["position"] << "): " << rule_line(answer["before"]) << "\n"
               << "  after  (position " << answer["rule"]["position"] << "): " << rule_line(answer["rule"]) << "\n";
+  if (params["rule"].contains("app")) print_resolved_program(context, answer);
   if (dry_run) context.out << "nothing was changed (--dry-run)\n";
   return kExitOk;
 }
@@ -192,7 +200,14 @@ int rule_list(const CliContext& context, const std::vector<std::string>& args) {
   po::options_description options("Options");
   options.add_options()("json", "print the rules as a JSON list");
   po::variables_map vm;
-  if (!parse(context, "sluicectl rule list [--json]", options, args, vm)) return kExitOk;
+  if (!parse(context,
+             "sluicectl rule list [--json]\n\n"
+             "HITS (\"hits\" in --json) counts the flows each rule decided since sluiced started, like\n"
+             "nft's and iptables -v's counters: kept in memory, so a restart sets them to 0. Flows a\n"
+             "volume cap then blocked count for the rule that matched; policy check counts nothing.",
+             options, args, vm)) {
+    return kExitOk;
+  }
   auto client = context.connect();
   const json rules = fetch_all_rules(client);
   if (vm.count("json")) {
@@ -203,11 +218,12 @@ int rule_list(const CliContext& context, const std::vector<std::string>& args) {
     context.out << "no rules: every flow gets the default action (see 'sluicectl settings show')\n";
     return kExitOk;
   }
-  Table table({"POS", "ID", "ON", "ACTION", "PROTO", "APPLICATION", "USER", "DESTINATIONS", "PORTS", "RATE", "COMMENT"},
-              {true, true});
+  Table table({"POS", "ID", "ON", "HITS", "ACTION", "PROTO", "APPLICATION", "USER", "DESTINATIONS", "PORTS", "RATE", "COMMENT"},
+              {true, true, false, true});
   for (const auto& r : rules) {
     table.add_row({std::to_string(r["position"].get<std::int64_t>()), std::to_string(r["id"].get<std::int64_t>()),
-                   r["enabled"].get<bool>() ? "yes" : "no", r["action"], r["protocol"], r["app"],
+                   r["enabled"].get<bool>() ? "yes" : "no", std::to_string(r.value("hits", std::uint64_t{0})), r["action"],
+                   r["protocol"], r["app"],
                    r["user"].is_null() ? "-" : r["user"].get<std::string>(), list_text(r["destinations"], "any"),
                    list_text(r["ports"], "any"), rule_rate_text(r["rate"]), r["comment"]});
   }

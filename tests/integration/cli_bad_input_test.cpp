@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "control/cli/cli.h"
+#include "tests/support/program_path.h"
 #include "tests/support/running_service.h"
 #include "tests/support/temp_dir.h"
 
@@ -75,18 +76,18 @@ const std::vector<BadUsage>& bad_usages() {
       {"rule move", {"rule", "move", "1", "--before", "1"}, {"itself"}},
       {"rule move", {"rule", "move", "abc", "--to", "1"}, {"'abc'"}},
       {"quota set", {"quota", "set", "--rate-up", "1MiB/s"}, {"--app", "--global"}},
-      {"quota set", {"quota", "set", "--app", "/usr/bin/curl"}, {"nothing to set"}},
-      {"quota set", {"quota", "set", "--app", "/usr/bin/curl", "--global", "--rate-up", "1MiB/s"}, {"--app", "--global"}},
-      {"quota set", {"quota", "set", "--app", "/usr/bin/curl", "--rate-up", "fast"}, {"--rate-up", "'fast'"}},
-      {"quota set", {"quota", "set", "--app", "/usr/bin/curl", "--rate-down", "0"}, {"--rate-down"}},
-      {"quota set", {"quota", "set", "--app", "/usr/bin/curl", "--rate-up", "1MiB/s", "--burst-up", "huge"}, {"--burst-up", "'huge'"}},
-      {"quota set", {"quota", "set", "--app", "/usr/bin/curl", "--volume", "lots"}, {"--volume", "'lots'"}},
-      {"quota set", {"quota", "set", "--app", "/usr/bin/curl", "--volume", "1GB", "--period", "year"}, {"--period", "'year'"}},
-      {"quota set", {"quota", "set", "--app", "/usr/bin/curl", "--volume", "1GB", "--on-exceed", "explode"}, {"--on-exceed", "'explode'"}},
-      {"quota set", {"quota", "set", "--app", "/usr/bin/curl", "--volume", "1GB", "--on-exceed", "throttle"}, {"--throttle-rate"}},
-      {"quota set", {"quota", "set", "--app", "/usr/bin/curl", "--period", "week"}, {"--period", "--volume"}},
+      {"quota set", {"quota", "set", "--app", test::program_path("curl")}, {"nothing to set"}},
+      {"quota set", {"quota", "set", "--app", test::program_path("curl"), "--global", "--rate-up", "1MiB/s"}, {"--app", "--global"}},
+      {"quota set", {"quota", "set", "--app", test::program_path("curl"), "--rate-up", "fast"}, {"--rate-up", "'fast'"}},
+      {"quota set", {"quota", "set", "--app", test::program_path("curl"), "--rate-down", "0"}, {"--rate-down"}},
+      {"quota set", {"quota", "set", "--app", test::program_path("curl"), "--rate-up", "1MiB/s", "--burst-up", "huge"}, {"--burst-up", "'huge'"}},
+      {"quota set", {"quota", "set", "--app", test::program_path("curl"), "--volume", "lots"}, {"--volume", "'lots'"}},
+      {"quota set", {"quota", "set", "--app", test::program_path("curl"), "--volume", "1GB", "--period", "year"}, {"--period", "'year'"}},
+      {"quota set", {"quota", "set", "--app", test::program_path("curl"), "--volume", "1GB", "--on-exceed", "explode"}, {"--on-exceed", "'explode'"}},
+      {"quota set", {"quota", "set", "--app", test::program_path("curl"), "--volume", "1GB", "--on-exceed", "throttle"}, {"--throttle-rate"}},
+      {"quota set", {"quota", "set", "--app", test::program_path("curl"), "--period", "week"}, {"--period", "--volume"}},
       {"quota set", {"quota", "set", "--app", "curl", "--rate-up", "1MiB/s"}, {"--app", "'curl'"}},
-      {"quota set", {"quota", "set", "--app", "/usr/bin/*", "--rate-up", "1MiB/s"}, {"--app", "glob"}},
+      {"quota set", {"quota", "set", "--app", test::program_path("*"), "--rate-up", "1MiB/s"}, {"--app", "glob"}},
       {"quota show", {"quota", "show", "--app"}, {"--app"}},
       {"quota clear", {"quota", "clear"}, {"--app", "--global"}},
       {"usage show", {"usage", "show", "--since", "notadate"}, {"--since", "'notadate'"}},
@@ -98,12 +99,12 @@ const std::vector<BadUsage>& bad_usages() {
       {"policy import", {"policy", "import", "--file", "/nonexistent/policy.json"}, {"--file", "/nonexistent/policy.json"}},
       {"policy import", {"policy", "import", "--file", "-", "--replace", "--merge"}, {"--replace", "--merge"}},
       {"policy check", {"policy", "check", "--dst", "192.0.2.1", "--port", "80"}, {"--app"}},
-      {"policy check", {"policy", "check", "--app", "/usr/bin/curl", "--port", "80"}, {"--dst"}},
-      {"policy check", {"policy", "check", "--app", "/usr/bin/curl", "--dst", "192.0.2.1"}, {"--port"}},
-      {"policy check", {"policy", "check", "--app", "/usr/bin/curl", "--dst", "192.0.2.1", "--port", "70000"}, {"--port", "'70000'"}},
-      {"policy check", {"policy", "check", "--app", "/usr/bin/curl", "--dst", "192.0.2.1", "--port", "http"}, {"--port", "'http'"}},
-      {"policy check", {"policy", "check", "--app", "/usr/bin/curl", "--dst", "10.0.0.300", "--port", "80"}, {"--dst", "'10.0.0.300'"}},
-      {"policy check", {"policy", "check", "--app", "/usr/bin/curl", "--dst", "192.0.2.1", "--port", "80", "--proto", "any"}, {"--proto", "'any'"}},
+      {"policy check", {"policy", "check", "--app", test::program_path("curl"), "--port", "80"}, {"--dst"}},
+      {"policy check", {"policy", "check", "--app", test::program_path("curl"), "--dst", "192.0.2.1"}, {"--port"}},
+      {"policy check", {"policy", "check", "--app", test::program_path("curl"), "--dst", "192.0.2.1", "--port", "70000"}, {"--port", "'70000'"}},
+      {"policy check", {"policy", "check", "--app", test::program_path("curl"), "--dst", "192.0.2.1", "--port", "http"}, {"--port", "'http'"}},
+      {"policy check", {"policy", "check", "--app", test::program_path("curl"), "--dst", "10.0.0.300", "--port", "80"}, {"--dst", "'10.0.0.300'"}},
+      {"policy check", {"policy", "check", "--app", test::program_path("curl"), "--dst", "192.0.2.1", "--port", "80", "--proto", "any"}, {"--proto", "'any'"}},
       {"settings show", {"settings", "show", "--json", "extra"}, {"'extra'"}},
       {"settings set", {"settings", "set"}, {"KEY"}},
       {"settings set", {"settings", "set", "fail_mode"}, {"VALUE"}},
@@ -263,8 +264,8 @@ TEST_F(CliBadInputTest, WhatOnlyTheServiceCanJudgeIsExitOne) {
            {"rule", "remove", "4242"},
            {"rule", "enable", "4242"},
            {"rule", "move", "4242", "--to", "1"},
-           {"quota", "clear", "--app", "/usr/bin/never-limited"},
-           {"quota", "show", "--app", "/usr/bin/never-limited"}}) {
+           {"quota", "clear", "--app", test::program_path("never-limited")},
+           {"quota", "show", "--app", test::program_path("never-limited")}}) {
     const CliRun r = run(args);
     EXPECT_EQ(r.status, kExitFailure) << ::testing::PrintToString(args) << ": " << r.err;
     EXPECT_FALSE(r.err.empty() && r.out.empty()) << ::testing::PrintToString(args);

@@ -10,6 +10,7 @@
 #include "schema/embedded_migrations.h"
 #include "service/store/migrations.h"
 #include "service/store/policy_store.h"
+#include "tests/support/program_path.h"
 #include "tests/support/running_service.h"
 #include "tests/support/temp_dir.h"
 
@@ -41,23 +42,23 @@ class PolicyMethodsTest : public ::testing::Test {
 
 TEST_F(PolicyMethodsTest, RulesAreAddedMovedAndDecided) {
   auto c = client();
-  json relay = c.call("rule.add", {{"rule", {{"app", "/usr/bin/curl"}, {"action", "relay"}, {"destinations", {"127.0.0.0/8", "::1"}}}}})["rule"];
+  json relay = c.call("rule.add", {{"rule", {{"app", test::program_path("curl")}, {"action", "relay"}, {"destinations", {"127.0.0.0/8", "::1"}}}}})["rule"];
   json block = c.call("rule.add", {{"rule", {{"action", "block"}, {"ports", {"25"}}}}})["rule"];
   EXPECT_EQ(relay["position"], 1);
   EXPECT_EQ(block["position"], 2);
 
-  json check = c.call("policy.check", {{"app", "/usr/bin/curl"}, {"destination", "::1"}, {"port", 25}, {"protocol", "tcp"}});
+  json check = c.call("policy.check", {{"app", test::program_path("curl")}, {"destination", "::1"}, {"port", 25}, {"protocol", "tcp"}});
   EXPECT_EQ(check["action"], "relay") << "rule 1 comes first";
   c.call("rule.move", {{"id", block["id"]}, {"position", 1}});
-  check = c.call("policy.check", {{"app", "/usr/bin/curl"}, {"destination", "::1"}, {"port", 25}, {"protocol", "tcp"}});
+  check = c.call("policy.check", {{"app", test::program_path("curl")}, {"destination", "::1"}, {"port", 25}, {"protocol", "tcp"}});
   EXPECT_EQ(check["action"], "block");
   EXPECT_EQ(check["rule_id"], block["id"]);
 
-  check = c.call("policy.check", {{"app", "/usr/bin/wget"}, {"destination", "192.0.2.1"}, {"port", 80}});
+  check = c.call("policy.check", {{"app", test::program_path("wget")}, {"destination", "192.0.2.1"}, {"port", 80}});
   EXPECT_TRUE(check["rule_id"].is_null());
   EXPECT_EQ(check["action"], "direct") << "the embedded default";
   c.call("settings.set", {{"key", "default_action"}, {"value", "block"}});
-  EXPECT_EQ(c.call("policy.check", {{"app", "/usr/bin/wget"}, {"destination", "192.0.2.1"}, {"port", 80}})["action"], "block");
+  EXPECT_EQ(c.call("policy.check", {{"app", test::program_path("wget")}, {"destination", "192.0.2.1"}, {"port", 80}})["action"], "block");
   EXPECT_EQ(c.call("service.status")["policy"]["rules"], 2);
 }
 
@@ -112,8 +113,8 @@ TEST_F(PolicyMethodsTest, ABrokenImportChangesNothing) {
 TEST_F(PolicyMethodsTest, ImportingTheSameDocumentTwiceIsUnchangedAndPublishesNothing) {
   auto c = client();
   json document = {{"sluice_policy", 1},
-                   {"rules", {{{"action", "relay"}, {"app", "/usr/bin/curl"}}, {{"action", "block"}, {"ports", {"25"}}}}},
-                   {"quotas", {{{"app", "/usr/bin/curl"}, {"rate", {{"down", "1MiB/s"}}}}}},
+                   {"rules", {{{"action", "relay"}, {"app", test::program_path("curl")}}, {{"action", "block"}, {"ports", {"25"}}}}},
+                   {"quotas", {{{"app", test::program_path("curl")}, {"rate", {{"down", "1MiB/s"}}}}}},
                    {"settings", {{"fail_mode", "closed"}}}};
   json first = c.call("policy.import", {{"mode", "replace"}, {"document", document}});
   EXPECT_FALSE(first["unchanged"].get<bool>());
@@ -139,12 +140,12 @@ TEST_F(PolicyMethodsTest, ImportingTheSameDocumentTwiceIsUnchangedAndPublishesNo
   json entry = c.call("audit.list", {{"limit", 1}})["entries"][0];
   EXPECT_EQ(entry["action"], "policy.import");
   EXPECT_EQ(entry["detail"]["removed"][0]["id"], ids[0]["id"]);
-  EXPECT_EQ(entry["detail"]["removed"][0]["app"], "/usr/bin/curl");
+  EXPECT_EQ(entry["detail"]["removed"][0]["app"], test::program_path("curl"));
 }
 
 TEST_F(PolicyMethodsTest, RuleEditChangesOnlyWhatItNamesAndKeepsTheId) {
   auto c = client();
-  json rule = c.call("rule.add", {{"rule", {{"app", "/usr/bin/curl"}, {"action", "relay"}, {"ports", {"443"}},
+  json rule = c.call("rule.add", {{"rule", {{"app", test::program_path("curl")}, {"action", "relay"}, {"ports", {"443"}},
                                             {"rate", {{"up", 1000}, {"down", 2000}}}}}})["rule"];
   json edited = c.call("rule.edit", {{"id", rule["id"]}, {"rule", {{"action", "block"}, {"rate", {{"up", nullptr}}}}}});
   EXPECT_TRUE(edited["changed"].get<bool>());
@@ -153,7 +154,7 @@ TEST_F(PolicyMethodsTest, RuleEditChangesOnlyWhatItNamesAndKeepsTheId) {
   EXPECT_EQ(edited["rule"]["ports"], json({"443"})) << "not named, kept";
   EXPECT_TRUE(edited["rule"]["rate"]["up"].is_null());
   EXPECT_EQ(edited["rule"]["rate"]["down"], 2000);
-  EXPECT_EQ(c.call("policy.check", {{"app", "/usr/bin/curl"}, {"destination", "192.0.2.1"}, {"port", 443}})["action"], "block")
+  EXPECT_EQ(c.call("policy.check", {{"app", test::program_path("curl")}, {"destination", "192.0.2.1"}, {"port", 443}})["action"], "block")
       << "enforced at once";
   EXPECT_EQ(error_code("rule.edit", {{"id", rule["id"]}, {"rule", {{"destinations", {"10.0.0.300/8"}}}}}), protocol::kInvalidParams);
   EXPECT_EQ(error_code("rule.edit", {{"id", rule["id"]}, {"rule", {{"id", 5}}}}), protocol::kInvalidParams);
@@ -168,19 +169,19 @@ TEST_F(PolicyMethodsTest, RuleEditChangesOnlyWhatItNamesAndKeepsTheId) {
 
 TEST_F(PolicyMethodsTest, QuotaSetKeepsWhatItDoesNotMention) {
   auto c = client();
-  c.call("quota.set", {{"app", "/usr/bin/curl"}, {"rate", {{"down", "1MiB/s"}}}});
-  json q = c.call("quota.set", {{"app", "/usr/bin/curl"}, {"volume", {{"bytes", "10GB"}, {"period", "month"}}}})["quota"];
+  c.call("quota.set", {{"app", test::program_path("curl")}, {"rate", {{"down", "1MiB/s"}}}});
+  json q = c.call("quota.set", {{"app", test::program_path("curl")}, {"volume", {{"bytes", "10GB"}, {"period", "month"}}}})["quota"];
   EXPECT_EQ(q["rate"]["down"], 1048576);
   EXPECT_EQ(q["volume"]["bytes"], 10000000000ULL);
-  q = c.call("quota.set", {{"app", "/usr/bin/curl"}, {"rate", {{"down", nullptr}}}})["quota"];
+  q = c.call("quota.set", {{"app", test::program_path("curl")}, {"rate", {{"down", nullptr}}}})["quota"];
   EXPECT_TRUE(q["rate"]["down"].is_null()) << "null removes a limit";
-  const json removed = c.call("quota.set", {{"app", "/usr/bin/curl"}, {"volume", nullptr}});
+  const json removed = c.call("quota.set", {{"app", test::program_path("curl")}, {"volume", nullptr}});
   EXPECT_TRUE(removed["quota"].is_null()) << "removing the last limit removes the quota: " << removed.dump();
   EXPECT_TRUE(c.call("quota.list")["quotas"].empty());
-  c.call("quota.set", {{"app", "/usr/bin/curl"}, {"rate", {{"up", "1MiB/s"}}}});
-  c.call("quota.clear", {{"app", "/usr/bin/curl"}});
+  c.call("quota.set", {{"app", test::program_path("curl")}, {"rate", {{"up", "1MiB/s"}}}});
+  c.call("quota.clear", {{"app", test::program_path("curl")}});
   EXPECT_TRUE(c.call("quota.list")["quotas"].empty());
-  EXPECT_EQ(error_code("quota.clear", {{"app", "/usr/bin/curl"}}), protocol::kNotFound);
+  EXPECT_EQ(error_code("quota.clear", {{"app", test::program_path("curl")}}), protocol::kNotFound);
 }
 
 TEST_F(PolicyMethodsTest, ChangesAreAuditedWithTheCallersIdentity) {

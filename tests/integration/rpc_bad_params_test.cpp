@@ -17,6 +17,7 @@
 #include "service/status_methods.h"
 #include "service/store/database.h"
 #include "service/store/migrations.h"
+#include "tests/support/program_path.h"
 #include "tests/support/temp_dir.h"
 
 namespace sluice::service {
@@ -76,9 +77,9 @@ const std::vector<MethodCase>& method_cases() {
       {"quota.list", json::object(), {}},
       {"quota.status", json::object(), {}},
       {"quota.set",
-       {{"app", "/usr/bin/curl"}, {"rate", {{"up", "1MiB/s"}}}},
+       {{"app", test::program_path("curl")}, {"rate", {{"up", "1MiB/s"}}}},
        {{"app", Kind::text, true}, {"rate", Kind::object, false}, {"burst", Kind::object, false}, {"volume", Kind::object, false}}},
-      {"quota.clear", {{"app", "/usr/bin/curl"}}, {{"app", Kind::text, true}}},
+      {"quota.clear", {{"app", test::program_path("curl")}}, {{"app", Kind::text, true}}},
       {"quota.clear", {{"global", true}}, {{"global", Kind::flag, false}}},
       {"settings.get", json::object(), {}},
       {"settings.set", {{"key", "fail_mode"}, {"value", "open"}}, {{"key", Kind::text, true}, {"value", Kind::text, true}}},
@@ -87,11 +88,11 @@ const std::vector<MethodCase>& method_cases() {
        {{"document", {{"sluice_policy", 1}}}, {"mode", "merge"}, {"dry_run", true}},
        {{"document", Kind::object, true}, {"mode", Kind::text, false}, {"dry_run", Kind::flag, false}}},
       {"policy.check",
-       {{"app", "/usr/bin/curl"}, {"destination", "192.0.2.1"}, {"port", 80}, {"protocol", "tcp"}, {"user", "root"}},
+       {{"app", test::program_path("curl")}, {"destination", "192.0.2.1"}, {"port", 80}, {"protocol", "tcp"}, {"user", "root"}},
        {{"app", Kind::text, true}, {"destination", Kind::address, true}, {"port", Kind::port, true},
         {"protocol", Kind::text, false}, {"user", Kind::text, false}}},
       {"usage.show",
-       {{"app", "/usr/bin/curl"}, {"since", "2024-01-01"}, {"by_day", true}},
+       {{"app", test::program_path("curl")}, {"since", "2024-01-01"}, {"by_day", true}},
        {{"app", Kind::text, false}, {"since", Kind::date, false}, {"by_day", Kind::flag, false}}},
       {"audit.list", {{"limit", 5}, {"since", "2024-01-01"}}, {{"limit", Kind::count, false}, {"since", Kind::date, false}}},
       {"flow.register",
@@ -100,7 +101,7 @@ const std::vector<MethodCase>& method_cases() {
         {"local", Kind::address, true}, {"local_port", Kind::local_port, true}}},
       {"flow.release", {{"flow_id", 1}}, {{"flow_id", Kind::flow_id, true}}},
       {"flows.list",
-       {{"after", 0}, {"limit", 5}, {"active", true}, {"app", "/usr/bin/curl"}},
+       {{"after", 0}, {"limit", 5}, {"active", true}, {"app", test::program_path("curl")}},
        {{"after", Kind::flow_id, false}, {"limit", Kind::count, false}, {"active", Kind::flag, false}, {"app", Kind::text, false}}},
       {"stats.get", json::object(), {}},
   };
@@ -129,12 +130,12 @@ const std::vector<NestedCase>& nested_cases() {
       {"rule.add", {{"rule", {{"action", "relay"}, {"rate", {{"down", "fast"}}}}}}, "rule.rate.down"},
       {"rule.add", {{"rule", {{"action", "relay"}, {"rate", {{"up", -1}}}}}}, "rule.rate.up"},
       {"rule.add", {{"rule", {{"action", "block"}, {"comment", 5}}}}, "rule.comment"},
-      {"quota.set", {{"app", "/usr/bin/curl"}, {"rate", {{"up", json::object()}}}}, "rate.up"},
-      {"quota.set", {{"app", "/usr/bin/curl"}, {"rate", {{"up", 1.5}}}}, "rate.up"},
-      {"quota.set", {{"app", "/usr/bin/curl"}, {"rate", {{"sideways", "1MiB/s"}}}}, "rate"},
-      {"quota.set", {{"app", "/usr/bin/curl"}, {"volume", {{"bytes", json::array()}}}}, "volume.bytes"},
-      {"quota.set", {{"app", "/usr/bin/curl"}, {"volume", {{"bytes", "1GB"}, {"period", 5}}}}, "volume.period"},
-      {"quota.set", {{"app", "/usr/bin/curl"}, {"volume", {{"bytes", "1GB"}, {"on_exceed", "explode"}}}}, "volume.on_exceed"},
+      {"quota.set", {{"app", test::program_path("curl")}, {"rate", {{"up", json::object()}}}}, "rate.up"},
+      {"quota.set", {{"app", test::program_path("curl")}, {"rate", {{"up", 1.5}}}}, "rate.up"},
+      {"quota.set", {{"app", test::program_path("curl")}, {"rate", {{"sideways", "1MiB/s"}}}}, "rate"},
+      {"quota.set", {{"app", test::program_path("curl")}, {"volume", {{"bytes", json::array()}}}}, "volume.bytes"},
+      {"quota.set", {{"app", test::program_path("curl")}, {"volume", {{"bytes", "1GB"}, {"period", 5}}}}, "volume.period"},
+      {"quota.set", {{"app", test::program_path("curl")}, {"volume", {{"bytes", "1GB"}, {"on_exceed", "explode"}}}}, "volume.on_exceed"},
       {"quota.set", {{"global", "yes"}, {"rate", {{"up", "1MiB/s"}}}}, "global"},
       {"policy.import", {{"document", {{"sluice_policy", "1"}}}}, "sluice_policy"},
       {"policy.import", {{"document", {{"sluice_policy", 1}, {"rules", "all"}}}}, "rules"},
@@ -144,7 +145,7 @@ const std::vector<NestedCase>& nested_cases() {
       {"policy.import", {{"document", {{"sluice_policy", 1}, {"quotas", json::object()}}}}, "quotas"},
       {"settings.set", {{"key", "provider_timeout_ms"}, {"value", "-5"}}, "provider_timeout_ms"},
       {"settings.set", {{"key", "colour"}, {"value", "blue"}}, "colour"},
-      {"policy.check", {{"app", "/usr/bin/curl"}, {"destination", "::1"}, {"port", 80}, {"protocol", "sctp"}}, "protocol"},
+      {"policy.check", {{"app", test::program_path("curl")}, {"destination", "::1"}, {"port", 80}, {"protocol", "sctp"}}, "protocol"},
       {"flow.register", {{"protocol", "icmp"}, {"destination", "::1"}, {"port", 80}, {"local", "::1"}, {"local_port", 1}}, "protocol"},
   };
   return cases;
