@@ -69,7 +69,7 @@ std::uint64_t divmod(const U128& x, std::uint64_t d, U128& q) {
 
 // ---------------------------------------------------------------------------------
 
-enum class Kind { size, rate };
+enum class Kind { size, rate, typed_rate };  // typed_rate: a rate that needs its unit
 
 struct Unit {
   std::string_view name;
@@ -100,6 +100,9 @@ constexpr std::string_view kRateUnitList =
     "use a number with B/s, kB/s, MB/s, GB/s, TB/s, KiB/s, MiB/s, GiB/s, TiB/s, bit/s, "
     "kbit/s, Mbit/s or Gbit/s, or a bare number of bytes per second";
 
+constexpr std::string_view kTypedRateUnitList =
+    "use a number with B/s, kB/s, MB/s, GB/s, TB/s, KiB/s, MiB/s, GiB/s, TiB/s, bit/s, kbit/s, Mbit/s or Gbit/s";
+
 [[noreturn]] void fail(std::string_view original, Kind kind, std::string_view reason) {
   std::string message;
   message.reserve(original.size() + reason.size() + 200);
@@ -111,7 +114,7 @@ constexpr std::string_view kRateUnitList =
     message += reason;
   }
   message += " (";
-  message += kind == Kind::size ? kSizeUnitList : kRateUnitList;
+  message += kind == Kind::size ? kSizeUnitList : kind == Kind::rate ? kRateUnitList : kTypedRateUnitList;
   message += ')';
   throw UnitError(message);
 }
@@ -158,6 +161,7 @@ std::string explain_unit(std::string_view unit) {
 struct Quantity {
   std::uint64_t value = 0;
   bool has_unit = false;
+  std::string_view unit;  // as written, one of kUnits
 };
 
 // Parses "<number>[blanks]<unit>" (already trimmed); errors quote `original`.
@@ -207,6 +211,7 @@ Quantity parse_quantity(std::string_view text, std::string_view original, Kind k
     }
     if (!found) fail(original, kind, explain_unit(unit_text));
     result.has_unit = true;
+    result.unit = unit.name;
   }
 
   // value = (integer + fraction/scale) * multiplier / divisor, rounded half up.
@@ -250,6 +255,61 @@ std::uint64_t parse_rate(std::string_view text) {
     fail(text, Kind::rate, "a rate needs \"/s\", as in \"" + std::string(t) + "/s\"");
   }
   return q.value;
+}
+
+TypedAmount parse_size_as_typed(std::string_view text) {
+  const std::string_view t = trim(text);
+  const Quantity q = parse_quantity(t, text, Kind::size);
+  if (!q.has_unit) fail(text, Kind::size, "a number needs a unit; for bytes write \"" + std::string(t) + "B\"");
+  return {q.value, std::string(q.unit)};
+}
+
+TypedAmount parse_rate_as_typed(std::string_view text) {
+  const std::string_view t = trim(text);
+  const bool per_second = t.size() >= 2 && t.substr(t.size() - 2) == "/s";
+  const std::string_view number = per_second ? trim(t.substr(0, t.size() - 2)) : t;
+  if (!per_second && t.find('/') != std::string_view::npos) fail(text, Kind::typed_rate, "only \"/s\" (per second) is accepted");
+  const Quantity q = parse_quantity(number, text, Kind::typed_rate);
+  if (!q.has_unit) fail(text, Kind::typed_rate, "a number needs a unit; for bytes per second write \"" + std::string(number) + "B/s\"");
+  if (!per_second) fail(text, Kind::typed_rate, "a rate needs \"/s\", as in \"" + std::string(t) + "/s\"");
+  return {q.value, std::string(q.unit)};
+}
+
+bool is_unit(std::string_view unit) {
+  for (const Unit& u : kUnits) {
+    if (u.name == unit) return true;
+  }
+  return false;
+}
+
+std::string format_size_in(std::uint64_t bytes, std::string_view unit_name) {
+  const Unit* unit = nullptr;
+  for (const Unit& u : kUnits) {
+    if (u.name == unit_name) unit = &u;
+  }
+  if (unit == nullptr) return format_size(bytes);
+  // Thousandths of the unit, rounded half up: bytes * divisor * 1000 / multiplier.
+  U128 n{0, bytes};
+  if (!mul_in_place(n, unit->divisor * 1000) || !add_in_place(n, U128{0, unit->multiplier / 2})) return format_size(bytes);
+  U128 thousandths;
+  divmod(n, unit->multiplier, thousandths);
+  if (thousandths.hi != 0) return format_size(bytes);
+  const std::uint64_t whole = thousandths.lo / 1000, rest = thousandths.lo % 1000;
+  std::string out = std::to_string(whole);
+  if (rest != 0) {
+    std::string digits = std::to_string(rest);
+    digits.insert(0, 3 - digits.size(), '0');
+    while (digits.back() == '0') digits.pop_back();
+    out += '.';
+    out += digits;
+  }
+  out += ' ';
+  out += unit->name;
+  return out;
+}
+
+std::string format_rate_in(std::uint64_t bytes_per_second, std::string_view unit) {
+  return format_size_in(bytes_per_second, unit) + "/s";
 }
 
 std::string format_size(std::uint64_t bytes) {

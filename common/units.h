@@ -32,6 +32,27 @@ std::uint64_t parse_size(std::string_view text);
 // number meaning bytes per second. Throws UnitError (also for a unit without "/s").
 std::uint64_t parse_rate(std::string_view text);
 
+// A size or rate with the unit it was written in, to show it back the way the
+// administrator wrote it: "10GB" is {10000000000, "GB"}, "1.5MiB/s" {1572864, "MiB"}
+// (the unit without "/s"). Unlike parse_size and parse_rate, a bare number is
+// refused: "4096" might be bytes or a unit forgotten, so bytes are written "4096B".
+struct TypedAmount {
+  std::uint64_t value = 0;
+  std::string unit;
+};
+TypedAmount parse_size_as_typed(std::string_view text);
+TypedAmount parse_rate_as_typed(std::string_view text);
+
+// True for a unit parse_size accepts ("B", "GB", "MiB", "kbit", ...).
+bool is_unit(std::string_view unit);
+
+// `bytes` in `unit`, at most three decimals, trailing zeros trimmed: (10000000000,
+// "GB") -> "10 GB", (100000, "kbit") -> "800 kbit". An empty or unknown unit, or a
+// figure too long for its unit, gives format_size's.
+std::string format_size_in(std::uint64_t bytes, std::string_view unit);
+// format_size_in + "/s".
+std::string format_rate_in(std::uint64_t bytes_per_second, std::string_view unit);
+
 // Binary units, at most three decimals, trailing zeros trimmed:
 // 0 -> "0 B", 1023 -> "1023 B", 1536 -> "1.5 KiB", 1048576 -> "1 MiB". Units go up to
 // TiB. parse_size(format_size(n)) is within 0.05% of n (exact below 1 KiB).

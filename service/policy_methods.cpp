@@ -371,19 +371,18 @@ std::vector<std::string> resolve_and_check_document(policy::PolicyDocument& docu
 
 void register_policy_document_methods(protocol::Dispatcher& d, PolicyEngine& engine) {
   d.add("settings.get", Access::read, [&engine](const json&, const Caller&) {
-    return json{{"settings", engine.snapshot()->settings}};
+    return json{{"settings", policy::settings_to_json(engine.snapshot()->settings)}};
   });
 
   d.add("settings.set", Access::admin, [&engine](const json& params, const Caller& caller) {
     const auto key = protocol::required_param<std::string>(params, "key");
-    const auto value = protocol::required_param<std::string>(params, "value");
-    validated([&] {
-      policy::validate_setting(key, value, "");
-      return 0;
-    });
+    const auto typed = protocol::required_param<std::string>(params, "value");
+    // Stored normalized: "BLOCK" is kept as "block", so what is shown, exported and
+    // compared is one spelling.
+    const std::string value = validated([&] { return policy::normalize_setting(key, typed, ""); });
     engine.store().set_setting(key, value, actor_of(caller));
     engine.reload();
-    return json{{"key", key}, {"value", value}};
+    return json{{"key", key}, {"value", policy::setting_to_json(key, value)}};
   });
 
   // Settings and quotas, plus the rules when they fit one answer; otherwise the
@@ -437,7 +436,7 @@ void register_policy_document_methods(protocol::Dispatcher& d, PolicyEngine& eng
                 {"updated", rules_json(result.updated)},
                 {"removed", rules_json(result.removed)},
                 {"quotas", {{"set", quotas_set}, {"removed", quotas_removed}}},
-                {"settings", result.settings_written},
+                {"settings", policy::settings_to_json(result.settings_written)},
                 {"warnings", warnings},
                 {"listed_at_most", store::kListedRules},
                 {"generation", engine.snapshot()->generation}};

@@ -8,6 +8,8 @@
 
 #include "common/platform/platform.h"
 #include "common/version.h"
+#include "control/cli/fix_hints.h"
+#include "control/cli/terminal_text.h"
 
 namespace sluice::cli {
 namespace po = boost::program_options;
@@ -52,11 +54,95 @@ std::string usage() {
          "Commands:\n";
   for (const auto& c : kCommands) out << "  " << c.name << std::string(10 - std::string(c.name).size(), ' ') << c.summary << "\n";
   out << "\n" << global_options()
-      << "\nRun 'sluicectl COMMAND --help' for a command's own options.\n"
-         "Exit status: 0 success, 1 the service is unreachable or refused, 2 bad usage.\n";
+      << "\nRun 'sluicectl COMMAND --help' for a command's own options. Every command\n"
+         "takes --json; errors go to standard error.\n\nExit status (the same with or without --json):\n";
+  for (const auto& row : kExitStatuses) out << "  " << static_cast<int>(row.status) << "  " << row.meaning << "\n";
   return out.str();
 }
 
+
+// Why sluiced could not be reached, and what to do about it: exit 3, or 4 when the
+// OS refused this user the endpoint (the fix is then the administrator's).
+int report_transport_error(std::ostream& err, const std::string& endpoint, int timeout_ms, const transport::TransportError& e) {
+  using transport::ErrorKind;
+  if (e.kind() == ErrorKind::untrusted) {  // the message names the endpoint, who holds it and why
+    err << "sluicectl: " << e.what() << "\n";
+    return kExitUnreachable;
+  }
+  err << "sluicectl: cannot reach sluiced at " << endpoint << ": " << e.what();
+  switch (e.kind()) {
+    case ErrorKind::access_denied:
+      err << " (you may not open it: " << how_to_become_administrator() << ")\n";
+      return kExitRefused;
+    case ErrorKind::timed_out:
+      err << " (no answer within " << timeout_ms << " ms: raise --timeout, or see sluiced's log)\n";
+      return kExitUnreachable;
+    case ErrorKind::not_running:
+      err << " (is the service running? " << how_to_start_service() << ")\n";
+      return kExitUnreachable;
+    default:
+      err << " (" << how_to_start_service() << ")\n";
+      return kExitUnreachable;
+  }
+}
+
+// "rule show" for `sluicectl rule show 99`: the group and its subcommand, as typed.
+std::string full_name(const std::string& command, const std::vector<std::string>& rest) {
+  if (rest.empty() || rest[0].starts_with("-")) return command;
+  for (const char c : rest[0]) {
+    if (!(c >= 'a' && c <= 'z')) return command;  // a value (an id), not a subcommand
+  }
+  return command + " " + rest[0];
+}
+
+// What a refused change was, in the user's terms: the command group, never the method.
+std::string what_needs_an_administrator(const std::string& command) {
+  if (command == "service") return "reloading sluiced's configuration";
+  if (command == "rule" || command == "quota" || command == "policy" || command == "settings") return "changing the policy";
+  return "this";
+}
+
+// Where to look for what does exist, after "not found".
+std::string where_to_look(const std::string& command) {
+  if (command == "rule") return "; 'sluicectl rule list' shows the rules and their ids";
+  if (command == "quota") return "; 'sluicectl quota show' lists the quotas";
+  return "";
+}
+
+// The service turned the request down: its words (they name fields and values, never
+// methods) with what to do, and the exit status for the kind of refusal. `command` is
+// the group (for the hints), `shown` what the user typed ("rule show").
+int report_service_error(std::ostream& err, const std::string& command, const std::string& shown, const protocol::RpcError& e) {
+  err << "sluicectl " << shown << ": ";
+  switch (e.code()) {
+    case protocol::kPermissionDenied: {
+      const protocol::json& data = e.data();
+      const std::string account = data.is_object() && data.contains("account") && data["account"].is_string()
+                                      ? data["account"].get<std::string>()
+                                      : "";
+      err << what_needs_an_administrator(command) << " needs an administrator"
+          << (account.empty() ? std::string() : " ('" + printable(account) + "' is not one)") << ": "
+          << how_to_become_administrator() << "\n";
+      return kExitRefused;
+    }
+    case protocol::kNotFound:
+      err << e.what() << where_to_look(command) << "\n";
+      return kExitNotFound;
+    case protocol::kInvalidParams:
+      err << e.what() << "\nTry 'sluicectl " << shown << " --help'.\n";
+      return kExitUsage;
+    case protocol::kMethodNotFound:
+      err << "this sluiced does not offer this command: it is older than sluicectl " << version()
+          << "; upgrade sluiced (see 'sluicectl status')\n";
+      return kExitFailure;
+    case protocol::kInternalError:
+      err << e.what() << " (see sluiced's log for the details)\n";
+      return kExitFailure;
+    default:
+      err << e.what() << "\n";
+      return kExitFailure;
+  }
+}
 }  // namespace
 
 transport::RpcClient CliContext::connect() const {
@@ -125,20 +211,12 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     err << "sluicectl " << name << ": " << e.what() << "\nTry 'sluicectl " << name << " --help'.\n";
     return kExitUsage;
   } catch (const transport::TransportError& e) {
-    if (e.kind() == transport::ErrorKind::untrusted) {  // the message names the pipe, its server and why
-      err << "sluicectl: " << e.what() << "\n";
-      return kExitFailure;
-    }
-    err << "sluicectl: cannot reach sluiced at " << endpoint << ": " << e.what();
-    if (e.kind() == transport::ErrorKind::not_running) err << " (is the service running?)";
-    err << "\n";
-    return kExitFailure;
+    return report_transport_error(err, endpoint, timeout_ms, e);
   } catch (const CommandFailed& e) {
-    err << "sluicectl " << name << ": " << e.what() << "\n";
-    return kExitFailure;
+    err << "sluicectl " << full_name(name, rest) << ": " << e.what() << "\n";
+    return e.status();
   } catch (const protocol::RpcError& e) {
-    err << "sluicectl " << name << ": " << e.what() << "\n";
-    return e.code() == protocol::kInvalidParams ? kExitUsage : kExitFailure;
+    return report_service_error(err, name, full_name(name, rest), e);
   }
 }
 

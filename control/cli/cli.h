@@ -6,14 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "control/cli/exit_status.h"
 #include "control/transport/rpc_client.h"
 
 namespace sluice::cli {
-
-// Exit statuses shared by every command.
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;   // the service is unreachable or refused the request
-inline constexpr int kExitUsage = 2;     // the command line is wrong
 
 // Thrown by commands for a bad command line; becomes exit status 2. `command` is
 // the full command that was misused ("rule add"), when known.
@@ -28,10 +24,15 @@ class UsageError : public std::runtime_error {
 };
 
 // Thrown by commands that work locally (not through the service) when the work
-// fails; becomes exit status 1 with the message.
+// fails; becomes `status` (exit_status.h) with the message, which says how to fix it.
 class CommandFailed : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit CommandFailed(const std::string& message, ExitStatus status = kExitFailure)
+      : std::runtime_error(message), status_(status) {}
+  ExitStatus status() const { return status_; }
+
+ private:
+  ExitStatus status_;
 };
 
 struct CliContext {

@@ -91,12 +91,22 @@ bool parse(const CliContext& context, const std::string& usage, po::options_desc
   return true;
 }
 
-std::string rate_text(const json& value) {
-  return value.is_number() ? units::format_rate(value.get<std::uint64_t>()) : "-";
+std::string rate_text(const json& value, const json& unit) {
+  if (!value.is_number()) return "-";
+  return unit.is_string() ? units::format_rate_in(value.get<std::uint64_t>(), unit.get<std::string>())
+                          : units::format_rate(value.get<std::uint64_t>());
 }
 
-std::string size_text(const json& value) {
-  return value.is_number() ? units::format_size(value.get<std::uint64_t>()) : "-";
+std::string size_text(const json& value, const json& unit) {
+  if (!value.is_number()) return "-";
+  return unit.is_string() ? units::format_size_in(value.get<std::uint64_t>(), unit.get<std::string>())
+                          : units::format_size(value.get<std::uint64_t>());
+}
+
+json unit_of(const json& owner, const char* key) {
+  if (!owner.is_object() || !owner.contains("units") || !owner["units"].is_object()) return nullptr;
+  const json& units = owner["units"];
+  return units.contains(key) ? units[key] : json();
 }
 
 std::string list_text(const json& list, const std::string& empty) {
@@ -171,9 +181,10 @@ void throw_usage_naming_flag(const protocol::RpcError& error, std::initializer_l
   throw UsageError(message);
 }
 
-std::string rule_rate_text(const json& rate) {
+std::string rule_rate_text(const json& rate, const json& units) {
   if (rate["up"].is_null() && rate["down"].is_null()) return "-";
-  return "up " + rate_text(rate["up"]) + ", down " + rate_text(rate["down"]);
+  const json owner{{"units", units}};
+  return "up " + rate_text(rate["up"], unit_of(owner, "rate.up")) + ", down " + rate_text(rate["down"], unit_of(owner, "rate.down"));
 }
 
 // One rule on one line, for what an edit, a dry run or an import changes.
@@ -182,7 +193,7 @@ std::string rule_line(const json& r) {
                      " app " + r["app"].get<std::string>() +
                      " user " + (r["user"].is_null() ? "any" : r["user"].get<std::string>()) +
                      " dst " + list_text(r["destinations"], "any") + " port " + list_text(r["ports"], "any");
-  if (!r["rate"]["up"].is_null() || !r["rate"]["down"].is_null()) line += " rate " + rule_rate_text(r["rate"]);
+  if (!r["rate"]["up"].is_null() || !r["rate"]["down"].is_null()) line += " rate " + rule_rate_text(r["rate"], r.value("units", json::object()));
   if (!r["enabled"].get<bool>()) line += " (disabled)";
   if (!r["comment"].get<std::string>().empty()) line += " \"" + r["comment"].get<std::string>() + "\"";
   return printable(line);

@@ -35,11 +35,15 @@ bool parse(const CliContext& context, const std::string& usage, po::options_desc
            const std::vector<std::string>& args, po::variables_map& vm,
            std::initializer_list<std::pair<const char*, int>> positional = {});
 
-// Bytes per second or bytes as "1.5 MiB/s" / "1.5 MiB"; "-" for null.
-std::string rate_text(const json& value);
-std::string size_text(const json& value);
-// A rule's rates as "up 1 MiB/s, down -"; "-" when it has none.
-std::string rule_rate_text(const json& rate);
+// Bytes per second or bytes as "1.5 MiB/s" / "1.5 MiB"; "-" for null. Given a unit
+// (a JSON string, "GB"), in that unit: what an administrator wrote is shown so.
+std::string rate_text(const json& value, const json& unit = nullptr);
+std::string size_text(const json& value, const json& unit = nullptr);
+// The unit a rule's or quota's amount was written in: its "units" entry for `key`
+// ("rate.up", "volume.bytes"), or null.
+json unit_of(const json& owner, const char* key);
+// A rule's rates as "up 1 MiB/s, down -"; "-" when it has none; in `units`' units.
+std::string rule_rate_text(const json& rate, const json& units = json::object());
 // One rule (as the service gives it) on one line, made printable: for what an edit,
 // a dry run or an import changes.
 std::string rule_line(const json& rule);

@@ -1,11 +1,11 @@
 // sluicectl policy export|import|check, and sluicectl settings show|set
-#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <sstream>
 
 #include "control/cli/command_support.h"
+#include "control/cli/private_file.h"
 #include "control/cli/table.h"
 #include "control/cli/terminal_text.h"
 #include "control/protocol/frame.h"
@@ -34,34 +34,36 @@ json export_document(transport::RpcClient& client) {
   throw protocol::RpcError(protocol::kConflict, "the policy kept changing during the export; try again");
 }
 
-// Writes next to the target and renames, so an interrupted export never leaves
-// half a policy behind.
-void write_file_atomically(const std::string& path, const std::string& text) {
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) throw UsageError("--file: cannot write '" + path + "'");
-    out << text;
-    if (!out.flush()) throw UsageError("--file: cannot write '" + path + "'");
-  }
-  std::remove(path.c_str());  // Windows' rename does not replace
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) throw UsageError("--file: cannot write '" + path + "'");
-}
-
 int policy_export(const CliContext& context, const std::vector<std::string>& args) {
   po::options_description options("Options");
-  options.add_options()("file", po::value<std::string>()->value_name("FILE"), "write the document here (default: standard output)");
+  options.add_options()
+      ("file", po::value<std::string>()->value_name("FILE"),
+       "write the document here, readable by you alone (default: standard output)")
+      ("json", "with --file, print what was written as JSON (the document itself is always JSON)");
   po::variables_map vm;
-  if (!parse(context, "sluicectl policy export [--file FILE]", options, args, vm)) return kExitOk;
+  if (!parse(context, "sluicectl policy export [--file FILE] [--json]", options, args, vm)) return kExitOk;
   auto client = context.connect();
   const json document = export_document(client);
   const std::string text = document.dump(2) + "\n";
   if (!vm.count("file") || vm["file"].as<std::string>() == "-") {
     context.out << text;
+    return kExitOk;
+  }
+  const std::string file = vm["file"].as<std::string>();
+  try {
+    write_private_file(file, text);
+  } catch (const CommandFailed& e) {
+    if (e.status() == kExitUsage) throw UsageError(std::string("--file: ") + e.what());
+    throw;
+  }
+  if (vm.count("json")) {
+    context.out << json{{"file", file}, {"rules", document["rules"].size()}, {"quotas", document["quotas"].size()},
+                        {"settings", document["settings"].size()}}
+                       .dump(2)
+                << "\n";
   } else {
-    write_file_atomically(vm["file"].as<std::string>(), text);
     context.out << "exported " << document["rules"].size() << " rules, " << document["quotas"].size() << " quotas and "
-                << document["settings"].size() << " settings to " << vm["file"].as<std::string>() << "\n";
+                << document["settings"].size() << " settings to " << printable(file) << "\n";
   }
   return kExitOk;
 }
@@ -92,7 +94,9 @@ void print_import_changes(std::ostream& out, const json& result) {
   for (const auto& q : result["quotas"]["removed"]) {
     out << "  quota removed: " << printable(q.value("global", false) ? "global" : q["app"].get<std::string>()) << "\n";
   }
-  for (const auto& [key, value] : result["settings"].items()) out << "  setting " << key << " = " << printable(value.get<std::string>()) << "\n";
+  for (const auto& [key, value] : result["settings"].items()) {
+    out << "  setting " << printable(key) << " = " << printable(value.is_string() ? value.get<std::string>() : value.dump()) << "\n";
+  }
 }
 
 int policy_import(const CliContext& context, const std::vector<std::string>& args) {
@@ -232,7 +236,7 @@ int settings_show(const CliContext& context, const std::vector<std::string>& arg
     return kExitOk;
   }
   Table table({"SETTING", "VALUE"});
-  for (const auto& [key, value] : settings.items()) table.add_row({key, value.get<std::string>()});
+  for (const auto& [key, value] : settings.items()) table.add_row({key, value.is_string() ? value.get<std::string>() : value.dump()});
   table.render(context.out);
   return kExitOk;
 }
@@ -242,16 +246,25 @@ int settings_set(const CliContext& context, const std::vector<std::string>& args
       "Settings:\n  default_action       direct, relay or block: for flows no rule matches\n"
       "  fail_mode            open or closed: what providers do when sluiced does not answer\n"
       "  provider_timeout_ms  how long providers wait for sluiced (1-60000)\n\nOptions");
+  options.add_options()("json", "print the setting as stored, as JSON");
   po::variables_map vm;
-  if (!parse(context, "sluicectl settings set KEY VALUE", options, args, vm, {{"key", 1}, {"value", 1}})) return kExitOk;
+  if (!parse(context, "sluicectl settings set KEY VALUE [--json]", options, args, vm, {{"key", 1}, {"value", 1}})) return kExitOk;
   auto client = context.connect();
+  json stored;
   try {
-    client.call("settings.set", json{{"key", vm["key"].as<std::string>()}, {"value", vm["value"].as<std::string>()}});
+    stored = client.call("settings.set", json{{"key", vm["key"].as<std::string>()}, {"value", vm["value"].as<std::string>()}});
   } catch (const protocol::RpcError& e) {
     if (e.code() == protocol::kInvalidParams) throw UsageError(e.what());
     throw;
   }
-  context.out << vm["key"].as<std::string>() << " = " << vm["value"].as<std::string>() << "\n";
+  // What the service stored: the value normalized ("BLOCK" is stored as "block").
+  if (vm.count("json")) {
+    context.out << stored.dump(2) << "\n";
+  } else {
+    const json& value = stored["value"];
+    context.out << printable(stored["key"].get<std::string>()) << " = "
+                << printable(value.is_string() ? value.get<std::string>() : value.dump()) << "\n";
+  }
   return kExitOk;
 }
 

@@ -46,8 +46,10 @@ void write_text(const std::string& path, const std::string& text) {
     const int cause = errno;
     if (fd >= 0) ::close(fd);
     ::unlink(temporary.c_str());
+    const bool denied = cause == EACCES || cause == EPERM;
     throw CommandFailed("cannot " + what + " " + path + ": " + std::strerror(cause) +
-                        (cause == EACCES || cause == EPERM ? " (run as root)" : ""));
+                            (denied ? "; changing it needs root: run it with sudo" : ""),
+                        denied ? kExitRefused : kExitFailure);
   };
   if (fd < 0) fail("write");
   if (::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()) || ::fsync(fd) != 0) fail("write");
@@ -117,9 +119,10 @@ int install(const CliContext& context, const std::vector<std::string>& args) {
   options.add_options()
       ("library", po::value<std::string>()->value_name("PATH"),
        "the provider library [default: libsluice_preload.so beside sluicectl, else in ../lib/sluice]")
-      ("preload-file", po::value<std::string>()->value_name("FILE")->default_value(kPreloadFile), "the loader's preload list");
+      ("preload-file", po::value<std::string>()->value_name("FILE")->default_value(kPreloadFile), "the loader's preload list")
+      ("json", "print the outcome as JSON");
   po::variables_map vm;
-  if (!parse(context, "sluicectl provider install [--library PATH] [--preload-file FILE]\n\n"
+  if (!parse(context, "sluicectl provider install [--library PATH] [--preload-file FILE] [--json]\n\n"
                       "Steers every program started from now on: adds the provider library to the\n"
                       "loader's preload list (after checking that it loads). Running programs are not\n"
                       "affected. Installing again changes nothing.",
@@ -145,23 +148,29 @@ int install(const CliContext& context, const std::vector<std::string>& args) {
 
   const std::string before = read_text(file);
   const auto entries = preload_entries(before);
-  if (std::find(entries.begin(), entries.end(), library) != entries.end()) {
-    context.out << "provider already installed: " << file << " lists " << library << "\n";
-    return kExitOk;
+  const bool already = std::find(entries.begin(), entries.end(), library) != entries.end();
+  if (!already) {
+    check_loads(library);
+    write_text(file, with_provider(before, library));
   }
-  check_loads(library);
-  write_text(file, with_provider(before, library));
-  context.out << "provider installed: " << file << " lists " << library << "\n"
-              << "programs started from now on are steered by sluiced's policy\n";
+  if (vm.count("json")) {
+    context.out << json{{"installed", true}, {"changed", !already}, {"preload_file", file}, {"library", library}}.dump(2) << "\n";
+  } else if (already) {
+    context.out << "provider already installed: " << file << " lists " << library << "\n";
+  } else {
+    context.out << "provider installed: " << file << " lists " << library << "\n"
+                << "programs started from now on are steered by sluiced's policy\n";
+  }
   return kExitOk;
 }
 
 int uninstall(const CliContext& context, const std::vector<std::string>& args) {
   po::options_description options("Options");
-  options.add_options()("preload-file", po::value<std::string>()->value_name("FILE")->default_value(kPreloadFile),
-                        "the loader's preload list");
+  options.add_options()
+      ("preload-file", po::value<std::string>()->value_name("FILE")->default_value(kPreloadFile), "the loader's preload list")
+      ("json", "print the outcome as JSON");
   po::variables_map vm;
-  if (!parse(context, "sluicectl provider uninstall [--preload-file FILE]\n\n"
+  if (!parse(context, "sluicectl provider uninstall [--preload-file FILE] [--json]\n\n"
                       "Removes the provider from the loader's preload list; other entries are kept.\n"
                       "Programs already running keep it until they exit. Removing again changes nothing.",
              options, args, vm)) {
@@ -170,19 +179,29 @@ int uninstall(const CliContext& context, const std::vector<std::string>& args) {
   const std::string file = vm["preload-file"].as<std::string>();
   const std::string before = read_text(file);
   const std::string after = without_provider(before);
-  if (after == before) {
-    context.out << "provider not installed: " << file << " does not list it\n";
+  const bool changed = after != before;
+  auto report = [&] {
+    if (vm.count("json")) {
+      context.out << json{{"installed", false}, {"changed", changed}, {"preload_file", file}}.dump(2) << "\n";
+    } else if (!changed) {
+      context.out << "provider not installed: " << file << " does not list it\n";
+    } else {
+      context.out << "provider uninstalled from " << file << "\n";
+    }
     return kExitOk;
-  }
+  };
+  if (!changed) return report();
   if (preload_entries(after).empty() && after.find('#') == std::string::npos) {
     if (::unlink(file.c_str()) != 0) {
-      throw CommandFailed("cannot remove " + file + ": " + std::strerror(errno) + (errno == EACCES ? " (run as root)" : ""));
+      const int cause = errno;
+      const bool denied = cause == EACCES || cause == EPERM;
+      throw CommandFailed("cannot remove " + file + ": " + std::strerror(cause) + (denied ? "; changing it needs root: run it with sudo" : ""),
+                          denied ? kExitRefused : kExitFailure);
     }
   } else {
     write_text(file, after);
   }
-  context.out << "provider uninstalled from " << file << "\n";
-  return kExitOk;
+  return report();
 }
 
 int status(const CliContext& context, const std::vector<std::string>& args) {

@@ -11,6 +11,7 @@
 #include "common/platform/platform.h"
 #include "common/platform/win_strings.h"
 #include "control/cli/command_support.h"
+#include "control/cli/fix_hints.h"
 #include "provider/lsp/install/dll_image.h"
 #include "provider/lsp/install/win_catalog.h"
 
@@ -71,14 +72,30 @@ void print_report(const CliContext& context, const lsp_install::ChangeReport& re
   for (const auto& warning : report.warnings) context.err << "warning: " << warning << "\n";
 }
 
+// Changing the catalogs needs an elevated administrator: without one, the failure
+// is a refusal (exit 4) and says how to get one.
+CommandFailed changing_catalog_failed(const lsp_install::CatalogError& e) {
+  if (platform::running_as_administrator()) return CommandFailed(e.what());
+  return CommandFailed(std::string(e.what()) + "; changing the Winsock catalog needs an administrator: " + how_to_become_administrator(),
+                       kExitRefused);
+}
+
+// The same report for --json: one document on stdout; the warnings go in it too.
+void print_report_json(const CliContext& context, const lsp_install::ChangeReport& report, bool installed) {
+  context.out << json{{"installed", installed}, {"changed", report.changed}, {"done", report.lines}, {"warnings", report.warnings}}
+                     .dump(2)
+              << "\n";
+}
+
 int install(const CliContext& context, const std::vector<std::string>& args) {
   po::options_description options("Options");
   options.add_options()
       ("dll", po::value<std::string>()->value_name("PATH"), "the 64-bit LSP [default: sluice_lsp.dll beside sluicectl]")
       ("dll32", po::value<std::string>()->value_name("PATH"),
-       "the 32-bit LSP, for the 32-bit catalog [default: sluice_lsp32.dll beside sluicectl, if there is one]");
+       "the 32-bit LSP, for the 32-bit catalog [default: sluice_lsp32.dll beside sluicectl, if there is one]")
+      ("json", "print the outcome as JSON");
   po::variables_map vm;
-  if (!parse(context, "sluicectl provider install [--dll PATH] [--dll32 PATH]\n\n"
+  if (!parse(context, "sluicectl provider install [--dll PATH] [--dll32 PATH] [--json]\n\n"
                       "Steers every program started from now on: installs the Sluice LSP in the Winsock\n"
                       "catalog (a hidden layered entry and chains over the TCP and UDP providers for IPv4\n"
                       "and IPv6, first in provider order), in the 64-bit catalog and, given a 32-bit build\n"
@@ -104,11 +121,15 @@ int install(const CliContext& context, const std::vector<std::string>& args) {
   try {
     report = lsp_install::install(request);
   } catch (const lsp_install::CatalogError& e) {
-    throw CommandFailed(e.what());
+    throw changing_catalog_failed(e);
   }
   if (!request.dll32) {
     report.warnings.push_back(std::string("32-bit catalog: left as it is: no 32-bit LSP (") + kLsp32DllName +
                               " beside sluicectl, or --dll32); 32-bit programs are not steered");
+  }
+  if (vm.count("json")) {
+    print_report_json(context, report, true);
+    return kExitOk;
   }
   print_report(context, report);
   const std::string where = request.dll32 ? "the 64-bit and 32-bit catalogs name " + request.dll + " and " + *request.dll32
@@ -123,8 +144,9 @@ int install(const CliContext& context, const std::vector<std::string>& args) {
 
 int uninstall(const CliContext& context, const std::vector<std::string>& args) {
   po::options_description options("Options");
+  options.add_options()("json", "print the outcome as JSON");
   po::variables_map vm;
-  if (!parse(context, "sluicectl provider uninstall\n\n"
+  if (!parse(context, "sluicectl provider uninstall [--json]\n\n"
                       "Removes the Sluice LSP from the Winsock catalogs, with any of its chains left\n"
                       "orphaned by an earlier removal; other vendors' entries are kept. Programs already\n"
                       "running keep it until they exit. Removing again changes nothing. Needs an elevated\n"
@@ -136,7 +158,11 @@ int uninstall(const CliContext& context, const std::vector<std::string>& args) {
   try {
     report = lsp_install::uninstall();
   } catch (const lsp_install::CatalogError& e) {
-    throw CommandFailed(e.what());
+    throw changing_catalog_failed(e);
+  }
+  if (vm.count("json")) {
+    print_report_json(context, report, false);
+    return kExitOk;
   }
   print_report(context, report);
   context.out << (report.changed ? "provider uninstalled\n" : "provider not installed: nothing to remove\n");

@@ -1,8 +1,10 @@
 // sluicectl quota set|show|clear
 #include <ostream>
+#include <vector>
 
 #include "control/cli/command_support.h"
 #include "control/cli/table.h"
+#include "control/cli/terminal_text.h"
 
 namespace sluice::cli {
 namespace {
@@ -18,12 +20,32 @@ json target(const po::variables_map& vm) {
   return vm.count("global") ? json{{"global", true}} : json{{"app", vm["app"].as<std::string>()}};
 }
 
-std::string volume_text(const json& volume) {
+// "10 GB/month, then block": in the units the quota was written in.
+std::string volume_text(const json& quota) {
+  const json& volume = quota["volume"];
   if (volume.is_null()) return "-";
-  std::string text = size_text(volume["bytes"]) + "/" + volume["period"].get<std::string>();
-  if (volume["on_exceed"] == "throttle") text += ", then " + rate_text(volume["throttle_rate"]);
+  std::string text = size_text(volume["bytes"], unit_of(quota, "volume.bytes")) + "/" + volume["period"].get<std::string>();
+  if (volume["on_exceed"] == "throttle") text += ", then " + rate_text(volume["throttle_rate"], unit_of(quota, "volume.throttle_rate"));
   else text += ", then block";
   return text;
+}
+
+// What a quota now holds, on one line: "rate up 1 MB/s, volume 10 GB/month, then block".
+std::string quota_summary(const json& q) {
+  std::vector<std::string> parts;
+  for (const auto& [kind, rate] : {std::pair{"rate", true}, std::pair{"burst", false}}) {
+    for (const char* direction : {"up", "down"}) {
+      const json& value = q[kind][direction];
+      if (value.is_null()) continue;
+      const std::string key = std::string(kind) + "." + direction;
+      parts.push_back(std::string(kind) + " " + direction + " " +
+                      (rate ? rate_text(value, unit_of(q, key.c_str())) : size_text(value, unit_of(q, key.c_str()))));
+    }
+  }
+  if (!q["volume"].is_null()) parts.push_back("volume " + volume_text(q));
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
+  return out;
 }
 
 int quota_set(const CliContext& context, const std::vector<std::string>& args) {
@@ -92,10 +114,11 @@ int quota_set(const CliContext& context, const std::vector<std::string>& args) {
   if (vm.count("json")) {
     context.out << stored.dump(2) << "\n";  // null: removing its last limit removed the quota
   } else if (stored.is_null()) {
-    context.out << "quota removed for " << (params.contains("global") ? "everything (global)" : answer["cleared"].get<std::string>())
+    context.out << "quota removed for " << (params.contains("global") ? "everything (global)" : printable(answer["cleared"].get<std::string>()))
                 << ": it had no other limit\n";
   } else {
-    context.out << "quota set for " << (stored.contains("global") ? "everything (global)" : stored["app"].get<std::string>()) << "\n";
+    context.out << "quota set for " << (stored.contains("global") ? "everything (global)" : printable(stored["app"].get<std::string>()))
+                << ": " << quota_summary(stored) << "\n";
     print_resolved_program(context, answer);
   }
   return kExitOk;
@@ -125,22 +148,30 @@ int quota_show(const CliContext& context, const std::vector<std::string>& args) 
     }
     quotas.push_back(std::move(q));
   }
+  // One quota asked for and not there is "not found", with --json or without, as
+  // `rule show` of a missing id is; the whole list may be empty.
+  if (quotas.empty() && (vm.count("app") || vm.count("global"))) {
+    throw CommandFailed((vm.count("global") ? std::string("there is no global quota")
+                                            : "no quota for " + printable(vm["app"].as<std::string>())) +
+                            "; 'sluicectl quota show' lists the quotas",
+                        kExitNotFound);
+  }
   if (vm.count("json")) {
     context.out << quotas.dump(2) << "\n";
     return kExitOk;
   }
   if (quotas.empty()) {
-    context.out << (vm.count("app") || vm.count("global") ? "no such quota\n" : "no quotas\n");
-    return vm.count("app") || vm.count("global") ? kExitFailure : kExitOk;
+    context.out << "no quotas\n";
+    return kExitOk;
   }
   Table table({"APPLICATION", "RATE UP", "RATE DOWN", "BURST UP", "BURST DOWN", "VOLUME", "USED", "NOW"});
   for (const auto& q : quotas) {
     const json& cap = q["cap"];
     std::string now = "-";
     if (cap.is_object()) now = cap["reached"].get<bool>() ? (cap["on_exceed"] == "throttle" ? "cap reached: throttled" : "cap reached: blocked") : "under the cap";
-    table.add_row({q.contains("global") ? "(global)" : q["app"].get<std::string>(), rate_text(q["rate"]["up"]),
-                   rate_text(q["rate"]["down"]), size_text(q["burst"]["up"]), size_text(q["burst"]["down"]),
-                   volume_text(q["volume"]), cap.is_object() ? size_text(cap["used"]) + " since " + cap["since"].get<std::string>() : "-", now});
+    table.add_row({q.contains("global") ? "(global)" : q["app"].get<std::string>(), rate_text(q["rate"]["up"], unit_of(q, "rate.up")),
+                   rate_text(q["rate"]["down"], unit_of(q, "rate.down")), size_text(q["burst"]["up"], unit_of(q, "burst.up")),
+                   size_text(q["burst"]["down"], unit_of(q, "burst.down")), volume_text(q), cap.is_object() ? size_text(cap["used"]) + " since " + cap["since"].get<std::string>() : "-", now});
   }
   table.render(context.out);
   return kExitOk;
@@ -149,12 +180,14 @@ int quota_show(const CliContext& context, const std::vector<std::string>& args) 
 int quota_clear(const CliContext& context, const std::vector<std::string>& args) {
   po::options_description options("Options");
   add_target_options(options);
+  options.add_options()("json", "print the service's answer as JSON");
   po::variables_map vm;
-  if (!parse(context, "sluicectl quota clear (--app PATH | --global)", options, args, vm)) return kExitOk;
+  if (!parse(context, "sluicectl quota clear (--app PATH | --global) [--json]", options, args, vm)) return kExitOk;
   json params = target(vm);
   auto client = context.connect();
   const json answer = client.call("quota.clear", params);
-  context.out << "quota cleared for " << (vm.count("global") ? "everything (global)" : answer["cleared"].get<std::string>()) << "\n";
+  if (vm.count("json")) context.out << answer.dump(2) << "\n";
+  else context.out << "quota cleared for " << (vm.count("global") ? "everything (global)" : printable(answer["cleared"].get<std::string>())) << "\n";
   return kExitOk;
 }
 

@@ -36,7 +36,7 @@ void print_rule(std::ostream& out, const json& r) {
   line("protocol", r["protocol"].get<std::string>());
   line("destinations", list_text(r["destinations"], "any"));
   line("ports", list_text(r["ports"], "any"));
-  line("rate limit", rule_rate_text(r["rate"]));
+  line("rate limit", rule_rate_text(r["rate"], r.value("units", json::object())));
   if (r.contains("hits")) line("hits", std::to_string(r["hits"].get<std::uint64_t>()) + " flows decided since sluiced started");
   line("comment", r["comment"].get<std::string>().empty() ? "-" : r["comment"].get<std::string>());
   line("created", r["created_at"].get<std::string>());
@@ -225,7 +225,7 @@ int rule_list(const CliContext& context, const std::vector<std::string>& args) {
                    r["enabled"].get<bool>() ? "yes" : "no", std::to_string(r.value("hits", std::uint64_t{0})), r["action"],
                    r["protocol"], r["app"],
                    r["user"].is_null() ? "-" : r["user"].get<std::string>(), list_text(r["destinations"], "any"),
-                   list_text(r["ports"], "any"), rule_rate_text(r["rate"]), r["comment"]});
+                   list_text(r["ports"], "any"), rule_rate_text(r["rate"], r.value("units", json::object())), r["comment"]});
   }
   table.render(context.out);
   return kExitOk;
@@ -248,25 +248,30 @@ int rule_show(const CliContext& context, const std::vector<std::string>& args) {
 
 int rule_remove(const CliContext& context, const std::vector<std::string>& args) {
   po::options_description options("Options");
+  options.add_options()("json", "print the service's answer as JSON");
   po::variables_map vm;
-  if (!parse(context, "sluicectl rule remove ID", options, args, vm, {{"id", 1}})) return kExitOk;
+  if (!parse(context, "sluicectl rule remove ID [--json]", options, args, vm, {{"id", 1}})) return kExitOk;
   const std::int64_t id = id_argument(vm);
   auto client = context.connect();
-  client.call("rule.remove", json{{"id", id}});
-  context.out << "removed rule " << id << "\n";
+  const json answer = client.call("rule.remove", json{{"id", id}});
+  if (vm.count("json")) context.out << answer.dump(2) << "\n";
+  else context.out << "removed rule " << id << "\n";
   return kExitOk;
 }
 
 int set_enabled(const CliContext& context, const std::vector<std::string>& args, bool enabled) {
   po::options_description options("Options");
+  options.add_options()("json", "print the rule as JSON");
   po::variables_map vm;
-  if (!parse(context, std::string("sluicectl rule ") + (enabled ? "enable" : "disable") + " ID", options, args, vm, {{"id", 1}})) {
+  if (!parse(context, std::string("sluicectl rule ") + (enabled ? "enable" : "disable") + " ID [--json]", options, args, vm,
+             {{"id", 1}})) {
     return kExitOk;
   }
   const std::int64_t id = id_argument(vm);
   auto client = context.connect();
-  client.call("rule.set_enabled", json{{"id", id}, {"enabled", enabled}});
-  context.out << (enabled ? "enabled" : "disabled") << " rule " << id << "\n";
+  const json answer = client.call("rule.set_enabled", json{{"id", id}, {"enabled", enabled}});
+  if (vm.count("json")) context.out << answer["rule"].dump(2) << "\n";
+  else context.out << (enabled ? "enabled" : "disabled") << " rule " << id << "\n";
   return kExitOk;
 }
 
@@ -278,9 +283,12 @@ int rule_move(const CliContext& context, const std::vector<std::string>& args) {
   options.add_options()
       ("to", po::value<std::string>()->value_name("N"), "to position N (1 = evaluated first)")
       ("before", po::value<std::string>()->value_name("ID"), "just before rule ID")
-      ("after", po::value<std::string>()->value_name("ID"), "just after rule ID");
+      ("after", po::value<std::string>()->value_name("ID"), "just after rule ID")
+      ("json", "print the moved rule as JSON");
   po::variables_map vm;
-  if (!parse(context, "sluicectl rule move ID (--to N | --before ID | --after ID)", options, args, vm, {{"id", 1}})) return kExitOk;
+  if (!parse(context, "sluicectl rule move ID (--to N | --before ID | --after ID) [--json]", options, args, vm, {{"id", 1}})) {
+    return kExitOk;
+  }
   const std::int64_t id = id_argument(vm);
   if (vm.count("to") + vm.count("before") + vm.count("after") != 1) throw UsageError("give exactly one of --to, --before, --after");
   const bool before = vm.count("before") > 0;
@@ -301,7 +309,8 @@ int rule_move(const CliContext& context, const std::vector<std::string>& args) {
     position = before ? (mine < theirs ? theirs - 1 : theirs) : (mine < theirs ? theirs : theirs + 1);
   }
   const json rule = client.call("rule.move", json{{"id", id}, {"position", position}})["rule"];
-  context.out << "rule " << id << " is now at position " << rule["position"] << "\n";
+  if (vm.count("json")) context.out << rule.dump(2) << "\n";
+  else context.out << "rule " << id << " is now at position " << rule["position"] << "\n";
   return kExitOk;
 }
 

@@ -133,9 +133,10 @@ int top_command(const CliContext& context, const std::vector<std::string>& args)
   po::options_description options("Options");
   options.add_options()
       ("interval", po::value<std::string>()->value_name("SECONDS")->default_value("1"), "seconds between refreshes")
-      ("count", po::value<std::string>()->value_name("N"), "stop after N refreshes [default: until interrupted]");
+      ("count", po::value<std::string>()->value_name("N"), "stop after N refreshes [default: until interrupted]")
+      ("json", "one line of JSON per refresh (JSON Lines): {\"programs\": [...]}, busiest first");
   po::variables_map vm;
-  if (!parse(context, "sluicectl top [--interval SECONDS] [--count N]\n\n"
+  if (!parse(context, "sluicectl top [--interval SECONDS] [--count N] [--json]\n\n"
                       "Per-program rates, refreshed (like nethogs): the busiest programs first.",
              options, args, vm)) {
     return kExitOk;
@@ -152,6 +153,11 @@ int top_command(const CliContext& context, const std::vector<std::string>& args)
       return a["rate_up"].get<std::uint64_t>() + a["rate_down"].get<std::uint64_t>() >
              b["rate_up"].get<std::uint64_t>() + b["rate_down"].get<std::uint64_t>();
     });
+    if (vm.count("json")) {  // a stream a script reads line by line, never redrawn
+      context.out << json{{"programs", rows}, {"interval_seconds", interval}}.dump() << "\n";
+      context.out.flush();
+      continue;
+    }
     if (terminal) context.out << "\x1b[H\x1b[2J";  // home and clear, so the table refreshes in place
     else if (i > 0) context.out << "\n";
     context.out << "sluicectl top: " << rows.size() << " programs, every " << interval << "s\n";

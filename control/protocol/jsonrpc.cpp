@@ -72,9 +72,13 @@ json Dispatcher::handle_request(const json& request, const Caller& caller) const
   if (it == methods_.end()) {
     response = make_error_response(id, kMethodNotFound, "unknown method '" + name + "'");
   } else if (it->second.access == Access::admin && !caller.administrator) {
-    response = make_error_response(id, kPermissionDenied,
-                                   "'" + name + "' changes state and needs an administrator" +
-                                       (caller.account.empty() ? std::string() : " ('" + caller.account + "' is not one)"));
+    // Said for a person, not a program: clients show it as it is. The method and the
+    // account are in the data, for a client that words the refusal its own way.
+    response = make_error_response(
+        id, kPermissionDenied,
+        "this request changes sluiced's state and needs an administrator" +
+            (caller.account.empty() ? std::string() : " ('" + caller.account + "' is not one)"),
+        json{{"method", name}, {"account", caller.account}});
   } else {
     try {
       response = json{{"jsonrpc", "2.0"}, {"id", id}, {"result", it->second.handler(params, caller)}};

@@ -1,5 +1,6 @@
 #include "service/policy/policy_document.h"
 
+#include <algorithm>
 #include <cctype>
 #include <set>
 
@@ -27,9 +28,31 @@ std::string read_string(const json& value, const std::string& path) {
   return value.get<std::string>();
 }
 
-// Bytes or bytes/s: a positive integer, or a string with units.
-std::optional<std::uint64_t> read_amount(const json& object, const char* field, const std::string& path, bool rate) {
-  if (!object.contains(field) || object[field].is_null()) return std::nullopt;
+// The units of a rule's or quota's amounts as given ({"rate.up": "MB"}), for the
+// amounts `keys` names. A unit the amount's own text carries wins over these.
+using Units = std::map<std::string, std::string>;
+Units read_units(const json& object, const std::string& path, std::initializer_list<const char*> keys) {
+  Units out;
+  if (!object.contains("units") || object["units"].is_null()) return out;
+  const std::string where = at(path, "units");
+  expect_object(object["units"], where, keys);
+  for (const auto& [key, unit] : object["units"].items()) {
+    if (unit.is_null()) continue;
+    const std::string text = read_string(unit, at(where, key));
+    if (!units::is_unit(text)) throw DocumentError(at(where, key), "'" + text + "' is not a unit (B, kB, MB, GB, TB, KiB, MiB, GiB, TiB, bit, kbit, Mbit, Gbit)");
+    out[key] = text;
+  }
+  return out;
+}
+
+// Bytes or bytes/s: a positive integer (bytes), or a string with its unit ("10GB",
+// "1.5MiB/s"; a bare "4096" is refused), whose unit is kept in `shown[key]`.
+std::optional<std::uint64_t> read_amount(const json& object, const char* field, const std::string& path, bool rate, Units& shown,
+                                         const std::string& key) {
+  if (!object.contains(field) || object[field].is_null()) {
+    shown.erase(key);  // no amount, nothing to show in a unit
+    return std::nullopt;
+  }
   const json& value = object[field];
   const std::string where = at(path, field);
   if (value.is_number_unsigned() || value.is_number_integer()) {
@@ -38,20 +61,27 @@ std::optional<std::uint64_t> read_amount(const json& object, const char* field, 
   }
   if (!value.is_string()) throw DocumentError(where, std::string("expected a number or a string with units, got ") + value.type_name());
   try {
-    std::uint64_t amount = rate ? units::parse_rate(value.get<std::string>()) : units::parse_size(value.get<std::string>());
-    if (amount == 0) throw DocumentError(where, "must be greater than 0");
-    return amount;
+    const units::TypedAmount amount =
+        rate ? units::parse_rate_as_typed(value.get<std::string>()) : units::parse_size_as_typed(value.get<std::string>());
+    if (amount.value == 0) throw DocumentError(where, "must be greater than 0");
+    shown[key] = amount.unit;
+    return amount.value;
   } catch (const units::UnitError& e) {
     throw DocumentError(where, e.what());
   }
 }
 
-Rates read_rates(const json& object, const char* field, const std::string& path, bool rate) {
-  if (!object.contains(field) || object[field].is_null()) return {};
+Rates read_rates(const json& object, const char* field, const std::string& path, bool rate, Units& shown) {
+  const std::string up_key = std::string(field) + ".up", down_key = std::string(field) + ".down";
+  if (!object.contains(field) || object[field].is_null()) {
+    shown.erase(up_key);
+    shown.erase(down_key);
+    return {};
+  }
   const json& value = object[field];
   const std::string where = at(path, field);
   expect_object(value, where, {"up", "down"});
-  return Rates{read_amount(value, "up", where, rate), read_amount(value, "down", where, rate)};
+  return Rates{read_amount(value, "up", where, rate, shown, up_key), read_amount(value, "down", where, rate, shown, down_key)};
 }
 
 json rates_to_json(const Rates& rates) {
@@ -90,13 +120,14 @@ json rule_to_json(const Rule& rule) {
               {"ports", ports},
               {"action", to_string(rule.action)},
               {"rate", rates_to_json(rule.rate)},
+              {"units", rule.units},
               {"created_at", rule.created_at},
               {"updated_at", rule.updated_at}};
 }
 
 Rule rule_from_json(const json& value, const std::string& path) {
   expect_object(value, path, {"id", "position", "enabled", "comment", "app", "user", "protocol", "destinations", "ports",
-                              "action", "rate", "created_at", "updated_at"});
+                              "action", "rate", "units", "created_at", "updated_at"});
   Rule rule;
   if (!value.contains("action")) throw DocumentError(at(path, "action"), "missing (direct, relay or block)");
   const std::string action = read_string(value["action"], at(path, "action"));
@@ -142,7 +173,8 @@ Rule rule_from_json(const json& value, const std::string& path) {
       rule.ports.push_back(*range);
     }
   }
-  rule.rate = read_rates(value, "rate", path, /*rate=*/true);
+  rule.units = read_units(value, path, {"rate.up", "rate.down"});
+  rule.rate = read_rates(value, "rate", path, /*rate=*/true, rule.units);
   return rule;
 }
 
@@ -158,12 +190,13 @@ json quota_to_json(const Quota& quota) {
   } else {
     out["volume"] = nullptr;
   }
+  out["units"] = quota.units;
   out["updated_at"] = quota.updated_at;
   return out;
 }
 
 Quota quota_from_json(const json& value, const std::string& path) {
-  expect_object(value, path, {"app", "global", "rate", "burst", "volume", "updated_at"});
+  expect_object(value, path, {"app", "global", "rate", "burst", "volume", "units", "updated_at"});
   Quota quota;
   const bool global = value.contains("global") && value["global"] == true;
   if (value.contains("global") && !value["global"].is_boolean()) throw DocumentError(at(path, "global"), "expected true or false");
@@ -175,13 +208,14 @@ Quota quota_from_json(const json& value, const std::string& path) {
     quota.app = read_app(value["app"], at(path, "app"));
     if (is_glob(quota.app)) throw DocumentError(at(path, "app"), "quotas apply to one program: give its full path, not a glob");
   }
-  quota.rate = read_rates(value, "rate", path, /*rate=*/true);
-  quota.burst = read_rates(value, "burst", path, /*rate=*/false);
+  quota.units = read_units(value, path, {"rate.up", "rate.down", "burst.up", "burst.down", "volume.bytes", "volume.throttle_rate"});
+  quota.rate = read_rates(value, "rate", path, /*rate=*/true, quota.units);
+  quota.burst = read_rates(value, "burst", path, /*rate=*/false, quota.units);
   if (value.contains("volume") && !value["volume"].is_null()) {
     const json& volume = value["volume"];
     const std::string where = at(path, "volume");
     expect_object(volume, where, {"bytes", "period", "on_exceed", "throttle_rate"});
-    quota.volume_bytes = read_amount(volume, "bytes", where, /*rate=*/false);
+    quota.volume_bytes = read_amount(volume, "bytes", where, /*rate=*/false, quota.units, "volume.bytes");
     if (!quota.volume_bytes) throw DocumentError(at(where, "bytes"), "missing: how many bytes per period");
     const std::string period = volume.contains("period") ? read_string(volume["period"], at(where, "period")) : "day";
     quota.volume_period = parse_volume_period(period);
@@ -189,13 +223,17 @@ Quota quota_from_json(const json& value, const std::string& path) {
     const std::string on_exceed = volume.contains("on_exceed") ? read_string(volume["on_exceed"], at(where, "on_exceed")) : "block";
     quota.on_exceed = parse_on_exceed(on_exceed);
     if (!quota.on_exceed) throw DocumentError(at(where, "on_exceed"), "'" + on_exceed + "' is not block or throttle");
-    quota.throttle_rate = read_amount(volume, "throttle_rate", where, /*rate=*/true);
+    quota.throttle_rate = read_amount(volume, "throttle_rate", where, /*rate=*/true, quota.units, "volume.throttle_rate");
     if (*quota.on_exceed == OnExceed::throttle && !quota.throttle_rate) {
       throw DocumentError(at(where, "throttle_rate"), "missing: throttle needs the rate to throttle to");
     }
     if (*quota.on_exceed == OnExceed::block && quota.throttle_rate) {
       throw DocumentError(at(where, "throttle_rate"), "only meaningful with on_exceed throttle");
     }
+  }
+  if (!quota.volume_bytes) {
+    quota.units.erase("volume.bytes");
+    quota.units.erase("volume.throttle_rate");
   }
   if (!quota.rate.up && !quota.rate.down && !quota.volume_bytes) {
     throw DocumentError(path, "the quota sets no limit (give a rate or a volume)");
@@ -211,25 +249,48 @@ const std::vector<std::string>& setting_keys() {
   return keys;
 }
 
-void validate_setting(const std::string& key, const std::string& value, const std::string& path) {
+std::string normalize_setting(const std::string& key, const std::string& value, const std::string& path) {
   const std::string where = at(path, key);
   if (key == "default_action") {
-    if (!parse_action(value)) throw DocumentError(where, "'" + value + "' is not direct, relay or block");
-  } else if (key == "fail_mode") {
-    if (value != "open" && value != "closed") throw DocumentError(where, "'" + value + "' is not open or closed");
-  } else if (key == "provider_timeout_ms") {
-    std::size_t used = 0;
-    long long ms = -1;
-    try {
-      ms = std::stoll(value, &used);
-    } catch (const std::exception&) {
-    }
-    if (used != value.size() || ms < 1 || ms > 60000) {
-      throw DocumentError(where, "'" + value + "' is not a number of milliseconds from 1 to 60000");
-    }
-  } else {
-    throw DocumentError(where, "unknown setting (known: default_action, fail_mode, provider_timeout_ms)");
+    auto action = parse_action(value);
+    if (!action) throw DocumentError(where, "'" + value + "' is not direct, relay or block");
+    return to_string(*action);
   }
+  if (key == "fail_mode") {
+    // The providers compare the word: "CLOSED" stored as typed would be neither.
+    std::string lower = value;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower != "open" && lower != "closed") throw DocumentError(where, "'" + value + "' is not open or closed");
+    return lower;
+  }
+  if (key == "provider_timeout_ms") {
+    // Digits only: std::stoll alone would take " 250" and "+250".
+    const bool digits = !value.empty() && value.size() <= 5 &&
+                        std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
+    const long long ms = digits ? std::stoll(value) : -1;
+    if (ms < 1 || ms > 60000) throw DocumentError(where, "'" + value + "' is not a number of milliseconds from 1 to 60000");
+    return std::to_string(ms);
+  }
+  throw DocumentError(where, "unknown setting (known: default_action, fail_mode, provider_timeout_ms)");
+}
+
+void validate_setting(const std::string& key, const std::string& value, const std::string& path) {
+  (void)normalize_setting(key, value, path);
+}
+
+json setting_to_json(const std::string& key, const std::string& value) {
+  if (key == "provider_timeout_ms") {
+    const bool digits = !value.empty() && value.size() <= 18 &&
+                        std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (digits) return std::stoll(value);
+  }
+  return value;
+}
+
+json settings_to_json(const std::map<std::string, std::string>& settings) {
+  json out = json::object();
+  for (const auto& [key, value] : settings) out[key] = setting_to_json(key, value);
+  return out;
 }
 
 json document_to_json(const PolicyDocument& document) {
@@ -239,14 +300,16 @@ json document_to_json(const PolicyDocument& document) {
     // its array's, so export, import, export gives the same text.
     json r = rule_to_json(rule);
     for (const char* field : {"id", "position", "created_at", "updated_at"}) r.erase(field);
+    if (r["units"].empty()) r.erase("units");  // amounts in bytes: nothing to say
     rules.push_back(std::move(r));
   }
   for (const auto& quota : document.quotas) {
     json q = quota_to_json(quota);
     q.erase("updated_at");
+    if (q["units"].empty()) q.erase("units");
     quotas.push_back(std::move(q));
   }
-  return json{{"sluice_policy", kDocumentVersion}, {"settings", document.settings}, {"rules", rules}, {"quotas", quotas}};
+  return json{{"sluice_policy", kDocumentVersion}, {"settings", settings_to_json(document.settings)}, {"rules", rules}, {"quotas", quotas}};
 }
 
 PolicyDocument document_from_json(const json& value) {
@@ -265,8 +328,7 @@ PolicyDocument document_from_json(const json& value) {
     if (!settings.is_object()) throw DocumentError("settings", "expected an object");
     for (const auto& [key, v] : settings.items()) {
       const std::string text = v.is_string() ? v.get<std::string>() : v.dump();
-      validate_setting(key, text, "settings");
-      document.settings[key] = text;
+      document.settings[key] = normalize_setting(key, text, "settings");
     }
   }
   if (value.contains("rules")) {

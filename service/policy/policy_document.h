@@ -49,8 +49,13 @@ json document_to_json(const PolicyDocument& document);
 PolicyDocument document_from_json(const json& value);
 
 // Settings an administrator may change, and what each accepts. Throws DocumentError
-// naming the key or the value.
+// naming the key or the value. normalize_setting returns the value as it is stored,
+// so what is shown and compared is one spelling: "BLOCK" -> "block", "0250" -> "250".
+std::string normalize_setting(const std::string& key, const std::string& value, const std::string& path);
 void validate_setting(const std::string& key, const std::string& value, const std::string& path);
+// Settings as JSON answers carry them: numbers as numbers (provider_timeout_ms).
+json setting_to_json(const std::string& key, const std::string& value);
+json settings_to_json(const std::map<std::string, std::string>& settings);
 const std::vector<std::string>& setting_keys();
 
 }  // namespace sluice::policy

@@ -4,6 +4,7 @@
 // per day, week or month with what happens when a cap is reached.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -23,6 +24,9 @@ struct Quota {
   std::optional<VolumePeriod> volume_period;
   std::optional<OnExceed> on_exceed;          // with a volume cap; default block
   std::optional<std::uint64_t> throttle_rate; // bytes/s once the cap is reached, for throttle
+  // The unit each amount was written in ("rate.up", "burst.down", "volume.bytes",
+  // "volume.throttle_rate" -> "GB", "MiB", ...), to show it back so. Display only.
+  std::map<std::string, std::string> units;
   std::string updated_at;
   bool operator==(const Quota&) const = default;
 };

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,6 +60,9 @@ struct Rule {
   std::vector<PortRange> ports;     // empty = any port
   Action action = Action::direct;
   Rates rate;                       // per-rule limit, on top of application quotas
+  // The unit each amount was written in, to show it so: {"rate.up": "MB"} shows
+  // 1000000 as "1 MB/s". Display only: never part of what a rule decides.
+  std::map<std::string, std::string> units;
   std::string created_at, updated_at;
 };
 

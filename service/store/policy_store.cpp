@@ -12,7 +12,8 @@ using policy::Rule;
 namespace {
 
 constexpr const char* kRuleColumns =
-    "id, position, enabled, comment, app, user, protocol, destinations, ports, action, rate_up, rate_down, created_at, updated_at";
+    "id, position, enabled, comment, app, user, protocol, destinations, ports, action, rate_up, rate_down, created_at, updated_at, "
+    "units";
 constexpr const char* kNow = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 std::optional<std::uint64_t> optional_u64(const Statement& s, int column) {
@@ -38,6 +39,8 @@ Rule rule_from_row(const Statement& s) {
              {"rate", {{"up", s.column_is_null(10) ? json() : json(s.column_int64(10))},
                        {"down", s.column_is_null(11) ? json() : json(s.column_int64(11))}}}};
   if (!s.column_is_null(5)) value["user"] = s.column_text(5);
+  value["units"] = json::parse(s.column_text(14), nullptr, false);
+  if (value["units"].is_discarded()) value["units"] = json::object();
   Rule rule = policy::rule_from_json(value, "rules[id " + std::to_string(s.column_int64(0)) + "]");
   rule.id = s.column_int64(0);
   rule.position = s.column_int64(1);
@@ -57,6 +60,13 @@ Quota quota_from_row(const Statement& s) {
   if (!s.column_is_null(8)) q.on_exceed = policy::parse_on_exceed(s.column_text(8));
   q.throttle_rate = optional_u64(s, 9);
   q.updated_at = s.column_text(10);
+  // Display only, and written by this store from a validated quota: read leniently.
+  const json shown = json::parse(s.column_text(11), nullptr, false);
+  if (shown.is_object()) {
+    for (const auto& [key, unit] : shown.items()) {
+      if (unit.is_string()) q.units[key] = unit.get<std::string>();
+    }
+  }
   return q;
 }
 
@@ -143,7 +153,7 @@ void PolicyStore::write_rule_fields(std::int64_t id, const Rule& rule) {
   const json j = policy::rule_to_json(rule);
   auto s = db_.prepare(
       "UPDATE rules SET enabled = ?, comment = ?, app = ?, user = ?, protocol = ?, destinations = ?, ports = ?, action = ?, "
-      "rate_up = ?, rate_down = ? WHERE id = ?");
+      "rate_up = ?, rate_down = ?, units = ? WHERE id = ?");
   s.bind(1, std::int64_t{rule.enabled}).bind(2, rule.comment).bind(3, rule.app);
   if (rule.user) s.bind(4, *rule.user);
   else s.bind_null(4);
@@ -151,7 +161,8 @@ void PolicyStore::write_rule_fields(std::int64_t id, const Rule& rule) {
   s.bind(8, j["action"].get<std::string>());
   bind_optional(s, 9, rule.rate.up);
   bind_optional(s, 10, rule.rate.down);
-  s.bind(11, id);
+  s.bind(11, json(rule.units).dump());
+  s.bind(12, id);
   s.step();
 }
 
@@ -251,7 +262,7 @@ std::vector<Quota> PolicyStore::quotas_locked() {
   std::vector<Quota> out;
   auto s = db_.prepare(
       "SELECT scope, app, rate_up, rate_down, burst_up, burst_down, volume_bytes, volume_period, on_exceed, throttle_rate, "
-      "updated_at FROM quotas ORDER BY scope DESC, app");
+      "updated_at, units FROM quotas ORDER BY scope DESC, app");
   while (s.step()) out.push_back(quota_from_row(s));
   return out;
 }
@@ -260,7 +271,7 @@ std::optional<Quota> PolicyStore::quota(bool global, const std::string& app) {
   std::lock_guard lock(mutex_);
   auto s = db_.prepare(
       "SELECT scope, app, rate_up, rate_down, burst_up, burst_down, volume_bytes, volume_period, on_exceed, throttle_rate, "
-      "updated_at FROM quotas WHERE scope = ? AND app = ?");
+      "updated_at, units FROM quotas WHERE scope = ? AND app = ?");
   s.bind(1, std::string_view(global ? "global" : "app")).bind(2, global ? std::string() : app);
   if (!s.step()) return std::nullopt;
   return quota_from_row(s);
@@ -268,8 +279,8 @@ std::optional<Quota> PolicyStore::quota(bool global, const std::string& app) {
 
 void PolicyStore::upsert_quota(const Quota& q) {
   auto s = db_.prepare(std::string("INSERT OR REPLACE INTO quotas (scope, app, rate_up, rate_down, burst_up, burst_down, "
-                                   "volume_bytes, volume_period, on_exceed, throttle_rate, updated_at) "
-                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ") +
+                                   "volume_bytes, volume_period, on_exceed, throttle_rate, units, updated_at) "
+                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ") +
                        kNow + ")");
   s.bind(1, std::string_view(q.global ? "global" : "app")).bind(2, q.global ? std::string() : q.app);
   bind_optional(s, 3, q.rate.up);
@@ -282,6 +293,7 @@ void PolicyStore::upsert_quota(const Quota& q) {
   if (q.volume_bytes) s.bind(9, std::string_view(policy::to_string(q.on_exceed.value_or(policy::OnExceed::block))));
   else s.bind_null(9);
   bind_optional(s, 10, q.throttle_rate);
+  s.bind(11, json(q.units).dump());
   s.step();
 }
 

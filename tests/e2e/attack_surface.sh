@@ -144,11 +144,11 @@ PY
   as_victim() { runuser -u "$victim" -- env -u XDG_RUNTIME_DIR HOME=/nonexistent "$@"; }
   check "a socket planted by another user is there" test -S "$planted_dir/control.sock"
   check "the victim's sluicectl (XDG_RUNTIME_DIR unset) refuses the planted /tmp/sluice-UID socket" \
-    status_is 1 as_victim "$bin/sluicectl" status
+    status_is 3 as_victim "$bin/sluicectl" status
   check "  ... saying why: not trusting it" said "not trusting"
   check "  ... its directory belongs to uid $planter_uid" said "belongs to uid $planter_uid"
   check "the victim's sluicectl refuses a socket another user planted in sticky /tmp" \
-    status_is 1 as_victim "$bin/sluicectl" --control "$planted_tmp" status
+    status_is 3 as_victim "$bin/sluicectl" --control "$planted_tmp" status
   check "  ... saying the socket belongs to uid $planter_uid and may have been planted" \
     said "socket belongs to uid $planter_uid, neither root nor you: another user may have planted it"
   check "the victim's program under sluice-run still connects (fail open), the planted socket unused" \

@@ -80,7 +80,7 @@ check "reload without metrics-listen closes it" bash -c "'$bin/sluicectl' --cont
 
 user=sluice-reload-$$
 if useradd --no-create-home --shell /usr/sbin/nologin "$user" 2>/dev/null; then
-  check "an unprivileged user may not reload" status_is 1 runuser -u "$user" -- "$bin/sluicectl" --control "$sock" service reload
+  check "an unprivileged user may not reload (exit 4)" status_is 4 runuser -u "$user" -- "$bin/sluicectl" --control "$sock" service reload
   check "  ... and is told why" said "administrator"
   userdel "$user" 2>/dev/null
 fi

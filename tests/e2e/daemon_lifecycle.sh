@@ -40,7 +40,7 @@ PY
 check "sluiced --help explains the options" bash -c "'$bin/sluiced' --help | grep -q -- --state-dir"
 check "sluiced with a bad option exits 2" status_is 2 "$bin/sluiced" --frobnicate
 check "sluiced service install on Linux exits 2" status_is 2 "$bin/sluiced" service install
-check "status with no service exits 1" status_is 1 ctl status
+check "status with no service exits 3 (unreachable)" status_is 3 ctl status
 check "  ... and says where it looked" grep -q "cannot reach sluiced at $sock" "$work/err"
 
 check "sluiced starts as a daemon and returns once ready" status_is 0 "$bin/sluiced" --state-dir "$work/state" --control "$sock"

@@ -56,7 +56,7 @@ check "a restart keeps rules, quotas and settings" test "$(ctl policy export)" =
 check "  ... and the disabled/enabled flags and order" test "$(ids)" = "2,1,3"
 
 check "rule remove 3" status_is 0 ctl rule remove 3
-check "  ... it is gone" status_is 1 ctl rule show 3
+check "  ... it is gone (exit 5)" status_is 5 ctl rule show 3
 check "  ... and says so" said "no rule with id 3"
 check "quota clear --global" status_is 0 ctl quota clear --global
 
@@ -110,10 +110,12 @@ if useradd --no-create-home --shell /usr/sbin/nologin "$user" 2>/dev/null; then
   as_user() { runuser -u "$user" -- "$bin/sluicectl" --control "$sock" "$@"; }
   check "an unprivileged user can list rules" status_is 0 as_user rule list --json
   check "  ... and read status, which says read-only" bash -c "runuser -u '$user' -- '$bin/sluicectl' --control '$sock' status | grep -q read-only"
-  check "  ... cannot add a rule" status_is 1 as_user rule add --action block
+  check "  ... cannot add a rule (exit 4)" status_is 4 as_user rule add --action block
   check "  ... and is told why" said "needs an administrator"
-  check "  ... cannot import a policy" status_is 1 as_user policy import --file "$work/policy.json" --replace
-  check "  ... cannot change settings" status_is 1 as_user settings set default_action direct
+  check "an export is readable by its owner alone" test "$(stat -c %a "$work/policy.json")" = 600
+  chmod 644 "$work/policy.json"  # let the user read this one: the refusal to test is the service's
+  check "  ... cannot import a policy" status_is 4 as_user policy import --file "$work/policy.json" --replace
+  check "  ... cannot change settings" status_is 4 as_user settings set default_action direct
   check "  ... nothing was written" test "$(ctl policy export)" = "$exported"
   getent group sluice-admin >/dev/null || { groupadd sluice-admin && created_group=1; }
   usermod -aG sluice-admin "$user"

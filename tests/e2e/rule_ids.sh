@@ -21,7 +21,7 @@ check "  ... gets a new id, not the removed one's" said "added rule 4 at positio
 check "rule remove 4 (the highest id)" status_is 0 ctl rule remove 4
 ctl rule add --action block --app /usr/bin/e >/dev/null
 check "  ... the next rule is 5, not 4 again" test "$(ids)" = "1,3,5"
-check "a retried rule remove 4 removes nothing" status_is 1 ctl rule remove 4
+check "a retried rule remove 4 removes nothing (exit 5, not found)" status_is 5 ctl rule remove 4
 check "  ... and the rules are intact" test "$(ids)" = "1,3,5"
 
 check "policy export" status_is 0 ctl policy export --file "$work/policy.json"
@@ -59,7 +59,7 @@ check "  ... enforced: policy check names rule 5" status_is 0 ctl policy check -
 check "  ... says block by rule 5" said "block (rule 5"
 check "rule edit with a bad --dst: exit 2" status_is 2 ctl rule edit 5 --dst 10.0.0.300/8
 check "  ... names the flag" said "\-\-dst: '10.0.0.300/8'"
-check "rule edit of a missing rule: exit 1" status_is 1 ctl rule edit 99 --action block
+check "rule edit of a missing rule: exit 5" status_is 5 ctl rule edit 99 --action block
 check "rule edit --dry-run" status_is 0 ctl rule edit 5 --action direct --dry-run
 check "  ... shows before and after" said "would change rule 5"
 check "  ... changed nothing" bash -c "'$bin/sluicectl' --control '$sock' rule show 5 --json | jq -e '.action == \"block\"' >/dev/null"

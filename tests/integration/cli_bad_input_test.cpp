@@ -1,9 +1,8 @@
 // Every sluicectl command and subcommand with bad arguments, against the real
 // service body: exit status 2 and a message naming the offending option or value.
 // Some arguments can only be judged by sluiced (a well-formed rule id that does not
-// exist, a quota that is not there): those are "the service refused", exit 1, by
-// design; they are listed separately at the end so the line between the two stays
-// where it is.
+// exist, a quota that is not there): those are "not found", exit 5, by design; they
+// are listed separately at the end so the line between the two stays where it is.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -257,8 +256,8 @@ TEST_F(CliBadInputTest, BadArgumentsExitTwoNamingTheProblem) {
             << "\n";
 }
 
-// Well-formed requests the service turns down: exit 1, the service's own words.
-TEST_F(CliBadInputTest, WhatOnlyTheServiceCanJudgeIsExitOne) {
+// Well-formed requests naming what is not there: exit 5 (not found), in the service's words.
+TEST_F(CliBadInputTest, WhatOnlyTheServiceCanJudgeIsNotFound) {
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
            {"rule", "show", "4242"},
            {"rule", "remove", "4242"},
@@ -267,8 +266,8 @@ TEST_F(CliBadInputTest, WhatOnlyTheServiceCanJudgeIsExitOne) {
            {"quota", "clear", "--app", test::program_path("never-limited")},
            {"quota", "show", "--app", test::program_path("never-limited")}}) {
     const CliRun r = run(args);
-    EXPECT_EQ(r.status, kExitFailure) << ::testing::PrintToString(args) << ": " << r.err;
-    EXPECT_FALSE(r.err.empty() && r.out.empty()) << ::testing::PrintToString(args);
+    EXPECT_EQ(r.status, kExitNotFound) << ::testing::PrintToString(args) << ": " << r.err;
+    EXPECT_FALSE(r.err.empty()) << ::testing::PrintToString(args);
   }
   EXPECT_NE(run({"rule", "show", "4242"}).err.find("4242"), std::string::npos);
 }

@@ -190,7 +190,7 @@ if useradd --system --no-create-home --shell /usr/sbin/nologin "$plain_user" &&
   as() { local who=$1; shift; runuser -u "$who" -- /usr/bin/sluicectl --control /run/sluice/control.sock "$@"; }
   check "a plain user may list the rules" status_is 0 as "$plain_user" rule list
   check "  ... and sees root's rule" said "deb test"
-  check "a plain user may not add a rule (exit 1)" status_is 1 as "$plain_user" rule add --action block --dst 198.51.100.0/24
+  check "a plain user may not add a rule (exit 4, refused)" status_is 4 as "$plain_user" rule add --action block --dst 198.51.100.0/24
   check "  ... and is told it needs an administrator" said "needs an administrator"
   usermod -aG sluice-admin "$admin_user"
   check "a member of sluice-admin may add a rule" \

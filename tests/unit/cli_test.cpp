@@ -3,8 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <regex>
+#include <set>
 #include <sstream>
 
+#include "tests/support/shipped_file.h"
 #include "tests/support/temp_dir.h"
 
 namespace sluice::cli {
@@ -67,11 +70,33 @@ TEST(CliTest, StatsFormatMustBeOneOfTheThree) {
   EXPECT_NE(help.out.find("prometheus"), std::string::npos) << help.out;
 }
 
+// One table, in exit_status.h: the help prints it, and the README's copy must say the same.
+TEST(CliTest, TheReadmeExitStatusTableIsTheCodes) {
+  const auto readme = test::shipped_file_text("README.md");
+  ASSERT_TRUE(readme.has_value());
+  const std::string text(*readme);
+  const auto start = text.find("<!-- exit-statuses:");
+  ASSERT_NE(start, std::string::npos) << "the README's exit-status table is marked by its comment";
+  std::set<std::pair<int, std::string>> in_readme, in_code;
+  std::istringstream lines(text.substr(start));
+  std::string line;
+  std::getline(lines, line);
+  const std::regex row(R"(^\| (\d+) \| (.*) \|$)");
+  while (std::getline(lines, line) && line.starts_with("|")) {
+    std::smatch m;
+    if (std::regex_match(line, m, row)) in_readme.insert({std::stoi(m[1]), m[2]});
+  }
+  for (const auto& r : kExitStatuses) in_code.insert({r.status, r.meaning});
+  EXPECT_EQ(in_readme, in_code);
+  const std::string help = run({"--help"}).out;
+  for (const auto& r : kExitStatuses) EXPECT_NE(help.find(r.meaning), std::string::npos) << r.meaning;
+}
+
 TEST(CliTest, AnUnreachableServiceIsOneLineNamingWhereItLooked) {
   test::TempDir dir;
   const std::string endpoint = test::unique_endpoint(dir);
   CliRun r = run({"--control", endpoint, "--timeout", "500", "status"});
-  EXPECT_EQ(r.status, kExitFailure);
+  EXPECT_EQ(r.status, kExitUnreachable);
   EXPECT_NE(r.err.find("cannot reach sluiced at " + endpoint), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("is the service running?"), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;

@@ -80,6 +80,9 @@ TEST_F(DispatcherTest, AdminMethodsAreRefusedToOthersAndNotRun) {
   json r = call(R"({"jsonrpc":"2.0","id":1,"method":"change"})", user);
   EXPECT_EQ(r["error"]["code"], kPermissionDenied);
   EXPECT_NE(r["error"]["message"].get<std::string>().find("alice"), std::string::npos);
+  // Worded for a person: the method is in the data, not the message.
+  EXPECT_EQ(r["error"]["message"].get<std::string>().find("'change'"), std::string::npos) << r;
+  EXPECT_EQ(r["error"]["data"]["method"], "change");
   EXPECT_EQ(changes, 0);
   EXPECT_EQ(call(R"({"jsonrpc":"2.0","id":1,"method":"change"})", admin)["result"], true);
   EXPECT_EQ(changes, 1);

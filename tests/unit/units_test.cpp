@@ -237,5 +237,59 @@ TEST(UnitsTest, ParseThenFormatIsStableForCanonicalText) {
   }
 }
 
+// What an administrator wrote comes back in the same unit, whichever family.
+TEST(UnitsTest, TypedAmountsKeepTheirUnitAndShowInIt) {
+  struct Case {
+    const char* typed;
+    bool rate;
+    std::uint64_t value;
+    const char* unit;
+    const char* shown;
+  };
+  const std::vector<Case> cases = {
+      {"10GB", false, 10'000'000'000ull, "GB", "10 GB"},
+      {"1.5 MiB", false, 1'572'864, "MiB", "1.5 MiB"},
+      {"4096B", false, 4096, "B", "4096 B"},
+      {"1.3MiB", false, 1'363'149, "MiB", "1.3 MiB"},  // rounded to a byte, shown to a thousandth
+      {"1MB/s", true, 1'000'000, "MB", "1 MB/s"},
+      {"800kbit/s", true, 100'000, "kbit", "800 kbit/s"},
+      {" 2.25 GiB/s ", true, 2'415'919'104ull, "GiB", "2.25 GiB/s"},
+  };
+  for (const auto& c : cases) {
+    const TypedAmount a = c.rate ? parse_rate_as_typed(c.typed) : parse_size_as_typed(c.typed);
+    EXPECT_EQ(a.value, c.value) << c.typed;
+    EXPECT_EQ(a.unit, c.unit) << c.typed;
+    EXPECT_EQ(c.rate ? format_rate_in(a.value, a.unit) : format_size_in(a.value, a.unit), c.shown) << c.typed;
+  }
+  // No unit known: binary units, as format_size.
+  EXPECT_EQ(format_size_in(10'000'000'000ull, ""), format_size(10'000'000'000ull));
+  EXPECT_EQ(format_size_in(1024, "parsec"), "1 KiB");
+  EXPECT_EQ(format_size_in(kMax, "bit"), format_size(kMax));  // too many bits for a figure: binary
+}
+
+TEST(UnitsTest, TypedAmountsRefuseABareNumberListingTheUnits) {
+  for (const char* text : {"4096", " 12 ", "1.5", "0"}) {
+    try {
+      parse_size_as_typed(text);
+      ADD_FAILURE() << "accepted '" << text << "'";
+    } catch (const UnitError& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find("needs a unit"), std::string::npos) << message;
+      EXPECT_NE(message.find("GiB"), std::string::npos) << message;
+    }
+    try {
+      parse_rate_as_typed(text);
+      ADD_FAILURE() << "accepted '" << text << "' as a rate";
+    } catch (const UnitError& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find("B/s"), std::string::npos) << message;
+      EXPECT_EQ(message.find("bare number"), std::string::npos) << "a bare number is not accepted here: " << message;
+    }
+  }
+  EXPECT_THROW(parse_rate_as_typed("1MB"), UnitError);    // a size, not a rate
+  EXPECT_THROW(parse_rate_as_typed("1MB/h"), UnitError);  // per second only
+  EXPECT_THROW(parse_size_as_typed("1MB/s"), UnitError);
+}
+
 }  // namespace
 }  // namespace sluice::units
