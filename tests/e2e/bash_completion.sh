@@ -41,7 +41,7 @@ check "sluicectl <TAB> -> every command" completes sluicectl "" "=>" \
   status rule quota usage policy settings audit flows stats top provider service
 check "sluicectl rule <TAB> -> its subcommands" completes sluicectl rule "" "=>" add edit list show remove enable disable move
 check "sluicectl rule add --<TAB> -> its options" completes sluicectl rule add -- "=>" \
-  --action --app --user --proto --dst --port --rate-up --rate-down --comment --position --disabled --dry-run --json --help
+  --action --app --user --proto --dst --port --rate-up --rate-down --comment --position --disabled --dry-run --strict --json --help
 check "sluicectl rule add --action <TAB> -> the actions" completes sluicectl rule add --action "" "=>" direct relay block
 check "  ... after global options with values" \
   completes sluicectl --control /tmp/x --timeout 100 rule add --proto "" "=>" tcp udp any
