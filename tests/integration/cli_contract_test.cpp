@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "control/cli/cli.h"
+#include "tests/support/program_path.h"
 #include "tests/support/running_service.h"
 #include "tests/support/temp_dir.h"
 
@@ -95,7 +96,7 @@ TEST_F(CliContractTest, EachExitStatusForItsCaseWithAndWithoutJson) {
 
   expect({"rule", "show", "abc"}, kExitUsage, "'abc'");
   expect({"rule", "add", "--action", "allow"}, kExitUsage, "--action");
-  expect({"quota", "set", "--app", "/usr/bin/curl", "--volume", "lots"}, kExitUsage, "--volume");
+  expect({"quota", "set", "--app", test::program_path("curl"), "--volume", "lots"}, kExitUsage, "--volume");
 
   const test::TempDir elsewhere;  // an endpoint nothing listens at
   const std::string nobody_there = test::unique_endpoint(elsewhere);
@@ -107,8 +108,8 @@ TEST_F(CliContractTest, EachExitStatusForItsCaseWithAndWithoutJson) {
   expect({"rule", "edit", "4242", "--action", "block"}, kExitNotFound, "4242");
   expect({"rule", "enable", "4242"}, kExitNotFound, "4242");
   expect({"rule", "move", "4242", "--to", "1"}, kExitNotFound, "4242");
-  expect({"quota", "clear", "--app", "/usr/bin/never-limited"}, kExitNotFound, "/usr/bin/never-limited");
-  expect({"quota", "show", "--app", "/usr/bin/never-limited"}, kExitNotFound, "no quota for /usr/bin/never-limited");
+  expect({"quota", "clear", "--app", test::program_path("never-limited")}, kExitNotFound, test::program_path("never-limited"));
+  expect({"quota", "show", "--app", test::program_path("never-limited")}, kExitNotFound, "no quota for " + test::program_path("never-limited"));
   // Nothing global to show: not found, with --json as without (it was exit 1 on
   // stdout without --json and exit 0 with it).
   expect({"quota", "show", "--global"}, kExitNotFound, "no global quota");
@@ -133,13 +134,13 @@ TEST_F(CliContractTest, TheHelpListsEveryExitStatus) {
 
 // Every command `--help` lists, with arguments under which it prints something.
 TEST_F(CliContractTest, EveryCommandPrintsJsonWithJson) {
-  ASSERT_EQ(run({"rule", "add", "--action", "relay", "--app", "/usr/bin/curl"}).status, kExitOk);
-  ASSERT_EQ(run({"rule", "add", "--action", "block", "--app", "/usr/bin/wget"}).status, kExitOk);
-  ASSERT_EQ(run({"quota", "set", "--app", "/usr/bin/curl", "--rate-up", "1MiB/s"}).status, kExitOk);
+  ASSERT_EQ(run({"rule", "add", "--action", "relay", "--app", test::program_path("curl")}).status, kExitOk);
+  ASSERT_EQ(run({"rule", "add", "--action", "block", "--app", test::program_path("wget")}).status, kExitOk);
+  ASSERT_EQ(run({"quota", "set", "--app", test::program_path("curl"), "--rate-up", "1MiB/s"}).status, kExitOk);
   const std::string preload_file = dir_.file("ld.so.preload");
   const std::map<std::string, std::vector<std::string>> cases = {
       {"status", {}},
-      {"rule add", {"--action", "direct", "--app", "/usr/bin/ssh"}},
+      {"rule add", {"--action", "direct", "--app", test::program_path("ssh")}},
       {"rule edit", {"1", "--comment", "edited"}},
       {"rule list", {}},
       {"rule show", {"1"}},
@@ -147,13 +148,13 @@ TEST_F(CliContractTest, EveryCommandPrintsJsonWithJson) {
       {"rule enable", {"1"}},
       {"rule move", {"1", "--to", "2"}},
       {"rule remove", {"2"}},
-      {"quota set", {"--app", "/usr/bin/curl", "--volume", "10GB", "--period", "month"}},
+      {"quota set", {"--app", test::program_path("curl"), "--volume", "10GB", "--period", "month"}},
       {"quota show", {}},
-      {"quota clear", {"--app", "/usr/bin/curl"}},
+      {"quota clear", {"--app", test::program_path("curl")}},
       {"usage show", {}},
       {"policy export", {"--file", dir_.file("exported.json")}},
       {"policy import", {"--file", dir_.file("exported.json"), "--dry-run"}},
-      {"policy check", {"--app", "/usr/bin/curl", "--dst", "192.0.2.1", "--port", "80"}},
+      {"policy check", {"--app", test::program_path("curl"), "--dst", "192.0.2.1", "--port", "80"}},
       {"settings show", {}},
       {"settings set", {"fail_mode", "open"}},
       {"audit show", {"--limit", "3"}},
@@ -270,33 +271,33 @@ TEST_F(CliContractTest, SettingsAreStoredNormalizedAndShownTyped) {
 }
 
 TEST_F(CliContractTest, AmountsAreShownInTheUnitTyped) {
-  const CliRun set = run({"quota", "set", "--app", "/usr/bin/curl", "--volume", "10GB", "--period", "month", "--rate-up", "1MB/s",
+  const CliRun set = run({"quota", "set", "--app", test::program_path("curl"), "--volume", "10GB", "--period", "month", "--rate-up", "1MB/s",
                           "--rate-down", "800kbit/s", "--burst-down", "1.5MiB"});
   ASSERT_EQ(set.status, kExitOk) << set.err;
   EXPECT_NE(set.out.find("volume 10 GB/month"), std::string::npos) << set.out;
   EXPECT_NE(set.out.find("rate up 1 MB/s"), std::string::npos) << set.out;
-  const CliRun shown = run({"quota", "show", "--app", "/usr/bin/curl"});
+  const CliRun shown = run({"quota", "show", "--app", test::program_path("curl")});
   ASSERT_EQ(shown.status, kExitOk) << shown.err;
   for (const char* text : {"10 GB/month", "1 MB/s", "800 kbit/s", "1.5 MiB"}) {
     EXPECT_NE(shown.out.find(text), std::string::npos) << "wanted " << text << " in:\n" << shown.out;
   }
   EXPECT_EQ(shown.out.find("GiB"), std::string::npos) << shown.out;
   // JSON keeps the bytes exact, and says the unit.
-  const json quota = json::parse(run({"quota", "show", "--app", "/usr/bin/curl", "--json"}).out)[0];
+  const json quota = json::parse(run({"quota", "show", "--app", test::program_path("curl"), "--json"}).out)[0];
   EXPECT_EQ(quota["volume"]["bytes"], 10'000'000'000ull) << quota;
   EXPECT_EQ(quota["units"]["volume.bytes"], "GB") << quota;
   // A later change of one limit keeps the others' units; removing one drops its unit.
-  ASSERT_EQ(run({"quota", "set", "--app", "/usr/bin/curl", "--rate-up", "none"}).status, kExitOk);
-  const json after = json::parse(run({"quota", "show", "--app", "/usr/bin/curl", "--json"}).out)[0];
+  ASSERT_EQ(run({"quota", "set", "--app", test::program_path("curl"), "--rate-up", "none"}).status, kExitOk);
+  const json after = json::parse(run({"quota", "show", "--app", test::program_path("curl"), "--json"}).out)[0];
   EXPECT_FALSE(after["units"].contains("rate.up")) << after;
   EXPECT_EQ(after["units"]["volume.bytes"], "GB") << after;
 
   // Rules' rates too, through list, show and an export and import of the policy.
-  ASSERT_EQ(run({"rule", "add", "--action", "relay", "--app", "/usr/bin/wget", "--rate-up", "1MB/s"}).status, kExitOk);
+  ASSERT_EQ(run({"rule", "add", "--action", "relay", "--app", test::program_path("wget"), "--rate-up", "1MB/s"}).status, kExitOk);
   EXPECT_NE(run({"rule", "show", "1"}).out.find("up 1 MB/s"), std::string::npos) << run({"rule", "show", "1"}).out;
   EXPECT_NE(run({"rule", "list"}).out.find("up 1 MB/s"), std::string::npos);
   const std::string exported = run({"policy", "export"}).out;
-  ASSERT_EQ(run({"quota", "clear", "--app", "/usr/bin/curl"}).status, kExitOk);
+  ASSERT_EQ(run({"quota", "clear", "--app", test::program_path("curl")}).status, kExitOk);
   std::ofstream(dir_.file("units.json")) << exported;
   ASSERT_EQ(run({"policy", "import", "--file", dir_.file("units.json"), "--replace"}).status, kExitOk);
   EXPECT_NE(run({"quota", "show"}).out.find("10 GB/month"), std::string::npos) << run({"quota", "show"}).out;
@@ -305,7 +306,7 @@ TEST_F(CliContractTest, AmountsAreShownInTheUnitTyped) {
   for (const auto& [flag, value] : std::vector<std::pair<std::string, std::string>>{
            {"--volume", "4096"}, {"--rate-up", "4096"}, {"--burst-up", "4096"}}) {
     const std::string other = flag == "--rate-up" ? "--rate-down" : "--rate-up";
-    const CliRun bare = run({"quota", "set", "--app", "/usr/bin/curl", other, "1MB/s", flag, value});
+    const CliRun bare = run({"quota", "set", "--app", test::program_path("curl"), other, "1MB/s", flag, value});
     EXPECT_EQ(bare.status, kExitUsage) << flag << ": " << bare.err;
     EXPECT_NE(bare.err.find(flag), std::string::npos) << bare.err;
     EXPECT_NE(bare.err.find("needs a unit"), std::string::npos) << bare.err;
@@ -314,7 +315,7 @@ TEST_F(CliContractTest, AmountsAreShownInTheUnitTyped) {
   const CliRun bare_rule = run({"rule", "add", "--action", "relay", "--rate-down", "100"});
   EXPECT_EQ(bare_rule.status, kExitUsage) << bare_rule.err;
   EXPECT_NE(bare_rule.err.find("100B/s"), std::string::npos) << bare_rule.err;
-  EXPECT_EQ(run({"quota", "set", "--app", "/usr/bin/curl", "--volume", "4096B"}).status, kExitOk);
+  EXPECT_EQ(run({"quota", "set", "--app", test::program_path("curl"), "--volume", "4096B"}).status, kExitOk);
 }
 
 TEST_F(CliContractTest, ExportToADirectoryFailsSayingSoAndLeavesNothing) {

@@ -223,7 +223,7 @@ TEST(PipeSquatterTest, TransportConnectRefusesTheSquatterBeforeWritingAByte) {
 TEST(PipeSquatterTest, SluicectlRefusesTheSquatterOnTheDefaultPipe) {
   const int before = setup->squatter->requests();
   const ChildRun run = sluicectl("status");
-  EXPECT_EQ(run.exit_code, 1u) << run.output;
+  EXPECT_EQ(run.exit_code, 3u) << "unreachable: " << run.output;
   EXPECT_NE(run.output.find("sluicectl: " + expected_refusal()), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("not LocalSystem"), std::string::npos) << run.output;
   EXPECT_EQ(setup->squatter->requests(), before) << "sluicectl wrote to the squatter";

@@ -84,7 +84,7 @@ run sluiced service stop
 expect "service stop" 0 "stopped (exit code 0)"
 
 run sluicectl status
-expect "sluicectl status with the service stopped" 1 "$pipe"
+expect "sluicectl status with the service stopped: unreachable" 3 "$pipe"
 
 run sluiced service stop
 expect "service stop while stopped" 0 "already stopped"
