@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "control/cli/cli.h"
+#include "tests/integration/cli_help_listing.h"
 #include "tests/support/program_path.h"
 #include "tests/support/running_service.h"
 #include "tests/support/temp_dir.h"
@@ -159,36 +160,18 @@ class CliBadInputTest : public ::testing::Test {
     return {status, out.str(), err.str()};
   }
 
-  // "rule add" -> {"rule", "add"}
-  static std::vector<std::string> words(const std::string& command) {
-    std::istringstream in(command);
-    std::vector<std::string> out;
-    for (std::string w; in >> w;) out.push_back(w);
-    return out;
-  }
+  static std::vector<std::string> words(const std::string& command) { return test_listing::words(command); }
 
   // The commands `--help` lists, with each group's subcommands ("rule add", ...).
   std::set<std::string> listed_commands() {
-    auto names_under_commands = [](const std::string& help) {
-      std::set<std::string> names;
-      std::istringstream in(help.substr(help.find("Commands:")));
-      std::string line;
-      std::getline(in, line);
-      while (std::getline(in, line) && line.starts_with("  ")) names.insert(words(line).front());
-      return names;
-    };
-    std::set<std::string> all;
-    for (const auto& command : names_under_commands(run({"--help"}).out)) {
-      const CliRun help = run({command, "--help"});
-      EXPECT_EQ(help.status, kExitOk) << command;
-      if (help.out.find("Commands:") == std::string::npos) {
-        all.insert(command);
-        continue;
-      }
-      all.insert(command);
-      for (const auto& sub : names_under_commands(help.out)) all.insert(command + " " + sub);
-    }
-    return all;
+    return test_listing::listed_commands(
+        [&](std::vector<std::string> args) {
+          args.push_back("--help");
+          const CliRun help = run(args);
+          EXPECT_EQ(help.status, kExitOk) << ::testing::PrintToString(args);
+          return help.out;
+        },
+        /*groups=*/true);
   }
 
   test::TempDir dir_;

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "control/cli/cli.h"
+#include "tests/integration/cli_help_listing.h"
 #include "tests/support/program_path.h"
 #include "tests/support/running_service.h"
 #include "tests/support/temp_dir.h"
@@ -33,12 +34,7 @@ struct CliRun {
   std::string out, err;
 };
 
-std::vector<std::string> words(const std::string& command) {
-  std::istringstream in(command);
-  std::vector<std::string> out;
-  for (std::string w; in >> w;) out.push_back(w);
-  return out;
-}
+using test_listing::words;
 
 // "rule.add", "sluice.hello", "quota.set": a JSON-RPC method name in a message.
 bool names_a_method(const std::string& text) {
@@ -170,20 +166,12 @@ TEST_F(CliContractTest, EveryCommandPrintsJsonWithJson) {
       {"service reload", {}},
   };
   // Listed by --help: each group's subcommands.
-  std::set<std::string> listed;
-  auto names_under_commands = [](const std::string& help) {
-    std::set<std::string> names;
-    std::istringstream in(help.substr(help.find("Commands:")));
-    std::string line;
-    std::getline(in, line);
-    while (std::getline(in, line) && line.starts_with("  ")) names.insert(words(line).front());
-    return names;
-  };
-  for (const auto& command : names_under_commands(run({"--help"}).out)) {
-    const CliRun help = run({command, "--help"});
-    if (help.out.find("Commands:") == std::string::npos) listed.insert(command);
-    else for (const auto& sub : names_under_commands(help.out)) listed.insert(command + " " + sub);
-  }
+  const std::set<std::string> listed = test_listing::listed_commands(
+      [&](std::vector<std::string> args) {
+        args.push_back("--help");
+        return run(args).out;
+      },
+      /*groups=*/false);
   std::set<std::string> tabled;
   for (const auto& [command, _] : cases) tabled.insert(command);
   EXPECT_EQ(tabled, listed) << "a command was added or removed: say here how it prints JSON";

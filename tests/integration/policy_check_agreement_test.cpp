@@ -17,8 +17,7 @@
 
 #include "common/platform/platform.h"
 #include "control/transport/rpc_client.h"
-#include "tests/support/running_service.h"
-#include "tests/support/temp_dir.h"
+#include "tests/integration/flow_service_fixture.h"
 #include "tests/support/test_socket.h"
 
 namespace sluice::service {
@@ -29,26 +28,17 @@ using protocol::json;
 using test::Endpoint;
 using test::Socket;
 
-Socket bound(bool stream, std::uint16_t& port, const char* address) {
-  Socket socket = stream ? test::tcp_socket(false) : test::udp_socket(false);
-  EXPECT_FALSE(test::bind(socket, Endpoint{address, 0}));
-  port = test::local_endpoint(socket).port;
-  return socket;
-}
-
-class PolicyCheckAgreementTest : public ::testing::Test {
+class PolicyCheckAgreementTest : public FlowServiceTest {
  protected:
-  PolicyCheckAgreementTest() : config_{dir_.file("state"), test::unique_endpoint(dir_), spdlog::level::warn}, service_(config_) {
+  PolicyCheckAgreementTest() {
     executable_ = platform::current_executable();
     const std::filesystem::path real(executable_);
-    std::filesystem::create_symlink(real, dir_.file("linked-program"));
-    std::filesystem::create_directory_symlink(real.parent_path(), dir_.file("linked-dir"));
+    std::filesystem::create_symlink(real, dir.file("linked-program"));
+    std::filesystem::create_directory_symlink(real.parent_path(), dir.file("linked-dir"));
     uid_ = std::to_string(::getuid());
     const passwd* pw = ::getpwuid(::getuid());
     account_ = pw ? pw->pw_name : uid_;
   }
-
-  transport::RpcClient client() { return transport::RpcClient(config_.control_endpoint, 10s, "test"); }
 
   json add_rule(json rule) { return client().call("rule.add", {{"rule", std::move(rule)}}); }
 
@@ -56,9 +46,8 @@ class PolicyCheckAgreementTest : public ::testing::Test {
   // socket of its own (as the preload provider registers one).
   json registered(std::uint16_t port) {
     std::uint16_t local_port = 0;
-    sockets_.push_back(bound(true, local_port, "0.0.0.0"));
-    return client().call("flow.register", {{"protocol", "tcp"}, {"destination", "127.0.0.1"}, {"port", port},
-                                            {"local", "0.0.0.0"}, {"local_port", local_port}});
+    sockets_.push_back(ipv4_socket(true, local_port, false));
+    return register_tcp(port, local_port);
   }
 
   json checked(const std::string& app, const std::optional<std::string>& user, std::uint16_t port) {
@@ -72,8 +61,8 @@ class PolicyCheckAgreementTest : public ::testing::Test {
     const json enforced = registered(port);
     ++registrations_[enforced["rule_id"].is_null() ? 0 : enforced["rule_id"].get<std::int64_t>()];
     EXPECT_EQ(enforced["verdict"], expected_action) << "port " << port << ": " << enforced.dump();
-    const std::string linked_dir_path = dir_.file("linked-dir") + "/" + std::filesystem::path(executable_).filename().string();
-    for (const std::string& app : {executable_, dir_.file("linked-program"), linked_dir_path}) {
+    const std::string linked_dir_path = dir.file("linked-dir") + "/" + std::filesystem::path(executable_).filename().string();
+    for (const std::string& app : {executable_, dir.file("linked-program"), linked_dir_path}) {
       for (const std::optional<std::string>& user : {std::optional<std::string>(), std::optional(uid_), std::optional(account_)}) {
         const json check = checked(app, user, port);
         EXPECT_EQ(check["action"], enforced["verdict"]) << "port " << port << ", app " << app << ", user " << user.value_or("(caller)")
@@ -84,9 +73,6 @@ class PolicyCheckAgreementTest : public ::testing::Test {
     }
   }
 
-  test::TempDir dir_;
-  ServiceConfig config_;
-  test::RunningService service_;
   std::string executable_, uid_, account_;
   std::vector<Socket> sockets_;
   std::map<std::int64_t, int> registrations_;  // by rule id; 0 for the default action
@@ -94,17 +80,17 @@ class PolicyCheckAgreementTest : public ::testing::Test {
 
 TEST_F(PolicyCheckAgreementTest, CheckAndRegistrationAgreeForEveryNameOfProgramAndUser) {
   std::uint16_t cap_port = 0, app_port = 0;
-  const Socket cap_destination = bound(false, cap_port, "127.0.0.1");
-  const Socket cap_app = bound(false, app_port, "0.0.0.0");
+  const Socket cap_destination = ipv4_socket(false, cap_port, true);
+  const Socket cap_app = ipv4_socket(false, app_port, false);
 
   // Ports chosen in the dynamic range, away from the sockets above (which rules do not name).
   constexpr std::uint16_t kBlockedByLink = 40101, kRelayedByDirGlob = 40102, kDirectForName = 40103, kBlockedForUid = 40104,
                           kNoRule = 40105;
-  const json by_link = add_rule({{"app", dir_.file("linked-program")}, {"action", "block"}, {"ports", {std::to_string(kBlockedByLink)}}});
+  const json by_link = add_rule({{"app", dir.file("linked-program")}, {"action", "block"}, {"ports", {std::to_string(kBlockedByLink)}}});
   EXPECT_EQ(by_link["rule"]["app"], executable_) << "stored as the program's real path";
-  EXPECT_EQ(by_link["typed_app"], dir_.file("linked-program"));
-  EXPECT_NE(by_link["rule"]["comment"].get<std::string>().find("[typed " + dir_.file("linked-program") + "]"), std::string::npos);
-  const json by_glob = add_rule({{"app", dir_.file("linked-dir") + "/**"}, {"action", "relay"},
+  EXPECT_EQ(by_link["typed_app"], dir.file("linked-program"));
+  EXPECT_NE(by_link["rule"]["comment"].get<std::string>().find("[typed " + dir.file("linked-program") + "]"), std::string::npos);
+  const json by_glob = add_rule({{"app", dir.file("linked-dir") + "/**"}, {"action", "relay"},
                                  {"ports", {std::to_string(kRelayedByDirGlob), std::to_string(cap_port)}}});
   EXPECT_EQ(by_glob["rule"]["app"], std::filesystem::path(executable_).parent_path().string() + "/**");
   add_rule({{"app", executable_}, {"user", account_}, {"action", "direct"}, {"ports", {std::to_string(kDirectForName)}}});
@@ -117,7 +103,7 @@ TEST_F(PolicyCheckAgreementTest, CheckAndRegistrationAgreeForEveryNameOfProgramA
   for (const auto& [port, action] : cases) expect_agreement(port, action);
 
   // A volume cap reached: every flow of the program is refused, and check says so too.
-  client().call("quota.set", {{"app", dir_.file("linked-program")}, {"volume", {{"bytes", 1000}, {"period", "day"}, {"on_exceed", "block"}}}});
+  client().call("quota.set", {{"app", dir.file("linked-program")}, {"volume", {{"bytes", 1000}, {"period", "day"}, {"on_exceed", "block"}}}});
   std::uint16_t udp_local = app_port;
   const json association = client().call("flow.register", {{"protocol", "udp"}, {"destination", "127.0.0.1"}, {"port", cap_port},
                                                            {"local", "0.0.0.0"}, {"local_port", udp_local}});
@@ -134,7 +120,8 @@ TEST_F(PolicyCheckAgreementTest, CheckAndRegistrationAgreeForEveryNameOfProgramA
   for (const auto& [port, action] : cases) expect_agreement(port, port == kBlockedByLink || port == kBlockedForUid ? action : "block");
 
   // Each rule counted the registrations it decided, and not one of the checks.
-  for (const auto& rule : client().call("rule.list")["rules"]) {
+  const json rules = client().call("rule.list")["rules"];  // held: a loop over a temporary's member would dangle
+  for (const auto& rule : rules) {
     const auto it = registrations_.find(rule["id"].get<std::int64_t>());
     EXPECT_EQ(rule["hits"], it == registrations_.end() ? 0 : it->second) << rule.dump();
   }
