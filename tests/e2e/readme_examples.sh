@@ -89,10 +89,17 @@ mount --make-rprivate /
 mount --bind "$work/etc" /etc
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /var/lib
-# A private /tmp too (the README writes /tmp/www), with this test's directory kept at its path.
-mkdir /run/work && mount --bind "$work" /run/work
+# A private /tmp too (the README writes /tmp/www), with this test's directory, the
+# source tree and the build kept at their paths: a clean clone may live under /tmp.
+kept=0
+for dir in "$work" "$root" "$bin"; do
+  mkdir -p /run/kept/\$kept && mount --bind "\$dir" /run/kept/\$kept; kept=\$((kept + 1))
+done
 mount -t tmpfs tmpfs /tmp
-mkdir -p "$work" && mount --bind /run/work "$work"
+kept=0
+for dir in "$work" "$root" "$bin"; do
+  mkdir -p "\$dir" && mount --bind /run/kept/\$kept "\$dir"; kept=\$((kept + 1))
+done
 ip link set lo up
 getent group sluice-admin >/dev/null || groupadd --system sluice-admin
 install -D -m 0644 "$root/packaging/sluiced.conf" /etc/sluice/sluiced.conf
