@@ -257,7 +257,10 @@ void register_quota_methods(protocol::Dispatcher& d, PolicyEngine& engine) {
   // Sets the fields given and keeps the others: `quota set --rate-down X` then
   // `quota set --volume Y` leaves both. A field given as null is removed.
   d.add("quota.set", Access::admin, [&engine](const json& params, const Caller& caller) {
-    auto [global, typed] = quota_target(params);
+    // Named, not a structured binding: the lambda below captures it (clang 14 cannot).
+    const auto target = quota_target(params);
+    const bool global = target.first;
+    const std::string& typed = target.second;
     ResolvedProgram resolved{typed, typed, {}};
     if (!global) resolved = validated([&] { return resolve_program(typed, "app"); });
     const std::string& app = resolved.app;
