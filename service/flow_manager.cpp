@@ -381,7 +381,7 @@ std::uint64_t FlowManager::counted_usage(const policy::Quota& quota, const std::
 std::shared_ptr<relay::VolumeAllowance> FlowManager::allowance_for(const std::string& app) {
   auto snapshot = policy_.snapshot();
   std::lock_guard lock(caps_mutex_);
-  if (snapshot->generation != caps_generation_) apply_caps_locked(*snapshot, false);
+  catch_up_caps_locked(*snapshot);
   const std::string key = policy_.quota_key(app);
   if (auto it = allowances_.find(key); it != allowances_.end()) return it->second;
   // Held here while the caps are applied, which drop allowances nothing else holds.
@@ -395,8 +395,12 @@ std::shared_ptr<relay::VolumeAllowance> FlowManager::allowance_for(const std::st
 std::shared_ptr<relay::VolumeAllowance> FlowManager::global_allowance() {
   auto snapshot = policy_.snapshot();
   std::lock_guard lock(caps_mutex_);
-  if (snapshot->generation != caps_generation_) apply_caps_locked(*snapshot, false);
+  catch_up_caps_locked(*snapshot);
   return allowances_.at(kGlobalQuotaKey);
+}
+
+void FlowManager::catch_up_caps_locked(const PolicySnapshot& snapshot) {
+  if (snapshot.generation != caps_generation_) apply_caps_locked(snapshot, false);
 }
 
 void FlowManager::apply_caps_locked(const PolicySnapshot& snapshot, bool reload) {
@@ -458,24 +462,21 @@ std::optional<CapState> FlowManager::cap_state_locked(const PolicySnapshot& snap
   return state;
 }
 
-std::optional<CapState> FlowManager::cap_state(const std::string& app) {
+std::optional<CapState> FlowManager::cap_state_of_key(const std::string& key) {
   auto snapshot = policy_.snapshot();
   std::lock_guard lock(caps_mutex_);
-  if (snapshot->generation != caps_generation_) apply_caps_locked(*snapshot, false);
-  return cap_state_locked(*snapshot, policy_.quota_key(app));
+  catch_up_caps_locked(*snapshot);
+  return cap_state_locked(*snapshot, key);
 }
 
-std::optional<CapState> FlowManager::global_cap_state() {
-  auto snapshot = policy_.snapshot();
-  std::lock_guard lock(caps_mutex_);
-  if (snapshot->generation != caps_generation_) apply_caps_locked(*snapshot, false);
-  return cap_state_locked(*snapshot, kGlobalQuotaKey);
-}
+std::optional<CapState> FlowManager::cap_state(const std::string& app) { return cap_state_of_key(policy_.quota_key(app)); }
+
+std::optional<CapState> FlowManager::global_cap_state() { return cap_state_of_key(kGlobalQuotaKey); }
 
 std::vector<CapState> FlowManager::cap_states() {
   auto snapshot = policy_.snapshot();
   std::lock_guard lock(caps_mutex_);
-  if (snapshot->generation != caps_generation_) apply_caps_locked(*snapshot, false);
+  catch_up_caps_locked(*snapshot);
   std::vector<CapState> out;
   if (auto global = cap_state_locked(*snapshot, kGlobalQuotaKey)) out.push_back(std::move(*global));
   for (const auto& [key, quota] : snapshot->quotas) {

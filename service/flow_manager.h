@@ -219,7 +219,10 @@ class FlowManager {
   // Gives every allowance its cap from `snapshot`, at once; with `reload`, or for a
   // cap new to it or a new period, what the store has counted (caps_mutex_ held).
   void apply_caps_locked(const PolicySnapshot& snapshot, bool reload);
+  // The caps of a policy newer than the one last applied, applied (caps_mutex_ held).
+  void catch_up_caps_locked(const PolicySnapshot& snapshot);
   std::optional<CapState> cap_state_locked(const PolicySnapshot& snapshot, const std::string& key);
+  std::optional<CapState> cap_state_of_key(const std::string& key);
   // What the store and the ledger hold for `quota`'s program since `since`.
   std::uint64_t counted_usage(const policy::Quota& quota, const std::string& since);
   // Throws the RpcError naming the limit a new relayed flow of `owner` would pass.
