@@ -64,7 +64,11 @@ wine_prefix_new() {
 wine_prefix_up() {
   export WINEPREFIX=$wine_prefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
   echo "booting Wine prefix $WINEPREFIX"
-  wine wineboot -i >/dev/null 2>&1
+  wine wineboot -i >/dev/null 2>&1 &&
+    # Then a persistent server in place of wineboot's: Wine starts its server with
+    # -p0, to exit the moment its last client goes, and the next test's Wine can
+    # catch it shutting down and die before the test starts.
+    wineserver -w && wineserver -p
 }
 
 wine_prefix_down() {

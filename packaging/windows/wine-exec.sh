@@ -31,23 +31,34 @@ fi
 
 # Wine itself sometimes fails to start a program: a process that connects to the
 # prefix's wineserver just as the server shuts down (its last client gone, between two
-# tests) dies in the loader with "wine client error:...: Connection reset by peer"
-# before the program ran. That is not the program's failure, so it is run once more;
-# any other failure, or the same one twice, is the program's exit status.
+# tests) dies in the loader, either with "wine client error:...: Connection reset by
+# peer" or without a word, before the program ran (CI saw a GoogleTest binary fail in
+# 0.02 s with no output at all; every one of ours prints before it can fail). That is
+# not the program's failure, so it is run once more; any other failure, or the same one
+# twice, is the program's exit status. (scripts/steps.sh also keeps the server up for
+# the whole run, which removes the shutdown race where the prefix is ours.)
+out=$(mktemp "${TMPDIR:-/tmp}/sluice-wine-exec.XXXXXX")
 err=$(mktemp "${TMPDIR:-/tmp}/sluice-wine-exec.XXXXXX")
 pid=""
-trap 'rm -f "$err"' EXIT
-trap '[[ -n "$pid" ]] && kill -TERM "$pid" 2>/dev/null; exit 143' TERM INT
+trap 'rm -f "$out" "$err"' EXIT
+trap '[[ -n "$pid" ]] && kill -TERM "$pid" 2>/dev/null; cat "$out"; cat "$err" >&2; exit 143' TERM INT
 for attempt in 1 2; do
   rc=0
-  wine "$@" 2>"$err" &
+  wine "$@" >"$out" 2>"$err" &
   pid=$!
   wait "$pid" || rc=$?
   pid=""
-  if [[ $rc -ne 0 && $attempt -eq 1 ]] && grep -q '^wine client error:.*Connection reset by peer' "$err"; then
-    echo "wine-exec: Wine could not start $1 (wineserver connection reset); starting it again" >&2
-    continue
+  if [[ $rc -ne 0 && $attempt -eq 1 ]]; then
+    if grep -q '^wine client error:.*Connection reset by peer' "$err"; then
+      echo "wine-exec: Wine could not start $1 (wineserver connection reset); starting it again" >&2
+      continue
+    fi
+    if [[ ! -s $out && ! -s $err ]]; then
+      echo "wine-exec: $1 ended with status $rc before writing anything (Wine did not start it); starting it again" >&2
+      continue
+    fi
   fi
+  cat "$out"
   cat "$err" >&2
   exit "$rc"
 done
