@@ -1,7 +1,7 @@
 #pragma once
 
 // The log destinations that depend on the platform, used by init_logging():
-// log_sinks_posix.cpp (the systemd journal) and log_sinks_win.cpp (the Event Log).
+// posix_log_sinks.cpp (the systemd journal) and win_log_sinks.cpp (the Event Log).
 
 #include <spdlog/common.h>
 

@@ -19,7 +19,7 @@ using protocol::json;
 // Seen under ThreadSanitizer's timing in ControlServerTest's flood test: the
 // client's request failed with "send: Broken pipe" and the "server busy" answer
 // waiting in its socket was never read.
-TEST(RpcClientPosixTest, ARefusalSentBeforeTheRequestIsReportedNotABrokenPipe) {
+TEST(PosixRpcClientTest, ARefusalSentBeforeTheRequestIsReportedNotABrokenPipe) {
   test::TempDir dir;
   const std::string endpoint = test::unique_endpoint(dir);
   auto listener = listen(endpoint);

@@ -1,7 +1,7 @@
 #pragma once
 
 // Registration of the "Sluice" source in the Application Event Log, for
-// `sluiced service install|uninstall` (event_source_win.cpp).
+// `sluiced service install|uninstall` (win_event_source.cpp).
 
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "common/event_source_win.h"
+#include "common/win_event_source.h"
 
 #include <windows.h>
 
