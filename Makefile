@@ -1,11 +1,16 @@
 # Thin entry points; the work is in scripts/ and CMake presets.
-.PHONY: all demo test sanitize fuzz bench package build deps clean
+.PHONY: all demo check test sanitize fuzz bench package build deps clean
 
 all: build
 
 # Installs what is missing, builds, runs the service on its embedded default state.
 demo:
 	scripts/demo.sh
+
+# The edit-build-test loop: the linux preset's unit tests alone (a few minutes
+# incremental); `make test` before pushing.
+check:
+	scripts/check.sh
 
 # Installs what is missing, builds Linux (plain, ASan+UBSan, TSan) and Windows, runs every
 # test natively, under the sanitizers and under Wine, and every fuzzer for 60 s.
