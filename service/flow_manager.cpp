@@ -110,7 +110,7 @@ FlowDecision FlowManager::decide(const FlowRequest& request, const FlowOwner& ow
   // the policy of this moment: a cap lifted or raised a moment ago no longer refuses.
   if (verdict.action != policy::Action::block) {
     auto blocks = [](const std::optional<CapState>& cap) {
-      return cap && cap->reached && cap->on_exceed == policy::OnExceed::block;
+      return cap && cap->reached && policy::cap_refuses_flows(cap->on_exceed);
     };
     if (blocks(cap_state(key.app))) {
       decision.action = policy::Action::block;
@@ -440,7 +440,7 @@ void FlowManager::apply_caps_locked(const PolicySnapshot& snapshot, bool reload)
     } else if (reload) {
       allowance.raise_used_to(counted_usage(*q, since));
     }
-    allowance.set_cap(*q->volume_bytes, q->on_exceed.value_or(policy::OnExceed::block) == policy::OnExceed::block);
+    allowance.set_cap(*q->volume_bytes, policy::cap_refuses_flows(q->on_exceed));
     ++it;
   }
 }

@@ -18,14 +18,7 @@ std::shared_ptr<relay::TokenBucket> QuotaBuckets::bucket(Pair& pair, bool up, st
 }
 
 policy::Quota QuotaBuckets::effective_quota(const policy::Quota* configured, const std::string& key) const {
-  policy::Quota quota;
-  if (configured) quota = *configured;
-  if (over_volume_.count(key) && quota.on_exceed == policy::OnExceed::throttle && quota.throttle_rate) {
-    // Over the cap: the throttle rate, or the quota's own rate when that is lower.
-    for (auto* rate : {&quota.rate.up, &quota.rate.down}) *rate = std::min(rate->value_or(UINT64_MAX), *quota.throttle_rate);
-    quota.burst = {};  // a throttled application gets no saved-up burst
-  }
-  return quota;
+  return policy::metered_quota(configured ? *configured : policy::Quota{}, over_volume_.count(key) > 0);
 }
 
 policy::Quota QuotaBuckets::effective_app_quota(const PolicySnapshot& snapshot, const std::string& key) const {

@@ -1,8 +1,9 @@
 #pragma once
 
 // How sluiced is hosted by its operating system. posix_daemon.cpp runs it in the
-// foreground or as a classic double-forked daemon; windows_service.cpp runs it in a
-// console or under the service control manager and implements `sluiced service ...`.
+// foreground or as a classic double-forked daemon; win_service_runtime.cpp runs it in
+// a console or under the service control manager, and win_service_commands.cpp
+// implements `sluiced service ...`.
 
 #include <functional>
 #include <string>

@@ -1,6 +1,8 @@
 #include "service/policy/quota.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <stdexcept>
 
@@ -28,6 +30,15 @@ std::optional<OnExceed> parse_on_exceed(const std::string& text) {
   if (text == "block") return OnExceed::block;
   if (text == "throttle") return OnExceed::throttle;
   return std::nullopt;
+}
+
+bool cap_refuses_flows(std::optional<OnExceed> on_exceed) { return on_exceed.value_or(OnExceed::block) == OnExceed::block; }
+
+Quota metered_quota(Quota quota, bool over_volume) {
+  if (!over_volume || cap_refuses_flows(quota.on_exceed) || !quota.throttle_rate) return quota;
+  for (auto* rate : {&quota.rate.up, &quota.rate.down}) *rate = std::min(rate->value_or(UINT64_MAX), *quota.throttle_rate);
+  quota.burst = {};  // a throttled program gets no saved-up burst
+  return quota;
 }
 
 std::string period_start(VolumePeriod period, const std::string& day) {

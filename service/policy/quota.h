@@ -36,6 +36,16 @@ const char* to_string(OnExceed on_exceed);
 std::optional<VolumePeriod> parse_volume_period(const std::string& text);
 std::optional<OnExceed> parse_on_exceed(const std::string& text);
 
+// What a reached volume cap does, decided here once. block (also when on_exceed is
+// unset): the program's new flows are refused and the relay ends its relayed ones at
+// the cap. throttle: nothing is refused; its flows go on, slowed by metered_quota().
+bool cap_refuses_flows(std::optional<OnExceed> on_exceed);
+
+// The rates and bursts the token buckets of `quota`'s program apply: the quota's own,
+// unless `over_volume` and the cap throttles; then each direction runs at the throttle
+// rate (or at its own rate, when that is lower) with no saved-up burst.
+Quota metered_quota(Quota quota, bool over_volume);
+
 // The first day (YYYY-MM-DD, UTC) of the period containing `day`: the day itself,
 // the Monday of its ISO week, or the first of its month.
 std::string period_start(VolumePeriod period, const std::string& day);

@@ -26,11 +26,24 @@ struct RelayEngine::Impl {
   std::vector<std::unique_ptr<epoll::Worker>> workers;
   std::atomic<unsigned> next_worker{0};
   bool started = false;
+  bool stopped = false;  // for good: a stopped engine does not start again
 
-  ~Impl() {
-    for (int fd : listener) {
+  ~Impl() { close_listeners(); }
+
+  // Only once no worker runs: a worker may be in accept() on one, and a descriptor
+  // number closed under it could be reused by the next socket anyone opens.
+  void close_listeners() {
+    for (int& fd : listener) {
       if (fd >= 0) ::close(fd);
+      fd = -1;
     }
+  }
+
+  // Undoes a start() that failed part way: the workers made so far, then the listeners.
+  void abandon_start() {
+    for (auto& worker : workers) worker->request_stop();
+    workers.clear();  // joins those that run
+    close_listeners();
   }
 
   // Binds a listener; false when the machine lacks the family (no ::1).
@@ -77,31 +90,40 @@ RelayEngine::~RelayEngine() { stop(); }
 void RelayEngine::start() {
   Impl& m = *impl_;
   if (m.started) return;
+  if (m.stopped) {
+    throw std::system_error(std::make_error_code(std::errc::operation_not_permitted), "a stopped relay engine cannot start again");
+  }
   // splice() into a socket the peer has closed raises SIGPIPE, which has no flag to
   // turn it off; the error it also returns is all the relay needs.
   ::signal(SIGPIPE, SIG_IGN);
   posix::raise_descriptor_limit();
 
-  m.listen_on(0, m.shared.config.ipv4_loopback);
-  m.listen_on(1, m.shared.config.ipv6_loopback);
+  try {
+    m.listen_on(0, m.shared.config.ipv4_loopback);
+    m.listen_on(1, m.shared.config.ipv6_loopback);
 
-  // Zero-copy needs pipes; probe once so a machine without them falls back to
-  // copying through user space for every flow instead of failing them.
-  int probe[2];
-  m.shared.zero_copy = m.shared.config.zero_copy && ::pipe2(probe, O_CLOEXEC) == 0;
-  if (m.shared.zero_copy) {
-    ::close(probe[0]);
-    ::close(probe[1]);
-  }
+    // Zero-copy needs pipes; probe once so a machine without them falls back to
+    // copying through user space for every flow instead of failing them.
+    int probe[2];
+    m.shared.zero_copy = m.shared.config.zero_copy && ::pipe2(probe, O_CLOEXEC) == 0;
+    if (m.shared.zero_copy) {
+      ::close(probe[0]);
+      ::close(probe[1]);
+    }
 
-  unsigned count = m.shared.config.workers;
-  if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
-  std::vector<int> listeners;
-  for (int fd : m.listener) {
-    if (fd >= 0) listeners.push_back(fd);
+    unsigned count = m.shared.config.workers;
+    if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
+    std::vector<int> listeners;
+    for (int fd : m.listener) {
+      if (fd >= 0) listeners.push_back(fd);
+    }
+    for (unsigned i = 0; i < count; ++i) m.workers.push_back(std::make_unique<epoll::Worker>(m.shared, i, listeners));
+    for (auto& worker : m.workers) worker->start();
+  } catch (...) {
+    m.abandon_start();  // nothing half started is left listening
+    m.stopped = true;   // as the IOCP backend, whose port cannot start twice
+    throw;
   }
-  for (unsigned i = 0; i < count; ++i) m.workers.push_back(std::make_unique<epoll::Worker>(m.shared, i, listeners));
-  for (auto& worker : m.workers) worker->start();
   m.started = true;
 }
 
@@ -109,9 +131,13 @@ void RelayEngine::stop() {
   Impl& m = *impl_;
   if (!m.started) return;
   m.started = false;
+  m.stopped = true;
+  // Each worker closes its flows as it stops (relayed connections reset), then the
+  // listeners go: connections to them are refused from here on.
   for (auto& worker : m.workers) worker->request_stop();
   for (auto& worker : m.workers) worker->join();
   m.workers.clear();
+  m.close_listeners();
   m.shared.expected.close_all("the relay service stopped");
   std::lock_guard lock(m.shared.mutex);
   m.shared.owner.clear();

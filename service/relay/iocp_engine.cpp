@@ -99,13 +99,17 @@ void RelayEngine::start() {
   try {
     m.listen_on(0, m.context.config.ipv4_loopback);
     m.listen_on(1, m.context.config.ipv6_loopback);
+    unsigned count = m.context.config.workers;
+    if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
+    m.context.port.start(count);
   } catch (...) {
-    for (auto& listener : m.listener) listener.reset();  // nothing was started on them
+    // No accept was posted yet, so the listeners can go at once. The port's threads
+    // that did start are joined; a port cannot start twice, so neither can the engine.
+    m.context.port.stop();
+    for (auto& listener : m.listener) listener.reset();
+    m.stopped = true;
     throw;
   }
-  unsigned count = m.context.config.workers;
-  if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
-  m.context.port.start(count);
   for (auto& listener : m.listener) {
     if (listener) listener->start();
   }

@@ -73,13 +73,32 @@ class RelayEngine {
   RelayEngine(const RelayEngine&) = delete;
   RelayEngine& operator=(const RelayEngine&) = delete;
 
+  // An engine runs once: constructed, started, stopped, destroyed. start() and stop()
+  // belong to its owner: call them from one thread, never while another thread is in
+  // a member of the engine. Between them, every other member may be called from any
+  // thread; after stop() they answer as described below.
+
   // Binds the TCP listeners (127.0.0.1 and ::1, ephemeral ports; a family the machine
-  // lacks is skipped) and starts the workers. Throws std::system_error naming what failed.
+  // lacks is skipped) and starts the workers. Does nothing when started already.
+  // Throws std::system_error naming what failed; the engine is then stopped, with
+  // nothing it bound left listening. A stopped engine cannot start again: start()
+  // after a stop() that stopped it, or after a start() that threw, throws
+  // std::system_error (operation_not_permitted); make a new engine.
   void start();
-  // Closes every flow and joins the workers. Idempotent.
+
+  // Stops the engine for good, and returns only once it is done: the listeners are
+  // closed (a connection to their address is refused from then on), every live flow
+  // is closed (relayed TCP connections reset, UDP associations closed, registrations
+  // never connected dropped), each left FlowState::closed with the error "the relay
+  // service stopped", and no worker runs; counters().flows_active is 0. Afterwards
+  // expect_tcp() and open_udp() throw std::system_error, close_flow() ignores every
+  // id, and tcp_listener() and counters() keep answering. Does nothing when the
+  // engine is not running (before start(), which may still follow, or once
+  // stopped); the destructor calls it.
   void stop();
 
-  // The TCP listener of a family; port 0 when that family is unavailable.
+  // The TCP listener of a family; port 0 when that family is unavailable (or before
+  // start()). After stop() the address it had, where nothing listens any more.
   Address tcp_listener(bool ipv6) const;
 
   // Expects a TCP connection from flow->app_local, from the socket flow->app_socket

@@ -616,6 +616,49 @@ TEST_P(RelayEngineTest, StoppingWithManyFlowsInFlightEndsEveryOne) {
   EXPECT_EQ(engine_->counters().flows_active, 0u);
 }
 
+// What relay_engine.h promises of a stopped engine: its listener is closed, a
+// registration never connected is dropped, no new flow is taken, and it does not
+// start again.
+TEST_P(RelayEngineTest, AStoppedEngineTakesNoNewFlowsAndDoesNotStartAgain) {
+  Socket destination = listening_destination();
+  Socket registered = bound_socket(true, false);
+  auto never_connected = make_flow(policy::Protocol::tcp, registered, port_of(destination));
+  engine_->expect_tcp(never_connected);
+  const Address listener = engine_->tcp_listener(ipv6());
+  ASSERT_NE(listener.port, 0);
+
+  engine_->stop();
+  EXPECT_EQ(never_connected->state.load(), FlowState::closed);
+  EXPECT_EQ(never_connected->error, "the relay service stopped");
+  EXPECT_EQ(engine_->tcp_listener(ipv6()), listener) << "it still answers";
+  Socket late = bound_socket(true, false);
+  EXPECT_TRUE(test::connect(late, endpoint_of(listener))) << "nothing listens there any more";
+
+  Socket app = bound_socket(true, false);
+  EXPECT_THROW(engine_->expect_tcp(make_flow(policy::Protocol::tcp, app, port_of(destination))), std::system_error);
+  Socket udp_app = bound_socket(false, false);
+  EXPECT_THROW(engine_->open_udp(make_flow(policy::Protocol::udp, udp_app, port_of(destination))), std::system_error);
+  engine_->close_flow(never_connected->id);  // ignored
+  EXPECT_THROW(engine_->start(), std::system_error) << "a stopped engine is made anew, not restarted";
+  EXPECT_EQ(engine_->counters().flows_active, 0u);
+}
+
+// A start() that fails (here: the second listener's address is not one) leaves
+// nothing listening, and the engine does not start again.
+TEST_P(RelayEngineTest, AFailedStartLeavesNothingListening) {
+  EngineConfig config = config_;
+  (ipv6() ? config.ipv4_loopback : config.ipv6_loopback) = "not an address";
+  RelayEngine engine(config);
+  EXPECT_THROW(engine.start(), std::system_error);
+  const Address bound = engine.tcp_listener(ipv6());
+  if (bound.port != 0) {  // the family bound before the failure, when it was the first
+    Socket late = bound_socket(true, false);
+    EXPECT_TRUE(test::connect(late, endpoint_of(bound))) << "its listener was closed again";
+  }
+  EXPECT_THROW(engine.start(), std::system_error);
+  EXPECT_THROW(engine.expect_tcp(std::make_shared<Flow>()), std::system_error);
+}
+
 INSTANTIATE_TEST_SUITE_P(Families, RelayEngineTest, ::testing::Combine(::testing::Bool(), ::testing::Bool()),
                          [](const auto& info) {
                            return std::string(std::get<0>(info.param) ? "IPv6" : "IPv4") +

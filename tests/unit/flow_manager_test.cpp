@@ -87,5 +87,40 @@ TEST_F(FlowManagerTableTest, ProgramsKeepTheirCountersWhileActive) {
   EXPECT_EQ(table.aged_out, 0u);
 }
 
+// The throttle switch as a new flow meets it: a reached cap that blocks refuses the
+// program's flows (direct ones too: they would use the network around the relay); one
+// that throttles refuses nothing, and the buckets slow the flows instead
+// (quota_buckets_test).
+TEST_F(FlowManagerTableTest, AReachedCapRefusesNewFlowsOnlyWhenItBlocks) {
+  for (const auto on_exceed : {policy::OnExceed::block, policy::OnExceed::throttle}) {
+    const std::string app = std::string("/bin/") + policy::to_string(on_exceed);
+    policy::Quota quota;
+    quota.app = app;
+    quota.volume_bytes = 1000;
+    quota.volume_period = policy::VolumePeriod::day;
+    quota.on_exceed = on_exceed;
+    if (on_exceed == policy::OnExceed::throttle) quota.throttle_rate = 65'536;
+    store.set_quota(quota, store::Actor{});
+    store.add_usage({store::UsageDelta{app, utc_day(), 600, 600}});
+  }
+  policy.reload();
+  FlowManagerOptions options;
+  options.sample_interval = 1h;
+  FlowManager flows(policy, ledger, nullptr, options);
+  FlowRequest request;
+  request.destination = relay::Address{*policy::parse_ip("127.0.0.1"), 80};
+
+  const FlowDecision blocked = flows.decide(request, FlowOwner{1, 1000, "user", "/bin/block"});
+  EXPECT_EQ(blocked.action, policy::Action::block);
+  EXPECT_EQ(blocked.reason, relay::kVolumeCapReached);
+
+  const FlowDecision throttled = flows.decide(request, FlowOwner{1, 1000, "user", "/bin/throttle"});
+  EXPECT_EQ(throttled.action, policy::Action::direct) << throttled.reason;
+  EXPECT_EQ(throttled.reason, "default action");
+  const std::optional<CapState> cap = flows.cap_state("/bin/throttle");
+  ASSERT_TRUE(cap);
+  EXPECT_TRUE(cap->reached) << "over its cap, yet not refused: " << cap->used << " of " << cap->limit;
+}
+
 }  // namespace
 }  // namespace sluice::service

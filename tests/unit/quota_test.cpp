@@ -22,5 +22,49 @@ TEST(QuotaNamesTest, RoundTrip) {
   EXPECT_FALSE(parse_on_exceed("panic"));
 }
 
+// The throttle switch: what a volume cap does once the program has used it up.
+Quota capped(std::optional<OnExceed> on_exceed, std::optional<std::uint64_t> throttle_rate) {
+  Quota quota;
+  quota.app = "/usr/bin/app";
+  quota.rate = Rates{4'000'000, 2'000'000};
+  quota.burst = Rates{8'000'000, 8'000'000};
+  quota.volume_bytes = 1'000'000;
+  quota.volume_period = VolumePeriod::day;
+  quota.on_exceed = on_exceed;
+  quota.throttle_rate = throttle_rate;
+  return quota;
+}
+
+TEST(VolumeCapSwitchTest, BlockRefusesFlowsAndThrottleDoesNot) {
+  EXPECT_TRUE(cap_refuses_flows(OnExceed::block));
+  EXPECT_TRUE(cap_refuses_flows(std::nullopt)) << "a cap that says nothing blocks";
+  EXPECT_FALSE(cap_refuses_flows(OnExceed::throttle));
+}
+
+TEST(VolumeCapSwitchTest, OverAThrottlingCapEachDirectionRunsAtTheThrottleRateWithoutBurst) {
+  const Quota metered = metered_quota(capped(OnExceed::throttle, 3'000'000), /*over_volume=*/true);
+  EXPECT_EQ(metered.rate.up, 3'000'000u) << "turned down to the throttle rate";
+  EXPECT_EQ(metered.rate.down, 2'000'000u) << "its own rate is lower than the throttle rate, so it stays";
+  EXPECT_EQ(metered.burst, Rates{}) << "a throttled program gets no saved-up burst";
+  EXPECT_EQ(metered.volume_bytes, 1'000'000u) << "the cap itself is unchanged";
+}
+
+TEST(VolumeCapSwitchTest, ADirectionWithoutARateGetsTheThrottleRate) {
+  Quota quota = capped(OnExceed::throttle, 65'536);
+  quota.rate = {};
+  quota.burst = {};
+  EXPECT_EQ(metered_quota(quota, true).rate, (Rates{65'536, 65'536}));
+}
+
+TEST(VolumeCapSwitchTest, UnderTheCapOrWhenItBlocksTheRatesAreTheQuotasOwn) {
+  const Quota throttling = capped(OnExceed::throttle, 65'536);
+  EXPECT_EQ(metered_quota(throttling, /*over_volume=*/false), throttling);
+  // A blocking cap slows nothing: the program's flows are refused and ended instead.
+  for (auto on_exceed : {std::optional(OnExceed::block), std::optional<OnExceed>()}) {
+    const Quota blocking = capped(on_exceed, std::nullopt);
+    EXPECT_EQ(metered_quota(blocking, true), blocking);
+  }
+}
+
 }  // namespace
 }  // namespace sluice::policy
