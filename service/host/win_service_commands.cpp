@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/event_source_win.h"
+#include "common/win_event_source.h"
 #include "common/platform/platform.h"
 #include "common/platform/win_strings.h"
 #include "service/host/host.h"
