@@ -9,7 +9,6 @@ source scripts/steps.sh
 trap steps_summary EXIT
 
 timed "installing what is missing (Linux only)" scripts/bootstrap.sh --linux-only
-timed "building the unit tests (linux preset)" \
-  bash -c "cmake --preset linux >/dev/null && cmake --build --preset linux --target unit_tests -j $jobs"
+timed "building the unit tests (linux preset)" build_preset linux --target unit_tests
 timed "running the unit tests" ctest --preset linux -L '^unit$' -j "$jobs" "$@"
 

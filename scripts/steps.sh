@@ -36,8 +36,9 @@ steps_summary() {
 }
 
 # (timed runs its command where errexit does not apply: hence the &&.)
+# build_preset PRESET [cmake --build arguments, e.g. --target unit_tests]
 build_preset() {
-  cmake --preset "$1" >/dev/null && cmake --build --preset "$1" -j "$jobs"
+  cmake --preset "$1" >/dev/null && cmake --build --preset "$1" -j "$jobs" "${@:2}"
 }
 
 test_preset() {
