@@ -54,7 +54,8 @@ class Connection {
 
   virtual void write_all(std::string_view data, std::chrono::milliseconds timeout) = 0;
 
-  // Who is at the other end, as the OS tells it (server side).
+  // Who is at the other end, as the OS tells it (server side; a named pipe's client
+  // side is told the serving process's pid, a Unix socket's client side nothing).
   virtual const protocol::Caller& peer() const = 0;
 
   // The same, when the OS tells it before anything was read (server side): a Unix

@@ -311,8 +311,17 @@ class PipeConnection final : public Connection {
   // Computed on first use, not at accept(): on Windows, ImpersonateNamedPipeClient
   // only works once the client has written to the pipe, and callers ask for the
   // peer after reading a request.
+  // On the client side, the serving process's pid alone: the LSP tells a restarted
+  // service by it (provider/core/service_client.h).
   const protocol::Caller& peer() const override {
-    if (server_) std::call_once(identified_, [this] { peer_ = identify(pipe_.get()); });
+    std::call_once(identified_, [this] {
+      ULONG pid = 0;
+      if (server_) {
+        peer_ = identify(pipe_.get());
+      } else if (GetNamedPipeServerProcessId(pipe_.get(), &pid)) {
+        peer_.pid = pid;
+      }
+    });
     return peer_;
   }
 

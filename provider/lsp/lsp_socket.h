@@ -14,7 +14,7 @@
 #include <shared_mutex>
 #include <unordered_map>
 
-#include "provider/client/socket_state.h"
+#include "provider/core/socket_state.h"
 
 namespace sluice::lsp {
 

@@ -14,7 +14,7 @@
 #include "provider/lsp/async_select_bridge.h"
 #include "provider/lsp/completion_forwarder.h"
 #include "provider/lsp/lsp_socket.h"
-#include "provider/lsp/steering.h"
+#include "provider/lsp/win_steering.h"
 
 namespace sluice::lsp {
 

@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "provider/client/net_address.h"
+#include "provider/core/net_address.h"
 #include "provider/lsp/lower_provider.h"
 #include "provider/lsp/spi.h"
 
@@ -18,14 +18,10 @@ int connect_target(LspSocket& socket, const sockaddr* name, int length, sockaddr
                    const sockaddr*& target, int& target_length) {
   target = name;
   target_length = length;
-  if (!socket.state->steered()) return 0;
   const auto destination = provider::from_sockaddr(name, length);
-  if (!destination || provider::is_unspecified(*destination)) return 0;
-  bool relayed = false;
-  const int refused = spi().steering->redirect(socket, *destination, storage, target, target_length, &relayed);
-  // getpeername reports where the program meant to go, for TCP and UDP alike.
-  if (relayed) socket.state->set_original_peer(*destination);
-  return refused;
+  if (!destination) return 0;
+  // The core keeps the original peer, which getpeername reports, for TCP and UDP alike.
+  return spi().steering->redirect(socket, *destination, /*connecting=*/true, storage, target, target_length);
 }
 
 BOOL PASCAL lsp_connect_ex(SOCKET s, const sockaddr* name, int length, PVOID send_buffer, DWORD send_length, LPDWORD sent,

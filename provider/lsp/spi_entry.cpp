@@ -101,7 +101,7 @@ __declspec(dllexport) int WSPAPI WSPStartup(WORD version, LPWSPDATA data, LPWSAP
   wcsncpy(data->szDescription, L"Sluice traffic relay LSP", WSPDESCRIPTION_LEN);
 
   if (startups == 0) {
-    const LspConfig config = load_lsp_config();
+    const sluice::provider::ProviderConfig config = load_lsp_config();
     // sluiced itself, and a process told to be left alone, get the lower provider's
     // own table: nothing of ours stands between them and the network.
     if (config.disabled || is_service_process()) {

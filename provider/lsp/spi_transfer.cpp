@@ -6,7 +6,7 @@
 
 #include <cstring>
 
-#include "provider/client/net_address.h"
+#include "provider/core/net_address.h"
 #include "provider/lsp/lower_provider.h"
 #include "provider/lsp/spi.h"
 
@@ -36,11 +36,11 @@ int datagram_target(LspSocket& socket, const sockaddr* to, int to_length, sockad
   target_length = to_length;
   if (to == nullptr || !socket.state->steered()) return 0;
   const auto destination = provider::from_sockaddr(to, to_length);
-  if (!destination || provider::is_unspecified(*destination)) return 0;
+  if (!destination) return 0;
   // "WSAEACCES: Requested address is a broadcast address, but the appropriate flag
   // was not set" (LPWSPSENDTO, Return value): said before any verdict is asked for.
   if (is_limited_broadcast(*destination) && !broadcast_allowed(socket)) return WSAEACCES;
-  return spi().steering->redirect(socket, *destination, storage, target, target_length);
+  return spi().steering->redirect(socket, *destination, /*connecting=*/false, storage, target, target_length);
 }
 
 // The address a datagram from `source` is reported as: the original destination

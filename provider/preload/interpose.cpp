@@ -32,40 +32,28 @@ namespace {
 // What to do with one outgoing address.
 enum class Steer { unchanged, redirected, refused };
 
-// Decides a connect or datagram to `to` on fd. On `redirected`, `out` holds the
-// address to use instead; on `refused`, errno is set. `connecting` says the socket
-// is being connected, so getpeername must report the original destination.
-Steer steer(int fd, const sockaddr* to, socklen_t to_length, bool connecting, bool tcp_allowed,
-            sockaddr_storage& out, socklen_t& out_length) {
+// Decides a connect or datagram to `to` on fd (provider/core/steering.h). On
+// `redirected`, `out` holds the address to use instead; on `refused`, errno is set.
+// `connecting` says the socket is being connected (also TCP Fast Open), so
+// getpeername must report the original destination.
+Steer steer(int fd, const sockaddr* to, socklen_t to_length, bool connecting, sockaddr_storage& out,
+            socklen_t& out_length) {
   if (to == nullptr) return Steer::unchanged;
   Provider& p = provider();
   if (!p.enabled()) return Steer::unchanged;
   auto state = p.state_of(fd);
-  if (!state || !state->steered() || (!state->udp() && !tcp_allowed)) return Steer::unchanged;
+  if (!state) return Steer::unchanged;
   auto destination = from_sockaddr(to, to_length);
-  if (!destination || destination->port == 0 || is_unspecified(*destination)) return Steer::unchanged;
-
-  Route route = p.route_to(fd, *state, *destination);
-  if (p.association_lost(*state, route)) {
-    // Its datagrams would vanish into a port nobody holds, and an unconnected socket
-    // is told nothing of that: say it once, as the kernel tells a connected socket
-    // (ECONNREFUSED); the next datagram is a new flow. A connect decides anew now.
-    if (!connecting) {
-      errno = ECONNREFUSED;
+  if (!destination) return Steer::unchanged;
+  PosixSocketCalls calls(fd);
+  const provider::Steered steered = p.steering().steer(*state, *destination, connecting, calls);
+  switch (steered.action) {
+    case provider::Steered::Action::unchanged: return Steer::unchanged;
+    case provider::Steered::Action::refused:
+      errno = Provider::kRefusalErrors.of(steered.refusal);
       return Steer::refused;
-    }
-    route = p.route_to(fd, *state, *destination);
-  }
-  switch (route.kind) {
-    case RouteKind::direct:
-      if (connecting) state->set_original_peer(std::nullopt);
-      return Steer::unchanged;
-    case RouteKind::block:
-      errno = Provider::refusal_errno(*state);
-      return Steer::refused;
-    case RouteKind::relay:
-      out_length = to_sockaddr(route.relay, state->family(), out);
-      if (connecting) state->set_original_peer(*destination);
+    case provider::Steered::Action::redirected:
+      out_length = to_sockaddr(steered.target, state->family(), out);
       return Steer::redirected;
   }
   return Steer::unchanged;
@@ -120,17 +108,17 @@ void closed_range(unsigned low, unsigned high) {
 }
 
 // The program is closing or replacing low..high: the provider's control connection
-// is not used any more if it is among them (see ControlClient::descriptors_closing).
-ControlClient::Dropped connection_closing(unsigned low, unsigned high) {
+// is not used any more if it is among them (see ControlChannel::descriptors_closing).
+ControlChannel::Dropped connection_closing(unsigned low, unsigned high) {
   if (!provider().enabled()) return {};
-  return provider().client().descriptors_closing(low, high);
+  return provider().channel().descriptors_closing(low, high, provider().client());
 }
 
 // A call that would have closed `dropped` failed: it is still open, and the
 // provider's to close.
-void call_failed(const ControlClient::Dropped& dropped) {
+void call_failed(const ControlChannel::Dropped& dropped) {
   const int saved_errno = errno;
-  ControlClient::close_if_unchanged(dropped);
+  ControlChannel::close_if_unchanged(dropped);
   errno = saved_errno;
 }
 
@@ -198,7 +186,7 @@ SLUICE_INTERPOSE int connect(int fd, const sockaddr* address, socklen_t length) 
   }
   sockaddr_storage to;
   socklen_t to_length = 0;
-  switch (steer(fd, address, length, /*connecting=*/true, /*tcp_allowed=*/true, to, to_length)) {
+  switch (steer(fd, address, length, /*connecting=*/true, to, to_length)) {
     case Steer::unchanged: return real().connect(fd, address, length);
     case Steer::refused: return -1;
     case Steer::redirected: return real().connect(fd, reinterpret_cast<const sockaddr*>(&to), to_length);
@@ -212,7 +200,7 @@ SLUICE_INTERPOSE ssize_t sendto(int fd, const void* buffer, size_t size, int fla
   socklen_t to_length = 0;
   // TCP Fast Open connects in sendto: steered like connect.
   const bool fast_open = (flags & MSG_FASTOPEN) != 0;
-  switch (steer(fd, address, length, fast_open, fast_open, to, to_length)) {
+  switch (steer(fd, address, length, fast_open, to, to_length)) {
     case Steer::unchanged: return real().sendto(fd, buffer, size, flags, address, length);
     case Steer::refused: return -1;
     case Steer::redirected:
@@ -226,8 +214,7 @@ SLUICE_INTERPOSE ssize_t sendmsg(int fd, const msghdr* message, int flags) {
   sockaddr_storage to;
   socklen_t to_length = 0;
   const bool fast_open = (flags & MSG_FASTOPEN) != 0;
-  switch (steer(fd, static_cast<const sockaddr*>(message->msg_name), message->msg_namelen, fast_open, fast_open, to,
-                to_length)) {
+  switch (steer(fd, static_cast<const sockaddr*>(message->msg_name), message->msg_namelen, fast_open, to, to_length)) {
     case Steer::unchanged: return real().sendmsg(fd, message, flags);
     case Steer::refused: return -1;
     case Steer::redirected: {
@@ -250,7 +237,7 @@ SLUICE_INTERPOSE int sendmmsg(int fd, mmsghdr* messages, unsigned count, int fla
     sockaddr_storage to;
     socklen_t to_length = 0;
     const msghdr& m = messages[i].msg_hdr;
-    const Steer s = steer(fd, static_cast<const sockaddr*>(m.msg_name), m.msg_namelen, false, false, to, to_length);
+    const Steer s = steer(fd, static_cast<const sockaddr*>(m.msg_name), m.msg_namelen, false, to, to_length);
     if (s == Steer::refused) {
       if (i == 0) return -1;
       sendable = i;
@@ -322,7 +309,7 @@ SLUICE_INTERPOSE int close(int fd) {
 SLUICE_INTERPOSE int close_range(unsigned low, unsigned high, int flags) {
   // With CLOSE_RANGE_CLOEXEC nothing is closed now, and the connection is close-on-exec already.
   const bool closes = (flags & CLOSE_RANGE_CLOEXEC) == 0;
-  const ControlClient::Dropped dropped = closes ? connection_closing(low, high) : ControlClient::Dropped{};
+  const ControlChannel::Dropped dropped = closes ? connection_closing(low, high) : ControlChannel::Dropped{};
   const int result = real().close_range(low, high, flags);
   if (result != 0) call_failed(dropped);
   if (result == 0 && closes) closed_range(low, high);
@@ -345,7 +332,7 @@ SLUICE_INTERPOSE int dup(int fd) {
 namespace {
 
 // dup2 and dup3 close `target` first when it is open: it may be the connection's number.
-ControlClient::Dropped target_closing(int fd, int target) {
+ControlChannel::Dropped target_closing(int fd, int target) {
   if (target < 0 || target == fd) return {};  // dup2(fd, fd) changes nothing; dup3 refuses it
   return connection_closing(static_cast<unsigned>(target), static_cast<unsigned>(target));
 }
@@ -353,7 +340,7 @@ ControlClient::Dropped target_closing(int fd, int target) {
 }  // namespace
 
 SLUICE_INTERPOSE int dup2(int fd, int target) {
-  const ControlClient::Dropped dropped = target_closing(fd, target);
+  const ControlChannel::Dropped dropped = target_closing(fd, target);
   const int copy = real().dup2(fd, target);
   if (copy < 0) call_failed(dropped);
   duplicated(fd, copy);
@@ -361,7 +348,7 @@ SLUICE_INTERPOSE int dup2(int fd, int target) {
 }
 
 SLUICE_INTERPOSE int dup3(int fd, int target, int flags) {
-  const ControlClient::Dropped dropped = target_closing(fd, target);
+  const ControlChannel::Dropped dropped = target_closing(fd, target);
   const int copy = real().dup3(fd, target, flags);
   if (copy < 0) call_failed(dropped);
   duplicated(fd, copy);

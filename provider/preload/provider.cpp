@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "provider/preload/exec_handoff.h"
+#include "provider/preload/posix_provider_settings.h"
 #include "provider/preload/real_calls.h"
 
 namespace sluice::preload {
@@ -20,10 +21,10 @@ std::string own_executable() {
   return n > 0 ? std::string(path, static_cast<std::size_t>(n)) : std::string();
 }
 
-ProviderConfig load_config() {
-  ProviderConfig config = load_provider_config();
+provider::ProviderConfig load_config() {
+  provider::ProviderConfig config = load_provider_config();
   // The service's own sockets are never steered, even under /etc/ld.so.preload.
-  if (is_service_program(own_executable())) config.disabled = true;
+  if (provider::is_service_program(own_executable())) config.disabled = true;
   return config;
 }
 
@@ -34,35 +35,15 @@ const std::shared_ptr<SocketState>& not_steered() {
   return *state;
 }
 
-void release_flow(std::uint64_t flow_id) { provider().client().release(flow_id); }
-
-// The socket's bound address. The service recognises the relayed connection or
-// datagrams by its port: an unbound socket is bound now, to the wildcard address
-// with a port of the kernel's choosing, as connect or sendto would. nullopt when
-// that fails.
-std::optional<NetAddress> bound_address(int fd, const SocketState& state) {
-  auto local_address = [fd]() -> std::optional<NetAddress> {
-    sockaddr_storage local{};
-    socklen_t length = sizeof local;
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) return std::nullopt;
-    return from_sockaddr(reinterpret_cast<const sockaddr*>(&local), length);
-  };
-  auto bound = local_address();
-  if (bound && bound->port == 0) {
-    sockaddr_storage wildcard{};
-    NetAddress any;
-    any.ipv4 = state.family() == AF_INET;
-    const socklen_t n = to_sockaddr(any, state.family(), wildcard);  // 0.0.0.0 or ::
-    if (::bind(fd, reinterpret_cast<const sockaddr*>(&wildcard), n) != 0) return std::nullopt;
-    bound = local_address();
-  }
-  return bound;
-}
+void release_flow(std::uint64_t flow_id) { provider().steering().release(flow_id); }
 
 }  // namespace
 
-Provider::Provider(ProviderConfig config)
-    : config_(std::move(config)), client_(config_.control), router_(client_, config_.fail_mode, config_.timeout) {}
+Provider::Provider(provider::ProviderConfig config)
+    : config_(std::move(config)),
+      channel_(config_.control),
+      client_(channel_, errno_),
+      steering_(client_, errno_, config_.fail_mode, config_.timeout) {}
 
 Provider& provider() {
   // Created once and never destroyed: programs call us from their own destructors.
@@ -99,23 +80,6 @@ std::shared_ptr<SocketState> Provider::state_of(int fd) {
   errno = saved_errno;
   table_.set(fd, state);
   return state;
-}
-
-bool Provider::association_lost(SocketState& state, const Route& route) {
-  if (!state.udp() || route.kind != RouteKind::relay || route.service_instance == 0) return false;
-  if (client_.current_service() == route.service_instance) return false;
-  state.forget(route);
-  return true;
-}
-
-int Provider::refusal_errno(const SocketState& state) { return state.udp() ? EACCES : ECONNREFUSED; }
-
-Route Provider::route_to(int fd, SocketState& state, const NetAddress& destination) {
-  if (auto route = provider::FlowRouter::cached(state, destination)) return *route;
-  const int saved_errno = errno;  // the program sees only its own call's errno
-  const Route route = router_.decide(state, destination, bound_address(fd, state));
-  errno = saved_errno;
-  return route;
 }
 
 }  // namespace sluice::preload

@@ -17,7 +17,7 @@
 #include "common/version.h"
 #include "control/transport/rpc_client.h"
 #include "provider/preload/launcher.h"
-#include "provider/preload/provider_config.h"
+#include "provider/preload/posix_provider_settings.h"
 
 namespace po = boost::program_options;
 using namespace sluice;
@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
 
-  // The provider reads these from the environment (provider_config.h); checking them
+  // The provider reads these from the environment (provider/core/provider_config.h); checking them
   // here turns a typo into an error instead of a silently ignored setting.
   if (vm.count("fail-mode")) {
     const auto& mode = vm["fail-mode"].as<std::string>();
@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
 
   // What the provider will make of the configuration file and the environment: it
   // never writes to the program's output, so its complaints are said here.
-  const preload::ProviderConfig config = preload::load_provider_config();
+  const provider::ProviderConfig config = preload::load_provider_config();
   for (const auto& problem : config.problems) std::cerr << "sluice-run: warning: ignored " << problem << "\n";
   if (config.disabled) std::cerr << "sluice-run: warning: SLUICE_PROVIDER_DISABLE is set: PROGRAM will not be steered\n";
 

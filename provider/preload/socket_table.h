@@ -16,7 +16,7 @@
 #include <optional>
 #include <vector>
 
-#include "provider/client/socket_state.h"
+#include "provider/core/socket_state.h"
 
 namespace sluice::preload {
 

@@ -1,4 +1,4 @@
-// Both ends of the flow-registration protocol (provider/client/registration.h).
+// Both ends of the flow-registration protocol (provider/core/registration.h).
 // The input is read twice:
 //  - as the service's answer, by decode_register_answer, which runs inside every
 //    steered application: it must never throw or crash, and what it accepts must be
@@ -16,7 +16,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "provider/client/registration.h"
+#include "provider/core/registration.h"
 #include "service/policy/policy_document.h"
 #include "tests/fuzz/fuzz_support.h"
 #include "tests/fuzz/json_mutator.h"

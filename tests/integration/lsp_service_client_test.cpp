@@ -1,4 +1,5 @@
-// provider/lsp/service_client.cpp, the LSP's connection to sluiced, against a stand-in
+// The LSP's connection to sluiced (provider/core/service_client.h over
+// provider/lsp/pipe_channel.h), against a stand-in
 // server on the real control transport (a named pipe under Wine, a Unix socket on
 // Linux: the client itself is platform-neutral). sluiced hangs up on a provider
 // that stays silent past its idle timeout (60 s) but keeps its flows, so a release
@@ -14,7 +15,8 @@
 #include "control/protocol/frame.h"
 #include "control/protocol/jsonrpc.h"
 #include "control/transport/transport.h"
-#include "provider/lsp/service_client.h"
+#include "provider/core/service_client.h"
+#include "provider/lsp/pipe_channel.h"
 #include "tests/support/temp_dir.h"
 
 namespace sluice::lsp {
@@ -22,6 +24,14 @@ namespace {
 
 using namespace std::chrono_literals;
 using protocol::json;
+
+// Nothing here looks at the program's error code.
+class ProgramError final : public provider::ErrorCode {
+ public:
+  int get() const override { return code; }
+  void set(int value) override { code = value; }
+  int code = 0;
+};
 
 // The next whole frame's JSON on `connection`, or null when none came within 5 s.
 json read_message(transport::Connection& connection) {
@@ -45,7 +55,9 @@ json read_message(transport::Connection& connection) {
 TEST(LspServiceClientTest, AReleaseAfterTheServiceHungUpGoesOutOnAFreshConnection) {
   test::TempDir dir;
   auto listener = transport::listen(test::unique_endpoint(dir));
-  ServiceClient client(listener->endpoint());
+  PipeChannel channel(listener->endpoint());
+  ProgramError errors;
+  provider::ServiceClient client(channel, errors);
 
   // The service answers a registration with a relay verdict, then hangs up as its
   // idle timeout would; the release must come on the next connection.

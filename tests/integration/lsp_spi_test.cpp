@@ -24,7 +24,7 @@
 
 #include "common/platform/platform.h"
 #include "control/transport/rpc_client.h"
-#include "provider/client/net_address.h"
+#include "provider/core/net_address.h"
 #include "tests/support/running_service.h"
 #include "tests/support/spi_harness.h"
 #include "tests/support/temp_dir.h"
@@ -422,6 +422,35 @@ TEST_P(LspTest, RelayedUdpRepliesCarryTheOriginalSourceAddress) {
   const Datagram reply = lsp_receive_from(s);
   EXPECT_EQ(reply.data, "datagram");
   EXPECT_EQ(reply.from_port, echo.port());
+  expect_through_relay(s, echo);
+}
+
+// A relayed UDP socket's association dies with the service process that opened it
+// (provider/core/steering.h): once the LSP sees the service gone, the next datagram
+// fails once, with what Winsock says of a datagram that met a closed port, and the
+// first one after the service is back is a new flow through it.
+TEST_P(LspTest, ARelayedAssociationLostWithTheServiceFailsTheNextDatagramOnceThenRegistersAgain) {
+  if (!environment->service) GTEST_SKIP() << "SLUICE_TEST_SERVICE: the service is not this test's to stop";
+  EchoServer echo(ipv6(), SOCK_DGRAM);
+  add_rule("relay", "udp", echo.port());
+  LspSocket s(ipv6(), SOCK_DGRAM);
+  ASSERT_EQ(lsp_send_to(s, "before", ipv6(), echo.port()), 0);
+  ASSERT_EQ(lsp_receive_from(s).data, "before");
+
+  environment->service.reset();  // its associations end with it
+  // The LSP looks at the service at most every 100 ms: datagrams sent before it has
+  // looked are lost, as they would be on the wire. Bounded: 60 tries, 3 s.
+  int error = 0;
+  for (int attempt = 0; attempt < 60 && error == 0; ++attempt) {
+    error = lsp_send_to(s, "lost", ipv6(), echo.port());
+    if (error == 0) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(error, WSAECONNRESET) << "the lost association was never reported";
+
+  environment->service = std::make_unique<RunningService>(
+      service::ServiceConfig{environment->dir->file("state"), environment->endpoint, spdlog::level::warn});
+  ASSERT_EQ(lsp_send_to(s, "after", ipv6(), echo.port()), 0) << "failed once, not for good";
+  EXPECT_EQ(lsp_receive_from(s).data, "after");
   expect_through_relay(s, echo);
 }
 

@@ -26,7 +26,7 @@
 #include "control/protocol/frame.h"
 #include "control/protocol/jsonrpc.h"
 #include "control/transport/transport.h"
-#include "provider/client/net_address.h"
+#include "provider/core/net_address.h"
 #include "tests/support/spi_harness.h"
 #include "tests/support/temp_dir.h"
 

@@ -18,7 +18,7 @@
 #include <cstring>
 #include <string>
 
-#include "provider/client/registration.h"
+#include "provider/core/registration.h"
 #include "tests/support/fake_registration_service.h"
 #include "tests/support/load_preload_provider.h"
 

@@ -1,7 +1,7 @@
-// provider/client/flow_router: how both providers decide a flow, against a
+// provider/core/flow_router: how both providers decide a flow, against a
 // registration client the test answers for.
 
-#include "provider/client/flow_router.h"
+#include "provider/core/flow_router.h"
 
 #include <gtest/gtest.h>
 
@@ -20,6 +20,7 @@ class ScriptedClient final : public RegistrationClient {
     return answer;
   }
   void release(std::uint64_t flow_id) override { released.push_back(flow_id); }
+  std::int64_t current_service() override { return 0; }
 
   std::optional<RegisterAnswer> answer;
   std::vector<RegisterRequest> requests;

@@ -1,9 +1,9 @@
-// provider/client/net_address: the provider's view of socket addresses.
+// provider/core/net_address: the provider's view of socket addresses.
 #include <gtest/gtest.h>
 
 #include <cstring>
 
-#include "provider/client/net_address.h"
+#include "provider/core/net_address.h"
 
 using namespace sluice::provider;
 

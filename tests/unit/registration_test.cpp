@@ -1,6 +1,6 @@
-// The provider's side of flow registration (provider/client/registration.h): the
+// The provider's side of flow registration (provider/core/registration.h): the
 // requests it writes and what it accepts as the service's answer.
-#include "provider/client/registration.h"
+#include "provider/core/registration.h"
 
 #include <gtest/gtest.h>
 

@@ -13,8 +13,8 @@
 #include <optional>
 #include <vector>
 
-#include "provider/client/net_address.h"
-#include "provider/client/registration.h"
+#include "provider/core/net_address.h"
+#include "provider/core/registration.h"
 
 namespace sluice::provider {
 

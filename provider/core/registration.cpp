@@ -1,9 +1,9 @@
-#include "provider/client/registration.h"
+#include "provider/core/registration.h"
 
 #include <nlohmann/json.hpp>
 
 #include "control/protocol/json_bounds.h"
-#include "provider/client/net_address.h"
+#include "provider/core/net_address.h"
 
 namespace sluice::provider {
 

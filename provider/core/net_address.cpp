@@ -1,4 +1,4 @@
-#include "provider/client/net_address.h"
+#include "provider/core/net_address.h"
 
 #include <algorithm>
 #include <cstring>

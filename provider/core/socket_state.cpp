@@ -1,4 +1,4 @@
-#include "provider/client/socket_state.h"
+#include "provider/core/socket_state.h"
 
 #include <algorithm>
 

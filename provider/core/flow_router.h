@@ -4,17 +4,16 @@
 // stands, else the service's answer (kept on the socket), else, when the service is
 // silent or the socket cannot be bound, the fail mode, asked again after a while.
 // The fail mode and timeout the service last named win over the provider's own.
-// Platform-neutral: each provider finds the socket's bound address its own way
-// and keeps its program's error code (errno, WSAGetLastError) around the call.
+// steering.h finds the socket's bound address and keeps the program's error code.
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
 
-#include "provider/client/net_address.h"
-#include "provider/client/registration.h"
-#include "provider/client/socket_state.h"
+#include "provider/core/net_address.h"
+#include "provider/core/registration.h"
+#include "provider/core/socket_state.h"
 
 namespace sluice::provider {
 
@@ -26,6 +25,9 @@ class RegistrationClient {
   virtual std::optional<RegisterAnswer> register_flow(const RegisterRequest& request, std::chrono::milliseconds timeout) = 0;
   // Best effort: a notification, nothing is awaited.
   virtual void release(std::uint64_t flow_id) = 0;
+  // The service process there now (RegisterAnswer::service_instance's kind), 0 when
+  // none listens.
+  virtual std::int64_t current_service() = 0;
 };
 
 class FlowRouter {

@@ -1,4 +1,4 @@
-#include "provider/client/flow_router.h"
+#include "provider/core/flow_router.h"
 
 namespace sluice::provider {
 
