@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "provider/client/net_address.h"
+#include "net/socket_address.h"
 #include "provider/lsp/lower_provider.h"
 #include "provider/lsp/spi.h"
 
@@ -19,8 +19,8 @@ int connect_target(LspSocket& socket, const sockaddr* name, int length, sockaddr
   target = name;
   target_length = length;
   if (!socket.state->steered()) return 0;
-  const auto destination = provider::from_sockaddr(name, length);
-  if (!destination || provider::is_unspecified(*destination)) return 0;
+  const auto destination = net::from_sockaddr(name, length);
+  if (!destination || net::is_unspecified(destination->ip)) return 0;
   bool relayed = false;
   const int refused = spi().steering->redirect(socket, *destination, storage, target, target_length, &relayed);
   // getpeername reports where the program meant to go, for TCP and UDP alike.
@@ -140,12 +140,12 @@ int WSPAPI lsp_get_peer_name(SOCKET s, sockaddr* name, LPINT length, LPINT error
     return SOCKET_ERROR;
   }
   sockaddr_storage peer{};
-  const int peer_length = provider::to_sockaddr(*original, socket->family, peer);
+  const int peer_length = net::to_sockaddr(*original, socket->family, peer);
   if (name == nullptr || length == nullptr || *length < peer_length) {
     *error = WSAEFAULT;
     return SOCKET_ERROR;
   }
-  provider::copy_out(peer, peer_length, name, length);
+  net::copy_out(peer, peer_length, name, length);
   return 0;
 }
 

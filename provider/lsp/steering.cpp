@@ -19,21 +19,20 @@ std::string lower_case(std::string text) {
 // datagrams by its port: an unbound socket is bound now, to the wildcard address
 // with a port of the system's choosing, as connect or sendto would. nullopt when
 // that fails.
-std::optional<provider::NetAddress> bound_address(const LspSocket& socket) {
+std::optional<net::Endpoint> bound_address(const LspSocket& socket) {
   const auto& calls = socket.provider->calls;
-  auto local_address = [&]() -> std::optional<provider::NetAddress> {
+  auto local_address = [&]() -> std::optional<net::Endpoint> {
     sockaddr_storage local{};
     int length = sizeof local;
     int error = 0;
     if (calls.lpWSPGetSockName(socket.lower, reinterpret_cast<sockaddr*>(&local), &length, &error) != 0) return std::nullopt;
-    return provider::from_sockaddr(reinterpret_cast<const sockaddr*>(&local), length);
+    return net::from_sockaddr(reinterpret_cast<const sockaddr*>(&local), length);
   };
   auto bound = local_address();
   if (!bound || bound->port == 0) {  // Winsock: getsockname fails on an unbound socket
-    provider::NetAddress any;
-    any.ipv4 = socket.family == AF_INET;
+    const net::Endpoint any{socket.family == AF_INET ? net::ipv4(0, 0, 0, 0) : net::IpAddress{}, 0};
     sockaddr_storage wildcard{};
-    const int length = provider::to_sockaddr(any, socket.family, wildcard);
+    const int length = net::to_sockaddr(any, socket.family, wildcard);
     int error = 0;
     if (calls.lpWSPBind(socket.lower, reinterpret_cast<const sockaddr*>(&wildcard), length, &error) != 0) return std::nullopt;
     bound = local_address();
@@ -70,7 +69,7 @@ bool is_service_process() {
 Steering::Steering(const LspConfig& config)
     : client_(config.control), router_(client_, config.fail_mode, config.timeout) {}
 
-provider::Route Steering::route_to(LspSocket& socket, const provider::NetAddress& destination) {
+provider::Route Steering::route_to(LspSocket& socket, const net::Endpoint& destination) {
   if (auto route = provider::FlowRouter::cached(*socket.state, destination)) return *route;
   const int saved_error = WSAGetLastError();  // the program sees only its own call's error
   const provider::Route route = router_.decide(*socket.state, destination, bound_address(socket));
@@ -78,14 +77,14 @@ provider::Route Steering::route_to(LspSocket& socket, const provider::NetAddress
   return route;
 }
 
-int Steering::redirect(LspSocket& socket, const provider::NetAddress& destination, sockaddr_storage& storage,
+int Steering::redirect(LspSocket& socket, const net::Endpoint& destination, sockaddr_storage& storage,
                        const sockaddr*& target, int& length, bool* relayed) {
   const provider::Route route = route_to(socket, destination);
   switch (route.kind) {
     case provider::RouteKind::direct: return 0;
     case provider::RouteKind::block: return refusal_error(socket);
     case provider::RouteKind::relay:
-      length = provider::to_sockaddr(route.relay, socket.family, storage);
+      length = net::to_sockaddr(route.relay, socket.family, storage);
       target = reinterpret_cast<const sockaddr*>(&storage);
       if (relayed != nullptr) *relayed = true;
       return 0;

@@ -16,7 +16,7 @@
 #include <string>
 
 #include "provider/client/flow_router.h"
-#include "provider/client/net_address.h"
+#include "net/socket_address.h"
 #include "provider/client/socket_state.h"
 #include "provider/lsp/lsp_socket.h"
 #include "provider/lsp/service_client.h"
@@ -43,7 +43,7 @@ class Steering {
   // Where a flow of `socket` to `destination` goes: 0 with `target`/`length` left
   // alone (direct) or pointed at the relay, written into `storage` (then *relayed
   // is set); otherwise the error that refuses it, with nothing to send.
-  int redirect(LspSocket& socket, const provider::NetAddress& destination, sockaddr_storage& storage,
+  int redirect(LspSocket& socket, const net::Endpoint& destination, sockaddr_storage& storage,
                const sockaddr*& target, int& length, bool* relayed = nullptr);
 
   void release(std::uint64_t flow_id) { client_.release(flow_id); }
@@ -54,7 +54,7 @@ class Steering {
 
  private:
   // The route for a flow of `socket` to `destination`.
-  provider::Route route_to(LspSocket& socket, const provider::NetAddress& destination);
+  provider::Route route_to(LspSocket& socket, const net::Endpoint& destination);
 
   ServiceClient client_;
   provider::FlowRouter router_;  // after client_, which it uses

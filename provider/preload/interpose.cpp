@@ -43,7 +43,7 @@ Steer steer(int fd, const sockaddr* to, socklen_t to_length, bool connecting, bo
   auto state = p.state_of(fd);
   if (!state || !state->steered() || (!state->udp() && !tcp_allowed)) return Steer::unchanged;
   auto destination = from_sockaddr(to, to_length);
-  if (!destination || destination->port == 0 || is_unspecified(*destination)) return Steer::unchanged;
+  if (!destination || destination->port == 0 || net::is_unspecified(destination->ip)) return Steer::unchanged;
 
   Route route = p.route_to(fd, *state, *destination);
   if (p.association_lost(*state, route)) {
@@ -74,7 +74,7 @@ Steer steer(int fd, const sockaddr* to, socklen_t to_length, bool connecting, bo
 // Writes `address` into a caller's (address, length) pair that held `capacity` bytes
 // before the call, as the kernel would have; nothing when the socket's family cannot
 // express it.
-void report(const NetAddress& address, int family, sockaddr* to, socklen_t* to_length, socklen_t capacity) {
+void report(const net::Endpoint& address, int family, sockaddr* to, socklen_t* to_length, socklen_t capacity) {
   sockaddr_storage storage;
   const socklen_t length = to_sockaddr(address, family, storage);
   if (length == 0) return;

@@ -40,8 +40,8 @@ void release_flow(std::uint64_t flow_id) { provider().client().release(flow_id);
 // datagrams by its port: an unbound socket is bound now, to the wildcard address
 // with a port of the kernel's choosing, as connect or sendto would. nullopt when
 // that fails.
-std::optional<NetAddress> bound_address(int fd, const SocketState& state) {
-  auto local_address = [fd]() -> std::optional<NetAddress> {
+std::optional<net::Endpoint> bound_address(int fd, const SocketState& state) {
+  auto local_address = [fd]() -> std::optional<net::Endpoint> {
     sockaddr_storage local{};
     socklen_t length = sizeof local;
     if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) return std::nullopt;
@@ -50,8 +50,7 @@ std::optional<NetAddress> bound_address(int fd, const SocketState& state) {
   auto bound = local_address();
   if (bound && bound->port == 0) {
     sockaddr_storage wildcard{};
-    NetAddress any;
-    any.ipv4 = state.family() == AF_INET;
+    const net::Endpoint any{state.family() == AF_INET ? net::ipv4(0, 0, 0, 0) : net::IpAddress{}, 0};
     const socklen_t n = to_sockaddr(any, state.family(), wildcard);  // 0.0.0.0 or ::
     if (::bind(fd, reinterpret_cast<const sockaddr*>(&wildcard), n) != 0) return std::nullopt;
     bound = local_address();
@@ -110,7 +109,7 @@ bool Provider::association_lost(SocketState& state, const Route& route) {
 
 int Provider::refusal_errno(const SocketState& state) { return state.udp() ? EACCES : ECONNREFUSED; }
 
-Route Provider::route_to(int fd, SocketState& state, const NetAddress& destination) {
+Route Provider::route_to(int fd, SocketState& state, const net::Endpoint& destination) {
   if (auto route = provider::FlowRouter::cached(state, destination)) return *route;
   const int saved_errno = errno;  // the program sees only its own call's errno
   const Route route = router_.decide(state, destination, bound_address(fd, state));

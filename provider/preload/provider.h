@@ -31,7 +31,7 @@ class Provider {
 
   // The route to `destination` for a datagram or connect on this socket: cached, or
   // asked of the service now (binding the socket first so the service knows its port).
-  Route route_to(int fd, SocketState& state, const NetAddress& destination);
+  Route route_to(int fd, SocketState& state, const net::Endpoint& destination);
 
   // Whether `route`, a relay route of this UDP socket, died with the service process
   // that set it up (the service is gone, or another process has taken its place):

@@ -358,7 +358,7 @@ class AddressTrie {
 
   // Calls visit(span) for every node whose CIDR contains `address`, shortest first.
   template <typename Visit>
-  void walk(const IpAddress& address, Visit&& visit) const {
+  void walk(const net::IpAddress& address, Visit&& visit) const {
     const Node* node = &nodes_[0];
     while (true) {
       if (node->rules.end != node->rules.begin) visit(node->rules);
@@ -373,7 +373,7 @@ class AddressTrie {
   std::size_t memory() const { return nodes_.capacity() * sizeof(Node); }
 
  private:
-  static int common_bits(const IpAddress& a, const IpAddress& b) {
+  static int common_bits(const net::IpAddress& a, const net::IpAddress& b) {
     for (int i = 0; i < 16; ++i) {
       const unsigned x = static_cast<unsigned>(a.bytes[static_cast<std::size_t>(i)] ^ b.bytes[static_cast<std::size_t>(i)]);
       if (x != 0) {
@@ -386,7 +386,7 @@ class AddressTrie {
   }
 
   struct Node {
-    IpAddress key;  // network, masked to `depth`
+    net::IpAddress key;  // network, masked to `depth`
     int depth = 0;
     std::uint32_t child[2] = {kNone, kNone};
     Span rules;
@@ -517,7 +517,7 @@ struct CompiledMatcher::Index {
     return true;
   }
 
-  bool destination_match(const CompiledRule& r, const IpAddress& destination) const {
+  bool destination_match(const CompiledRule& r, const net::IpAddress& destination) const {
     if (r.dest_begin == r.dest_end) return true;
     for (std::uint32_t i = r.dest_begin; i < r.dest_end; ++i) {
       if (contains(cidrs[i], destination)) return true;
