@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "common/platform/platform.h"
-#include "service/policy/address.h"
+#include "net/ip_address.h"
 #include "service/relay/socket_owner.h"
 
 namespace sluice::service {
@@ -167,7 +167,7 @@ FlowDecision FlowManager::register_flow(const FlowRequest& request, const FlowOw
   if (request.protocol == policy::Protocol::tcp) {
     // The application connects from its own family: IPv4 sockets to the IPv4
     // listener; IPv6 ones to ::1, or to the IPv4 listener (v4-mapped) without ::1.
-    const bool ipv6 = !policy::is_ipv4(request.local.ip) && engine_->tcp_listener(true).port != 0;
+    const bool ipv6 = !net::is_ipv4(request.local.ip) && engine_->tcp_listener(true).port != 0;
     decision.relay = engine_->tcp_listener(ipv6);
     engine_->expect_tcp(flow);
   } else {

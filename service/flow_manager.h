@@ -41,8 +41,8 @@ struct FlowOwner {
 
 struct FlowRequest {
   policy::Protocol protocol = policy::Protocol::tcp;
-  relay::Address destination;
-  relay::Address local;  // the application socket's bound address
+  net::Endpoint destination;
+  net::Endpoint local;  // the application socket's bound address
 };
 
 struct FlowDecision {
@@ -51,7 +51,7 @@ struct FlowDecision {
   std::string reason;                 // "rule 3", "default action", "volume cap reached"
   policy::Rates rate;                 // the deciding rule's rate limit
   std::shared_ptr<relay::Flow> flow;  // relay only
-  relay::Address relay;               // relay only: where the application sends instead
+  net::Endpoint relay;               // relay only: where the application sends instead
 };
 
 // A program's volume cap as enforcement sees it now (quota show, policy check).
@@ -77,7 +77,7 @@ struct FlowView {
   std::uint64_t id = 0;
   FlowOwner owner;
   policy::Protocol protocol = policy::Protocol::tcp;
-  relay::Address local, destination;
+  net::Endpoint local, destination;
   std::optional<std::int64_t> rule_id;
   relay::FlowState state = relay::FlowState::pending;
   std::string error;

@@ -6,8 +6,8 @@
 
 #include "common/platform/platform.h"
 #include "control/protocol/paging.h"
+#include "net/ip_address.h"
 #include "service/flow_manager.h"
-#include "service/policy/address.h"
 #include "service/policy/policy_document.h"
 #include "service/program_paths.h"
 
@@ -23,9 +23,9 @@ namespace {
 constexpr std::size_t kMaxFlowsPerPage = 1000;
 constexpr std::size_t kMaxAppsPerPage = 1000;
 
-relay::Address address_param(const json& params, const char* address_field, const char* port_field, bool port_required) {
+net::Endpoint address_param(const json& params, const char* address_field, const char* port_field, bool port_required) {
   const auto text = protocol::required_param<std::string>(params, address_field);
-  auto ip = policy::parse_ip(text);
+  auto ip = net::parse_ip(text);
   if (!ip) {
     throw RpcError(protocol::kInvalidParams, std::string("parameter '") + address_field + "': '" + text + "' is not an IP address",
                    json{{"field", address_field}});
@@ -36,7 +36,7 @@ relay::Address address_param(const json& params, const char* address_field, cons
                                                  (port_required ? "1" : "0") + "-65535",
                    json{{"field", port_field}});
   }
-  return relay::Address{*ip, static_cast<std::uint16_t>(port)};
+  return net::Endpoint{*ip, static_cast<std::uint16_t>(port)};
 }
 
 std::string owner_text(std::int64_t uid, const std::string& account) {
@@ -51,8 +51,8 @@ json flow_to_json(const FlowView& v) {
               {"user", owner_text(v.owner.uid, v.owner.account)},
               {"executable", v.owner.executable},
               {"protocol", policy::to_string(v.protocol)},
-              {"local", relay::format_address(v.local)},
-              {"destination", relay::format_address(v.destination)},
+              {"local", net::format_endpoint(v.local)},
+              {"destination", net::format_endpoint(v.destination)},
               {"verdict", "relay"},
               {"rule_id", v.rule_id ? json(*v.rule_id) : json()},
               {"state", relay::to_string(v.state)},
@@ -169,7 +169,7 @@ void register_flow_methods(protocol::Dispatcher& d, FlowManager& flows, PolicyEn
              {"timeout_ms", std::stoul(setting("provider_timeout_ms", "250"))}};
     if (decision.flow) {
       out["flow_id"] = decision.flow->id;
-      out["relay"] = policy::format_ip(decision.relay.ip);
+      out["relay"] = net::format_ip(decision.relay.ip);
       out["relay_port"] = decision.relay.port;
     }
     return out;

@@ -119,8 +119,8 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host, ConfigSourc
   auto relay = std::make_unique<relay::RelayEngine>(relay_config);
   try {
     relay->start();
-    SPDLOG_INFO("relay listening on {} and {}", relay::format_address(relay->tcp_listener(false)),
-                relay::format_address(relay->tcp_listener(true)));
+    SPDLOG_INFO("relay listening on {} and {}", net::format_endpoint(relay->tcp_listener(false)),
+                net::format_endpoint(relay->tcp_listener(true)));
   } catch (const std::exception& e) {
     SPDLOG_ERROR("relay engine unavailable: {}; relay verdicts will fail", e.what());
     relay.reset();

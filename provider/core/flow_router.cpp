@@ -11,13 +11,13 @@ constexpr auto kRetryAfterSilence = std::chrono::seconds(5);
 
 }  // namespace
 
-std::optional<Route> FlowRouter::cached(const SocketState& state, const NetAddress& destination) {
+std::optional<Route> FlowRouter::cached(const SocketState& state, const net::Endpoint& destination) {
   auto route = state.find(destination);
   if (route && route->retry_after && Clock::now() >= *route->retry_after) return std::nullopt;
   return route;
 }
 
-Route FlowRouter::fail_mode_route(const NetAddress& destination) const {
+Route FlowRouter::fail_mode_route(const net::Endpoint& destination) const {
   Route route;
   route.destination = destination;
   route.kind = fail_mode_.load() == FailMode::open ? RouteKind::direct : RouteKind::block;
@@ -25,13 +25,13 @@ Route FlowRouter::fail_mode_route(const NetAddress& destination) const {
   return route;
 }
 
-Route FlowRouter::decide(SocketState& state, const NetAddress& destination, const std::optional<NetAddress>& local) {
+Route FlowRouter::decide(SocketState& state, const net::Endpoint& destination, const std::optional<net::Endpoint>& local) {
   if (!local) return state.remember(fail_mode_route(destination));
   RegisterRequest request;
   request.udp = state.udp();
-  request.destination = ip_text(destination);
+  request.destination = net::format_ip(destination.ip);
   request.port = destination.port;
-  request.local = ip_text(*local);
+  request.local = net::format_ip(local->ip);
   request.local_port = local->port;
   const auto answer = client_.register_flow(request, std::chrono::milliseconds(timeout_ms_.load()));
   if (!answer) return state.remember(fail_mode_route(destination));

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "provider/core/net_address.h"
+#include "net/socket_address.h"
 #include "provider/core/registration.h"
 #include "provider/core/socket_state.h"
 
@@ -37,14 +37,14 @@ class FlowRouter {
 
   // The route cached on `state` for `destination`, unless there is none or it is a
   // fail-mode stand-in whose time is up. The clock is read only for those.
-  static std::optional<Route> cached(const SocketState& state, const NetAddress& destination);
+  static std::optional<Route> cached(const SocketState& state, const net::Endpoint& destination);
 
   // Asks the service about a flow to `destination` from `local`, the socket's bound
   // address (nullopt: it could not be bound), and keeps the route on `state`.
-  Route decide(SocketState& state, const NetAddress& destination, const std::optional<NetAddress>& local);
+  Route decide(SocketState& state, const net::Endpoint& destination, const std::optional<net::Endpoint>& local);
 
  private:
-  Route fail_mode_route(const NetAddress& destination) const;
+  Route fail_mode_route(const net::Endpoint& destination) const;
 
   RegistrationClient& client_;
   // What the service last said; the provider's configuration until it has said anything.

@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "control/protocol/json_bounds.h"
-#include "provider/core/net_address.h"
+#include "net/socket_address.h"
 
 namespace sluice::provider {
 
@@ -75,8 +75,8 @@ std::optional<RegisterAnswer> decode_register_answer(const std::string& payload,
     if (!flow_id || !relay_port || *relay_port == 0 || answer.relay.empty()) return std::nullopt;
     // The relay is sluiced's, on this machine. Whoever answers in the service's place
     // (a squatted endpoint) must not steer the program's traffic anywhere else.
-    const auto relay = parse_address(answer.relay, static_cast<std::uint16_t>(*relay_port));
-    if (!relay || !is_loopback(*relay)) return std::nullopt;
+    const auto relay = net::parse_endpoint(answer.relay, static_cast<std::uint16_t>(*relay_port));
+    if (!relay || !net::is_loopback(relay->ip)) return std::nullopt;
     answer.flow_id = *flow_id;
     answer.relay_port = static_cast<std::uint16_t>(*relay_port);
   }

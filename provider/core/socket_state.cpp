@@ -20,7 +20,7 @@ SocketState::~SocketState() {
   }
 }
 
-std::optional<Route> SocketState::find(const NetAddress& destination) const {
+std::optional<Route> SocketState::find(const net::Endpoint& destination) const {
   std::lock_guard lock(mutex_);
   for (const Route& route : routes_) {
     if (route.destination == destination) return route;
@@ -59,17 +59,17 @@ void SocketState::forget(const Route& route) {
   routes_.erase(it);
 }
 
-void SocketState::set_original_peer(std::optional<NetAddress> peer) {
+void SocketState::set_original_peer(std::optional<net::Endpoint> peer) {
   std::lock_guard lock(mutex_);
   original_peer_ = peer;
 }
 
-std::optional<NetAddress> SocketState::original_peer() const {
+std::optional<net::Endpoint> SocketState::original_peer() const {
   std::lock_guard lock(mutex_);
   return original_peer_;
 }
 
-std::optional<NetAddress> SocketState::destination_for_relay(const NetAddress& source) const {
+std::optional<net::Endpoint> SocketState::destination_for_relay(const net::Endpoint& source) const {
   std::lock_guard lock(mutex_);
   for (const Route& route : routes_) {
     if (route.kind == RouteKind::relay && route.relay == source) return route.destination;
@@ -82,16 +82,16 @@ std::vector<Route> SocketState::routes() const {
   return routes_;
 }
 
-std::optional<Route> route_from_answer(const RegisterAnswer& answer, const NetAddress& destination, int family, bool udp) {
+std::optional<Route> route_from_answer(const RegisterAnswer& answer, const net::Endpoint& destination, int family, bool udp) {
   Route route;
   route.destination = destination;
   switch (answer.verdict) {
     case Verdict::direct: route.kind = RouteKind::direct; break;
     case Verdict::block: route.kind = RouteKind::block; break;
     case Verdict::relay: {
-      auto relay = parse_address(answer.relay, answer.relay_port);
+      auto relay = net::parse_endpoint(answer.relay, answer.relay_port);
       sockaddr_storage probe;
-      if (!relay || to_sockaddr(*relay, family, probe) == 0) return std::nullopt;
+      if (!relay || net::to_sockaddr(*relay, family, probe) == 0) return std::nullopt;
       route.kind = RouteKind::relay;
       route.relay = *relay;
       route.flow_id = udp ? answer.flow_id : 0;

@@ -13,7 +13,7 @@
 #include <optional>
 #include <vector>
 
-#include "provider/core/net_address.h"
+#include "net/socket_address.h"
 #include "provider/core/registration.h"
 
 namespace sluice::provider {
@@ -22,9 +22,9 @@ enum class RouteKind : std::uint8_t { direct, relay, block };
 
 // The verdict for one destination, and where a relayed one goes instead.
 struct Route {
-  NetAddress destination;
+  net::Endpoint destination;
   RouteKind kind = RouteKind::direct;
-  NetAddress relay;              // relay only
+  net::Endpoint relay;              // relay only
   std::uint64_t flow_id = 0;     // relay only
   std::int64_t service_instance = 0;  // relay only: the service process that set it up (0: unknown)
   // Set when the service did not answer and the fail mode decided: asked again after this.
@@ -48,7 +48,7 @@ class SocketState {
 
   // The cached route to `destination`, if any. A fail-mode stand-in (retry_after set)
   // is the caller's to check: the clock is read only for those, never on the hot path.
-  std::optional<Route> find(const NetAddress& destination) const;
+  std::optional<Route> find(const net::Endpoint& destination) const;
   // Keeps `route` unless another thread got there first; returns the route that stands.
   // At most kMaxRoutes are kept: the oldest direct or block verdicts make room.
   Route remember(const Route& route);
@@ -57,11 +57,11 @@ class SocketState {
   void forget(const Route& route);
 
   // A relayed connect: the destination the program asked for, which getpeername shows.
-  void set_original_peer(std::optional<NetAddress> peer);
-  std::optional<NetAddress> original_peer() const;
+  void set_original_peer(std::optional<net::Endpoint> peer);
+  std::optional<net::Endpoint> original_peer() const;
 
   // The destination whose relay address `source` is (UDP replies), if any.
-  std::optional<NetAddress> destination_for_relay(const NetAddress& source) const;
+  std::optional<net::Endpoint> destination_for_relay(const net::Endpoint& source) const;
   bool has_relay_routes() const { return relay_routes_.load(std::memory_order_relaxed) > 0; }
 
   std::vector<Route> routes() const;
@@ -74,7 +74,7 @@ class SocketState {
   const bool udp_;
   mutable std::mutex mutex_;
   std::vector<Route> routes_;
-  std::optional<NetAddress> original_peer_;
+  std::optional<net::Endpoint> original_peer_;
   std::atomic<int> relay_routes_{0};
 };
 
@@ -82,6 +82,6 @@ class SocketState {
 // nullopt when it names a relay the socket cannot reach (the caller then applies its
 // fail mode). Only UDP keeps the flow id: a TCP flow ends with its connection, while
 // a UDP association is released when the socket is closed.
-std::optional<Route> route_from_answer(const RegisterAnswer& answer, const NetAddress& destination, int family, bool udp);
+std::optional<Route> route_from_answer(const RegisterAnswer& answer, const net::Endpoint& destination, int family, bool udp);
 
 }  // namespace sluice::provider

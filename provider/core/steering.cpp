@@ -6,24 +6,23 @@ namespace sluice::provider {
 
 namespace {
 
-std::optional<NetAddress> local_address(SocketCalls& calls) {
+std::optional<net::Endpoint> local_address(SocketCalls& calls) {
   sockaddr_storage local{};
   int length = sizeof local;
   if (calls.get_local_address(local, length) != 0) return std::nullopt;
-  return from_sockaddr(reinterpret_cast<const sockaddr*>(&local), static_cast<socklen_t>(length));
+  return net::from_sockaddr(reinterpret_cast<const sockaddr*>(&local), static_cast<socklen_t>(length));
 }
 
 // The socket's bound address. The service recognises the relayed connection or
 // datagrams by its port: an unbound socket is bound now, to the wildcard address
 // with a port of the system's choosing, as connect or sendto would. nullopt when
 // that fails. (Winsock's getsockname fails on an unbound socket; POSIX's says port 0.)
-std::optional<NetAddress> bound_address(const SocketState& state, SocketCalls& calls) {
+std::optional<net::Endpoint> bound_address(const SocketState& state, SocketCalls& calls) {
   auto bound = local_address(calls);
   if (!bound || bound->port == 0) {
-    NetAddress any;
-    any.ipv4 = state.family() == AF_INET;
+    const net::Endpoint any{state.family() == AF_INET ? net::ipv4(0, 0, 0, 0) : net::IpAddress{}, 0};
     sockaddr_storage wildcard{};
-    const int length = static_cast<int>(to_sockaddr(any, state.family(), wildcard));  // 0.0.0.0 or ::
+    const int length = static_cast<int>(net::to_sockaddr(any, state.family(), wildcard));  // 0.0.0.0 or ::
     if (length == 0 || calls.bind(reinterpret_cast<const sockaddr*>(&wildcard), length) != 0) return std::nullopt;
     bound = local_address(calls);
   }
@@ -39,7 +38,7 @@ Steered refused(Refusal why) {
 
 }  // namespace
 
-Route Steering::route_to(SocketState& state, const NetAddress& destination, SocketCalls& calls) {
+Route Steering::route_to(SocketState& state, const net::Endpoint& destination, SocketCalls& calls) {
   if (auto route = FlowRouter::cached(state, destination)) return *route;
   const PreservedError preserved(errors_);  // the program sees only its own call's error
   return router_.decide(state, destination, bound_address(state, calls));
@@ -52,9 +51,9 @@ bool Steering::association_lost(SocketState& state, const Route& route) {
   return true;
 }
 
-Steered Steering::steer(SocketState& state, const NetAddress& destination, bool connecting, SocketCalls& calls) {
+Steered Steering::steer(SocketState& state, const net::Endpoint& destination, bool connecting, SocketCalls& calls) {
   if (!state.steered() || (!state.udp() && !connecting)) return {};
-  if (destination.port == 0 || is_unspecified(destination)) return {};
+  if (destination.port == 0 || net::is_unspecified(destination.ip)) return {};
 
   Route route = route_to(state, destination, calls);
   if (association_lost(state, route)) {

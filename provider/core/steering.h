@@ -13,7 +13,7 @@
 #include <cstdint>
 
 #include "provider/core/flow_router.h"
-#include "provider/core/net_address.h"
+#include "net/socket_address.h"
 #include "provider/core/registration.h"
 #include "provider/core/socket_state.h"
 #include "provider/core/system_calls.h"
@@ -45,7 +45,7 @@ struct RefusalErrors {
 struct Steered {
   enum class Action : std::uint8_t { unchanged, redirected, refused };
   Action action = Action::unchanged;
-  NetAddress target;  // redirected: where the call goes instead
+  net::Endpoint target;  // redirected: where the call goes instead
   Refusal refusal = Refusal::refused_tcp;  // refused: why
 };
 
@@ -58,12 +58,12 @@ class Steering {
   // `state` to `destination`; `calls` are that socket's. Unchanged for a socket the
   // provider does not steer, an unspecified destination or port 0, and a stream
   // socket's send (its address is ignored).
-  Steered steer(SocketState& state, const NetAddress& destination, bool connecting, SocketCalls& calls);
+  Steered steer(SocketState& state, const net::Endpoint& destination, bool connecting, SocketCalls& calls);
 
   void release(std::uint64_t flow_id) { client_.release(flow_id); }
 
  private:
-  Route route_to(SocketState& state, const NetAddress& destination, SocketCalls& calls);
+  Route route_to(SocketState& state, const net::Endpoint& destination, SocketCalls& calls);
   // Whether `route`, a relay route of this UDP socket, died with the service process
   // that set it up (the service is gone, or another process has taken its place):
   // then it is forgotten, so that the next call on the socket asks again.

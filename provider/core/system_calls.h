@@ -5,7 +5,7 @@
 // procedure table and WSAGetLastError for the LSP), and the contract test with fakes.
 // The core holds no #ifdef: what differs between the platforms is here, as values.
 
-#include "socket_api.h"
+#include "net/socket_api.h"  // generated: net/posix_socket_api.h or net/win_socket_api.h
 
 namespace sluice::provider {
 

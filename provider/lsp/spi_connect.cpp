@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "provider/core/net_address.h"
+#include "net/socket_address.h"
 #include "provider/lsp/lower_provider.h"
 #include "provider/lsp/spi.h"
 
@@ -18,7 +18,7 @@ int connect_target(LspSocket& socket, const sockaddr* name, int length, sockaddr
                    const sockaddr*& target, int& target_length) {
   target = name;
   target_length = length;
-  const auto destination = provider::from_sockaddr(name, length);
+  const auto destination = net::from_sockaddr(name, length);
   if (!destination) return 0;
   // The core keeps the original peer, which getpeername reports, for TCP and UDP alike.
   return spi().steering->redirect(socket, *destination, /*connecting=*/true, storage, target, target_length);
@@ -136,12 +136,12 @@ int WSPAPI lsp_get_peer_name(SOCKET s, sockaddr* name, LPINT length, LPINT error
     return SOCKET_ERROR;
   }
   sockaddr_storage peer{};
-  const int peer_length = provider::to_sockaddr(*original, socket->family, peer);
+  const int peer_length = net::to_sockaddr(*original, socket->family, peer);
   if (name == nullptr || length == nullptr || *length < peer_length) {
     *error = WSAEFAULT;
     return SOCKET_ERROR;
   }
-  provider::copy_out(peer, peer_length, name, length);
+  net::copy_out(peer, peer_length, name, length);
   return 0;
 }
 

@@ -6,7 +6,7 @@
 
 #include <cstring>
 
-#include "provider/core/net_address.h"
+#include "net/socket_address.h"
 #include "provider/lsp/lower_provider.h"
 #include "provider/lsp/spi.h"
 
@@ -14,9 +14,8 @@ namespace sluice::lsp {
 
 namespace {
 
-bool is_limited_broadcast(const provider::NetAddress& address) {
-  return address.ipv4 && address.bytes[0] == 255 && address.bytes[1] == 255 && address.bytes[2] == 255 &&
-         address.bytes[3] == 255;
+bool is_limited_broadcast(const net::Endpoint& address) {
+  return address.ip == net::ipv4(255, 255, 255, 255);
 }
 
 bool broadcast_allowed(const LspSocket& socket) {
@@ -35,7 +34,7 @@ int datagram_target(LspSocket& socket, const sockaddr* to, int to_length, sockad
   target = to;
   target_length = to_length;
   if (to == nullptr || !socket.state->steered()) return 0;
-  const auto destination = provider::from_sockaddr(to, to_length);
+  const auto destination = net::from_sockaddr(to, to_length);
   if (!destination) return 0;
   // "WSAEACCES: Requested address is a broadcast address, but the appropriate flag
   // was not set" (LPWSPSENDTO, Return value): said before any verdict is asked for.
@@ -47,10 +46,10 @@ int datagram_target(LspSocket& socket, const sockaddr* to, int to_length, sockad
 // when it came from a relay association of the socket, else `source` unchanged.
 void restore_source(const LspSocket& socket, sockaddr_storage& source, int& length) {
   if (!socket.state->has_relay_routes()) return;
-  const auto from = provider::from_sockaddr(reinterpret_cast<const sockaddr*>(&source), length);
+  const auto from = net::from_sockaddr(reinterpret_cast<const sockaddr*>(&source), length);
   if (!from) return;
   if (auto original = socket.state->destination_for_relay(*from)) {
-    length = provider::to_sockaddr(*original, socket.family, source);
+    length = net::to_sockaddr(*original, socket.family, source);
   }
 }
 
@@ -141,7 +140,7 @@ int WSPAPI lsp_recv_from(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD receiv
                                        &length, nullptr, nullptr, nullptr, error);
     if (rc == 0) {
       restore_source(*socket, source, length);
-      provider::copy_out(source, length, from, from_length);
+      net::copy_out(source, length, from, from_length);
     }
     return rc;
   }
@@ -151,7 +150,7 @@ int WSPAPI lsp_recv_from(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD receiv
   io->finish = [from, from_length](PendingIo& done, DWORD) {
     int length = done.address_length;
     restore_source(*done.socket, done.address, length);
-    provider::copy_out(done.address, length, from, from_length);
+    net::copy_out(done.address, length, from, from_length);
   };
   const DWORD in_flags = flags != nullptr ? *flags : 0;
   return spi().forwarder.run(
@@ -245,7 +244,7 @@ INT WSAAPI lsp_wsa_recv_msg(SOCKET s, LPWSAMSG message, LPDWORD received, LPWSAO
   // Received into the LSP's own address buffer, then restored and copied out.
   auto report_back = [message](const LspSocket& socket, const WSAMSG& done, sockaddr_storage& source, int length) {
     restore_source(socket, source, length);
-    if (message->name != nullptr) provider::copy_out(source, length, message->name, &message->namelen);
+    if (message->name != nullptr) net::copy_out(source, length, message->name, &message->namelen);
     message->dwFlags = done.dwFlags;
     message->Control.len = done.Control.len;
   };

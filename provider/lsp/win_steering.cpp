@@ -53,7 +53,7 @@ bool is_service_process() { return provider::is_service_program(platform::curren
 Steering::Steering(const provider::ProviderConfig& config)
     : channel_(config.control), client_(channel_, errors_), core_(client_, errors_, config.fail_mode, config.timeout) {}
 
-int Steering::redirect(LspSocket& socket, const provider::NetAddress& destination, bool connecting,
+int Steering::redirect(LspSocket& socket, const net::Endpoint& destination, bool connecting,
                        sockaddr_storage& storage, const sockaddr*& target, int& length) {
   LowerSocketCalls calls(socket);
   const provider::Steered steered = core_.steer(*socket.state, destination, connecting, calls);
@@ -61,7 +61,7 @@ int Steering::redirect(LspSocket& socket, const provider::NetAddress& destinatio
     case provider::Steered::Action::unchanged: return 0;
     case provider::Steered::Action::refused: return kRefusalErrors.of(steered.refusal);
     case provider::Steered::Action::redirected:
-      length = static_cast<int>(provider::to_sockaddr(steered.target, socket.family, storage));
+      length = static_cast<int>(net::to_sockaddr(steered.target, socket.family, storage));
       target = reinterpret_cast<const sockaddr*>(&storage);
       return 0;
   }

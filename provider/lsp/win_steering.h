@@ -15,7 +15,7 @@
 
 #include <cstdint>
 
-#include "provider/core/net_address.h"
+#include "net/socket_address.h"
 #include "provider/core/provider_config.h"
 #include "provider/core/service_client.h"
 #include "provider/core/steering.h"
@@ -44,7 +44,7 @@ class Steering {
   // Where a connect (`connecting`) or datagram of `socket` to `destination` goes: 0
   // with `target`/`length` left alone (direct) or pointed at the relay, written into
   // `storage`; otherwise the error that refuses it, with nothing to send.
-  int redirect(LspSocket& socket, const provider::NetAddress& destination, bool connecting, sockaddr_storage& storage,
+  int redirect(LspSocket& socket, const net::Endpoint& destination, bool connecting, sockaddr_storage& storage,
                const sockaddr*& target, int& length);
 
   void release(std::uint64_t flow_id) { core_.release(flow_id); }

@@ -12,7 +12,7 @@ namespace sluice::preload {
 
 namespace {
 
-std::string endpoint_text(const NetAddress& a) { return ip_text(a) + "#" + std::to_string(a.port); }
+std::string endpoint_text(const net::Endpoint& a) { return net::format_ip(a.ip) + "#" + std::to_string(a.port); }
 
 template <typename T>
 bool parse_number(std::string_view text, T& out) {
@@ -20,11 +20,11 @@ bool parse_number(std::string_view text, T& out) {
   return error == std::errc() && end == text.data() + text.size();
 }
 
-std::optional<NetAddress> parse_endpoint(std::string_view text) {
+std::optional<net::Endpoint> parse_endpoint(std::string_view text) {
   const auto hash = text.rfind('#');
   std::uint16_t port = 0;
   if (hash == std::string_view::npos || !parse_number(text.substr(hash + 1), port)) return std::nullopt;
-  return parse_address(std::string(text.substr(0, hash)), port);
+  return net::parse_endpoint(std::string(text.substr(0, hash)), port);
 }
 
 std::vector<std::string_view> split(std::string_view text, char separator) {

@@ -27,7 +27,7 @@ struct HandoffEntry {
   std::uint64_t inode = 0;
   int family = 0;
   bool udp = false;
-  std::optional<NetAddress> original_peer;
+  std::optional<net::Endpoint> original_peer;
   std::vector<Route> relay_routes;
   bool operator==(const HandoffEntry&) const;
 };

@@ -62,7 +62,7 @@ Steer steer(int fd, const sockaddr* to, socklen_t to_length, bool connecting, so
 // Writes `address` into a caller's (address, length) pair that held `capacity` bytes
 // before the call, as the kernel would have; nothing when the socket's family cannot
 // express it.
-void report(const NetAddress& address, int family, sockaddr* to, socklen_t* to_length, socklen_t capacity) {
+void report(const net::Endpoint& address, int family, sockaddr* to, socklen_t* to_length, socklen_t capacity) {
   sockaddr_storage storage;
   const socklen_t length = to_sockaddr(address, family, storage);
   if (length == 0) return;

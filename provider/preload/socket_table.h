@@ -20,16 +20,12 @@
 
 namespace sluice::preload {
 
-using provider::NetAddress;
 using provider::Route;
 using provider::RouteKind;
 using provider::SocketState;
-using provider::from_sockaddr;
-using provider::to_sockaddr;
-using provider::copy_out;
-using provider::ip_text;
-using provider::parse_address;
-using provider::is_unspecified;
+using net::from_sockaddr;
+using net::to_sockaddr;
+using net::copy_out;
 
 class SocketTable {
  public:

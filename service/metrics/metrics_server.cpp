@@ -6,18 +6,13 @@
 #include <list>
 #include <stdexcept>
 
+#include "net/ip_address.h"
 #include "service/metrics/metrics_http.h"
-#include "service/policy/address.h"
 
 namespace sluice::service::metrics {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-bool is_loopback(const policy::IpAddress& ip) {
-  if (policy::is_ipv4(ip)) return ip.bytes[12] == 127;  // 127.0.0.0/8
-  return ip == *policy::parse_ip("::1");
-}
 
 [[noreturn]] void bad_address(const std::string& text, const std::string& why) {
   throw std::invalid_argument("metrics listen address '" + text + "': " + why);
@@ -25,7 +20,7 @@ bool is_loopback(const policy::IpAddress& ip) {
 
 }  // namespace
 
-relay::Address parse_listen_address(const std::string& text) {
+net::Endpoint parse_listen_address(const std::string& text) {
   const std::size_t colon = text.rfind(':');
   if (colon == std::string::npos || colon + 1 == text.size()) {
     bad_address(text, "expected ADDRESS:PORT, e.g. 127.0.0.1:9464 or [::1]:9464");
@@ -38,17 +33,17 @@ relay::Address parse_listen_address(const std::string& text) {
   } else if (host.find(':') != std::string::npos) {
     bad_address(text, "an IPv6 address needs brackets, e.g. [::1]:9464");
   }
-  const auto ip = policy::parse_ip(host);
+  const auto ip = net::parse_ip(host);
   if (!ip) bad_address(text, "'" + host + "' is not an IP address (names such as localhost are not looked up)");
   if (port_text.size() > 5 || !std::all_of(port_text.begin(), port_text.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
       std::stoul(port_text) > 65535) {
     bad_address(text, "'" + port_text + "' is not a port (0-65535)");
   }
-  if (!is_loopback(*ip)) {
+  if (!net::is_loopback(*ip)) {
     bad_address(text, "only loopback addresses (127.0.0.0/8, ::1) are allowed: the metrics endpoint has no "
                       "authentication");
   }
-  return relay::Address{*ip, static_cast<std::uint16_t>(std::stoul(port_text))};
+  return net::Endpoint{*ip, static_cast<std::uint16_t>(std::stoul(port_text))};
 }
 
 // One client's exchange: its request arriving, then its response leaving.
@@ -77,7 +72,7 @@ MetricsServer::~MetricsServer() {
   close_socket(listener_);
 }
 
-std::string MetricsServer::url() const { return "http://" + relay::format_address(address_) + "/metrics"; }
+std::string MetricsServer::url() const { return "http://" + net::format_endpoint(address_) + "/metrics"; }
 
 void MetricsServer::start() {
   if (thread_.joinable() || stopping_) return;

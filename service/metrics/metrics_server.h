@@ -17,15 +17,15 @@
 #include <string>
 #include <thread>
 
+#include "net/ip_address.h"
 #include "service/metrics/metrics_socket.h"
-#include "service/relay/flow.h"
 
 namespace sluice::service::metrics {
 
 // "127.0.0.1:9464" or "[::1]:9464" (port 0: any free port) to an address. Throws
 // std::invalid_argument naming the text when it is no IP address and port, or when
 // the address is not loopback (127.0.0.0/8, ::1).
-relay::Address parse_listen_address(const std::string& text);
+net::Endpoint parse_listen_address(const std::string& text);
 
 struct MetricsServerOptions {
   std::size_t max_connections = 8;                     // more wait in the listen backlog
@@ -51,7 +51,7 @@ class MetricsServer {
   void stop();
 
   // The bound address, its port filled in when 0 was asked for.
-  const relay::Address& address() const { return address_; }
+  const net::Endpoint& address() const { return address_; }
   std::string url() const;  // "http://127.0.0.1:9464/metrics"
   // Successful (200) answers to GET /metrics so far.
   std::uint64_t scrapes() const { return scrapes_.load(); }
@@ -65,7 +65,7 @@ class MetricsServer {
   TextSource metrics_text_;
   MetricsServerOptions options_;
   SocketHandle listener_ = kNoSocket;
-  relay::Address address_;
+  net::Endpoint address_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> scrapes_{0};
   std::thread thread_;

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "service/relay/flow.h"
+#include "net/ip_address.h"
 
 namespace sluice::service::metrics {
 
@@ -28,8 +28,8 @@ class SocketLibrary {
 
 // A listening TCP socket bound to `address`, exclusively (no other socket may
 // share the port). Throws std::system_error.
-SocketHandle open_listener(const relay::Address& address);
-relay::Address bound_address(SocketHandle listener);
+SocketHandle open_listener(const net::Endpoint& address);
+net::Endpoint bound_address(SocketHandle listener);
 // One waiting connection, non-blocking; kNoSocket when none waits.
 SocketHandle accept_connection(SocketHandle listener);
 void close_socket(SocketHandle socket);

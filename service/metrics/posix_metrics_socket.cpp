@@ -9,8 +9,8 @@
 #include <string>
 #include <system_error>
 
+#include "net/socket_address.h"
 #include "service/metrics/metrics_socket.h"
-#include "service/relay/socket_address.h"
 
 namespace sluice::service::metrics {
 namespace {
@@ -26,9 +26,9 @@ bool would_block(int error) { return error == EAGAIN || error == EWOULDBLOCK; }
 SocketLibrary::SocketLibrary() = default;
 SocketLibrary::~SocketLibrary() = default;
 
-SocketHandle open_listener(const relay::Address& address) {
-  const relay::SocketAddress at = relay::to_sockaddr(address);
-  const std::string where = relay::format_address(address);
+SocketHandle open_listener(const net::Endpoint& address) {
+  const net::SocketAddress at = net::to_sockaddr(address);
+  const std::string where = net::format_endpoint(address);
   const int s = ::socket(at.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (s < 0) throw_errno("cannot open a socket for " + where);
   // SO_REUSEADDR lets a restarted sluiced bind while old connections linger in
@@ -44,11 +44,11 @@ SocketHandle open_listener(const relay::Address& address) {
   return s;
 }
 
-relay::Address bound_address(SocketHandle listener) {
+net::Endpoint bound_address(SocketHandle listener) {
   sockaddr_storage storage{};
   socklen_t length = sizeof storage;
   if (::getsockname(fd(listener), reinterpret_cast<sockaddr*>(&storage), &length) != 0) throw_errno("getsockname");
-  return relay::from_sockaddr(reinterpret_cast<const sockaddr*>(&storage), length);
+  return net::from_sockaddr(reinterpret_cast<const sockaddr*>(&storage), length).value_or(net::Endpoint{});
 }
 
 SocketHandle accept_connection(SocketHandle listener) {

@@ -1,14 +1,14 @@
 // The metrics server's sockets on Windows: Winsock, non-blocking (FIONBIO), not
-// inheritable, WSAPoll. Error texts come from the relay's Winsock category.
+// inheritable, WSAPoll. Error texts come from net's Winsock category.
 #include <winsock2.h>
 #include <ws2tcpip.h>
 
 #include <string>
 #include <system_error>
 
+#include "net/socket_address.h"
+#include "net/win_socket.h"
 #include "service/metrics/metrics_socket.h"
-#include "service/relay/socket_address.h"
-#include "service/relay/win_socket.h"
 
 namespace sluice::service::metrics {
 namespace {
@@ -24,16 +24,16 @@ bool make_non_blocking(SOCKET s) {
 
 SocketLibrary::SocketLibrary() {
   WSADATA data;
-  if (const int error = WSAStartup(MAKEWORD(2, 2), &data); error != 0) relay::win::throw_error(error, "WSAStartup");
+  if (const int error = WSAStartup(MAKEWORD(2, 2), &data); error != 0) net::win::throw_error(error, "WSAStartup");
 }
 
 SocketLibrary::~SocketLibrary() { WSACleanup(); }
 
-SocketHandle open_listener(const relay::Address& address) {
-  const relay::SocketAddress at = relay::to_sockaddr(address);
-  const std::string where = relay::format_address(address);
+SocketHandle open_listener(const net::Endpoint& address) {
+  const net::SocketAddress at = net::to_sockaddr(address);
+  const std::string where = net::format_endpoint(address);
   const SOCKET s = WSASocketW(at.family(), SOCK_STREAM, IPPROTO_TCP, nullptr, 0, WSA_FLAG_NO_HANDLE_INHERIT);
-  if (s == INVALID_SOCKET) relay::win::throw_last_error("cannot open a socket for " + where);
+  if (s == INVALID_SOCKET) net::win::throw_last_error("cannot open a socket for " + where);
   // Without SO_EXCLUSIVEADDRUSE another program could bind the same port with
   // SO_REUSEADDR and take the scrapes.
   const BOOL on = TRUE;
@@ -41,18 +41,18 @@ SocketHandle open_listener(const relay::Address& address) {
   if (!make_non_blocking(s) || bind(s, at.get(), at.length) != 0 || listen(s, 16) != 0) {
     const int error = WSAGetLastError();
     closesocket(s);
-    relay::win::throw_error(error, "cannot listen on " + where);
+    net::win::throw_error(error, "cannot listen on " + where);
   }
   return static_cast<SocketHandle>(s);
 }
 
-relay::Address bound_address(SocketHandle listener) {
+net::Endpoint bound_address(SocketHandle listener) {
   sockaddr_storage storage{};
   int length = sizeof storage;
   if (getsockname(handle(listener), reinterpret_cast<sockaddr*>(&storage), &length) != 0) {
-    relay::win::throw_last_error("getsockname");
+    net::win::throw_last_error("getsockname");
   }
-  return relay::from_sockaddr(reinterpret_cast<const sockaddr*>(&storage), length);
+  return net::from_sockaddr(reinterpret_cast<const sockaddr*>(&storage), length).value_or(net::Endpoint{});
 }
 
 SocketHandle accept_connection(SocketHandle listener) {
@@ -75,7 +75,7 @@ void wait_ready(std::vector<Readiness>& sockets, int timeout_ms) {
     polled[i].revents = 0;
   }
   if (WSAPoll(polled.data(), static_cast<ULONG>(polled.size()), timeout_ms) == SOCKET_ERROR) {
-    relay::win::throw_last_error("WSAPoll");
+    net::win::throw_last_error("WSAPoll");
   }
   for (std::size_t i = 0; i < sockets.size(); ++i) sockets[i].ready = polled[i].revents != 0;
 }

@@ -1,7 +1,7 @@
 #pragma once
 
-// Text forms of addresses, prefixes and port ranges, and the containment tests the
-// matcher needs. Own parsers (no inet_pton): the same strict rules on every platform.
+// Text forms of address prefixes and port ranges, and the containment tests the
+// matcher needs. Addresses themselves, and their text, are net/ip_address.h's.
 
 #include <cstddef>
 #include <cstdint>
@@ -9,33 +9,18 @@
 #include <string>
 #include <string_view>
 
+#include "net/ip_address.h"
 #include "service/policy/rule.h"
 
 namespace sluice::policy {
 
-// "192.0.2.1" (dotted quad, strict: exactly four decimal parts 0-255, no signs, blanks
-// or leading zeros such as "01") becomes the IPv4-mapped ::ffff:192.0.2.1.
-// IPv6 in the RFC 4291 text forms: eight groups of 1-4 hex digits (either case), one
-// "::" for one or more zero groups ("::", "::1", "fe80::1"), and a trailing dotted
-// quad ("::ffff:1.2.3.4", "64:ff9b::192.0.2.1"). No zone ids ("%eth0"), no brackets.
-std::optional<IpAddress> parse_ip(std::string_view text);
-
-// IPv4-mapped addresses as a dotted quad ("1.2.3.4"); all others in the RFC 5952
-// canonical form: lowercase hex, no leading zeros, the longest run (the first of
-// equal runs) of two or more zero groups as "::".
-std::string format_ip(const IpAddress& address);
-
-// True for IPv4 addresses, i.e. IPv4-mapped ones (::ffff:0:0/96).
-bool is_ipv4(const IpAddress& address);
-IpAddress ipv4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d);
-
 // Bit `index` (0 = most significant bit of byte 0) of the 128-bit form.
-inline bool address_bit(const IpAddress& address, int index) {
+inline bool address_bit(const net::IpAddress& address, int index) {
   return ((address.bytes[static_cast<std::size_t>(index >> 3)] >> (7 - (index & 7))) & 1u) != 0;
 }
 
 // `address` with every bit from `prefix_length` on cleared (prefix_length 0..128).
-IpAddress mask_address(const IpAddress& address, int prefix_length);
+net::IpAddress mask_address(const net::IpAddress& address, int prefix_length);
 
 // "10.0.0.0/8", "::1/128", "2001:db8::/32", or a bare address (a host route: /32 for
 // IPv4, /128 for IPv6). IPv4 prefix lengths are 0..32 and stored +96 (the mapped
@@ -49,7 +34,7 @@ std::optional<Cidr> parse_cidr(std::string_view text);
 std::string format_cidr(const Cidr& cidr);
 
 // True when the first `cidr.prefix_length` bits of `address` equal the network's.
-bool contains(const Cidr& cidr, const IpAddress& address);
+bool contains(const Cidr& cidr, const net::IpAddress& address);
 
 // "80" or "8000-8100": ports 1..65535 (0 is not a destination), first <= last,
 // decimal without signs, blanks or leading zeros.

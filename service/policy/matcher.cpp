@@ -175,7 +175,7 @@ struct CompiledMatcher::Index {
     return true;
   }
 
-  bool destination_match(const CompiledRule& r, const IpAddress& destination) const {
+  bool destination_match(const CompiledRule& r, const net::IpAddress& destination) const {
     if (r.dest_begin == r.dest_end) return true;
     for (std::uint32_t i = r.dest_begin; i < r.dest_end; ++i) {
       if (contains(cidrs[i], destination)) return true;

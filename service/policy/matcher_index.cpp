@@ -30,7 +30,7 @@ std::uint64_t fold_word(std::uint64_t x) {
 }
 
 // The number of leading bits `a` and `b` share.
-int common_bits(const IpAddress& a, const IpAddress& b) {
+int common_bits(const net::IpAddress& a, const net::IpAddress& b) {
   for (int i = 0; i < 16; ++i) {
     const unsigned x = static_cast<unsigned>(a.bytes[static_cast<std::size_t>(i)] ^ b.bytes[static_cast<std::size_t>(i)]);
     if (x != 0) {

@@ -170,7 +170,7 @@ class AddressTrie {
 
   // Calls visit(span) for every node whose CIDR contains `address`, shortest first.
   template <typename Visit>
-  void walk(const IpAddress& address, Visit&& visit) const {
+  void walk(const net::IpAddress& address, Visit&& visit) const {
     const Node* node = &nodes_[0];
     while (true) {
       if (node->rules.end != node->rules.begin) visit(node->rules);
@@ -186,7 +186,7 @@ class AddressTrie {
 
  private:
   struct Node {
-    IpAddress key;  // network, masked to `depth`
+    net::IpAddress key;  // network, masked to `depth`
     int depth = 0;
     std::uint32_t child[2] = {kNone, kNone};
     Span rules;

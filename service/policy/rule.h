@@ -3,30 +3,23 @@
 // The policy's data model: what a rule says and what a flow looks like when it is
 // decided. Plain values, no I/O: the store persists them, the matcher compiles them.
 
-#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "net/ip_address.h"
+
 namespace sluice::policy {
 
 enum class Action { direct, relay, block };
 enum class Protocol { any, tcp, udp };
 
-// An IPv4 or IPv6 address. IPv4 is held as an IPv4-mapped IPv6 address
-// (::ffff:a.b.c.d), so one 128-bit form serves both families and a v4-mapped
-// destination matches IPv4 rules.
-struct IpAddress {
-  std::array<std::uint8_t, 16> bytes{};
-  bool operator==(const IpAddress&) const = default;
-};
-
 // An address prefix. For IPv4 CIDRs `prefix_length` counts within the mapped form
 // (a.b.c.d/24 is stored as ::ffff:a.b.c.d/120).
 struct Cidr {
-  IpAddress network;
+  net::IpAddress network;
   int prefix_length = 0;   // 0..128
   bool operator==(const Cidr&) const = default;
 };
@@ -71,7 +64,7 @@ struct FlowKey {
   std::string app;                  // full executable path
   std::vector<std::string> user_ids; // e.g. {"1000", "alice"} or {"S-1-5-21-...", "HOST\\alice"}
   Protocol protocol = Protocol::tcp;  // tcp or udp, never any
-  IpAddress destination;
+  net::IpAddress destination;
   std::uint16_t port = 0;
 };
 

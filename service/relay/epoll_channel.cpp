@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "service/relay/posix_socket.h"
+#include "net/posix_socket.h"
 
 namespace sluice::relay::epoll {
 
@@ -31,7 +31,7 @@ IoResult outcome(ssize_t n, bool reading) {
 
 Channel::Channel(bool zero_copy, std::size_t capacity) {
   if (zero_copy) {
-    if (::pipe2(pipe_, O_NONBLOCK | O_CLOEXEC) != 0) posix::throw_errno("pipe2");
+    if (::pipe2(pipe_, O_NONBLOCK | O_CLOEXEC) != 0) net::posix::throw_errno("pipe2");
     // The pipe's size bounds how far one side may run ahead of the other; the
     // kernel may refuse an unprivileged caller more than /proc/sys/fs/pipe-max-size.
     ::fcntl(pipe_[1], F_SETPIPE_SZ, static_cast<int>(capacity));

@@ -9,10 +9,10 @@
 #include <system_error>
 #include <thread>
 
-#include "service/policy/address.h"
+#include "net/ip_address.h"
+#include "net/posix_socket.h"
 #include "service/relay/epoll_udp_association.h"
 #include "service/relay/epoll_worker.h"
-#include "service/relay/posix_socket.h"
 #include "service/relay/relay_engine.h"
 
 namespace sluice::relay {
@@ -22,7 +22,7 @@ using epoll::Clock;
 struct RelayEngine::Impl {
   epoll::Shared shared;
   int listener[2] = {-1, -1};  // IPv4, IPv6
-  Address listener_address[2];
+  net::Endpoint listener_address[2];
   std::vector<std::unique_ptr<epoll::Worker>> workers;
   std::atomic<unsigned> next_worker{0};
   bool started = false;
@@ -48,31 +48,31 @@ struct RelayEngine::Impl {
 
   // Binds a listener; false when the machine lacks the family (no ::1).
   bool listen_on(int index, const std::string& text) {
-    auto ip = policy::parse_ip(text);
+    auto ip = net::parse_ip(text);
     if (!ip) throw std::system_error(std::make_error_code(std::errc::invalid_argument), "relay listener address '" + text + "'");
-    const Address wanted{*ip, 0};
+    const net::Endpoint wanted{*ip, 0};
     const int family = index == 0 ? AF_INET : AF_INET6;
     const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
       if (errno == EAFNOSUPPORT && index == 1) return false;
-      posix::throw_errno("relay listener socket");
+      net::posix::throw_errno("relay listener socket");
     }
     const int one = 1;
     if (index == 1) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    const auto address = posix::to_sockaddr(wanted);
+    const auto address = net::to_sockaddr(wanted);
     if (::bind(fd, address.get(), address.length) != 0) {
       const int error = errno;
       ::close(fd);
       if (index == 1 && (error == EADDRNOTAVAIL || error == EAFNOSUPPORT)) return false;
       errno = error;
-      posix::throw_errno("bind relay listener " + text);
+      net::posix::throw_errno("bind relay listener " + text);
     }
     if (::listen(fd, SOMAXCONN) != 0) {
       ::close(fd);
-      posix::throw_errno("listen on " + text);
+      net::posix::throw_errno("listen on " + text);
     }
     listener[index] = fd;
-    listener_address[index] = posix::local_address(fd);
+    listener_address[index] = net::posix::local_address(fd);
     return true;
   }
 
@@ -96,7 +96,7 @@ void RelayEngine::start() {
   // splice() into a socket the peer has closed raises SIGPIPE, which has no flag to
   // turn it off; the error it also returns is all the relay needs.
   ::signal(SIGPIPE, SIG_IGN);
-  posix::raise_descriptor_limit();
+  net::posix::raise_descriptor_limit();
 
   try {
     m.listen_on(0, m.shared.config.ipv4_loopback);
@@ -143,7 +143,7 @@ void RelayEngine::stop() {
   m.shared.owner.clear();
 }
 
-Address RelayEngine::tcp_listener(bool ipv6) const { return impl_->listener_address[ipv6 ? 1 : 0]; }
+net::Endpoint RelayEngine::tcp_listener(bool ipv6) const { return impl_->listener_address[ipv6 ? 1 : 0]; }
 
 void RelayEngine::expect_tcp(std::shared_ptr<Flow> flow) {
   Impl& m = *impl_;
@@ -151,11 +151,11 @@ void RelayEngine::expect_tcp(std::shared_ptr<Flow> flow) {
   m.shared.expected.add(std::move(flow), Clock::now() + m.shared.config.tcp_expect_timeout);
 }
 
-Address RelayEngine::open_udp(std::shared_ptr<Flow> flow) {
+net::Endpoint RelayEngine::open_udp(std::shared_ptr<Flow> flow) {
   Impl& m = *impl_;
   if (!m.started) throw std::system_error(std::make_error_code(std::errc::operation_not_permitted), "the relay engine is stopped");
   auto association = std::make_unique<epoll::UdpAssociation>(flow);
-  const Address address = association->address();
+  const net::Endpoint address = association->address();
   epoll::Worker& worker = m.pick_worker();
   {
     std::lock_guard lock(m.shared.mutex);

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "service/relay/posix_socket.h"
+#include "net/posix_socket.h"
 
 namespace sluice::relay::epoll {
 
@@ -36,7 +36,7 @@ void TcpRelay::start(Worker& worker) {
   // if this process dies (SIGKILL, a crash) the kernel closes both sockets, and an
   // orderly FIN would make a stream cut short look complete to a program that has no
   // length of its own to check it against.
-  for (int fd : fd_) posix::set_abortive_close(fd, true);
+  for (int fd : fd_) net::posix::set_abortive_close(fd, true);
   idle_ = IdleDeadline(worker.shared().config.tcp_idle_timeout);
   flow_->state = FlowState::connecting;
   watched_[destination] = EPOLLOUT;
@@ -49,7 +49,7 @@ void TcpRelay::start(Worker& worker) {
 
 void TcpRelay::connected(Worker& worker) {
   connecting_ = false;
-  posix::set_no_delay(fd_[destination]);
+  net::posix::set_no_delay(fd_[destination]);
   flow_->state = FlowState::open;
   if (const auto first_check = idle_.arm(Clock::now())) worker.wake_at(*first_check, flow_->id);
   if (pump(worker)) update_interest(worker);
@@ -59,11 +59,11 @@ void TcpRelay::on_event(Worker& worker, int side, std::uint32_t events) {
   if (finished_) return;
   if (connecting_) {
     if (side == destination) {
-      const int error = posix::pending_error(fd_[destination]);
+      const int error = net::posix::pending_error(fd_[destination]);
       if (error != 0 || (events & (EPOLLERR | EPOLLHUP))) {
         worker.shared().counters.tcp_connect_failures++;
         close(worker, FlowState::failed,
-              "connect to " + format_address(flow_->destination) + ": " + std::strerror(error ? error : ECONNREFUSED));
+              "connect to " + net::format_endpoint(flow_->destination) + ": " + std::strerror(error ? error : ECONNREFUSED));
         return;
       }
       connected(worker);
@@ -73,7 +73,7 @@ void TcpRelay::on_event(Worker& worker, int side, std::uint32_t events) {
     return;
   }
   if (events & EPOLLERR) {
-    if (const int error = posix::pending_error(fd_[side]); error != 0) {
+    if (const int error = net::posix::pending_error(fd_[side]); error != 0) {
       reset_from(worker, static_cast<Side>(side), error);
       return;
     }
@@ -93,7 +93,7 @@ void TcpRelay::on_timer(Worker& worker, Clock::time_point now) {
   if (connecting_) {
     // The connect deadline is the only timer armed while connecting.
     worker.shared().counters.tcp_connect_failures++;
-    close(worker, FlowState::failed, "connect to " + format_address(flow_->destination) + ": timed out");
+    close(worker, FlowState::failed, "connect to " + net::format_endpoint(flow_->destination) + ": timed out");
     return;
   }
   const IdleDeadline::Verdict idle = idle_.check(now);
@@ -159,7 +159,7 @@ bool TcpRelay::step(Worker& worker, Direction& d, Clock::time_point now, bool& p
   if (d.eof && d.channel.size() == 0 && !d.shut) {
     // This direction is complete: from now on its sink closes in order, its last
     // bytes delivered, whatever becomes of us.
-    posix::set_abortive_close(fd_[d.to], false);
+    net::posix::set_abortive_close(fd_[d.to], false);
     ::shutdown(fd_[d.to], SHUT_WR);
     d.shut = true;
     progress = true;
@@ -222,7 +222,7 @@ void TcpRelay::close(Worker& worker, FlowState state, const std::string& why) {
     if (clean) {
       ::close(fd);
     } else {
-      posix::close_with_reset(fd);
+      net::posix::close_with_reset(fd);
     }
     fd = -1;
   }

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "service/policy/address.h"
-#include "service/relay/posix_socket.h"
+#include "net/ip_address.h"
+#include "net/posix_socket.h"
 
 namespace sluice::relay::epoll {
 
@@ -25,25 +25,25 @@ UdpAssociation::UdpAssociation(std::shared_ptr<Flow> flow)
       up_{app, destination, &flow_->limits.up, &flow_->counters.bytes_up, &flow_->counters.packets_up},
       down_{destination, app, &flow_->limits.down, &flow_->counters.bytes_down, &flow_->counters.packets_down},
       last_activity_(Clock::now()) {
-  const bool ipv4_app = posix::is_ipv4_family(flow_->app_local);
-  const Address loopback{ipv4_app ? policy::ipv4(127, 0, 0, 1) : policy::IpAddress{.bytes = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}}, 0};
+  const bool ipv4_app = net::is_ipv4(flow_->app_local.ip);
+  const net::Endpoint loopback{net::loopback(ipv4_app), 0};
   try {
-    fd_[app] = posix::open_socket(ipv4_app ? AF_INET : AF_INET6, SOCK_DGRAM, "UDP association socket");
-    const auto bind_to = posix::to_sockaddr(loopback);
-    if (::bind(fd_[app], bind_to.get(), bind_to.length) != 0) posix::throw_errno("bind " + format_address(loopback));
+    fd_[app] = net::posix::open_socket(ipv4_app ? AF_INET : AF_INET6, SOCK_DGRAM, "UDP association socket");
+    const auto bind_to = net::to_sockaddr(loopback);
+    if (::bind(fd_[app], bind_to.get(), bind_to.length) != 0) net::posix::throw_errno("bind " + net::format_endpoint(loopback));
     // The application's socket is usually bound to the wildcard address; what we see
     // of it is then the loopback address it sends from.
-    Address peer = flow_->app_local;
-    if (posix::is_unspecified(peer.ip)) peer.ip = loopback.ip;
-    const auto app_address = posix::to_sockaddr(peer);
-    if (::connect(fd_[app], app_address.get(), app_address.length) != 0) posix::throw_errno("connect to " + format_address(peer));
-    address_ = posix::local_address(fd_[app]);
+    net::Endpoint peer = flow_->app_local;
+    if (net::is_unspecified(peer.ip)) peer.ip = loopback.ip;
+    const auto app_address = net::to_sockaddr(peer);
+    if (::connect(fd_[app], app_address.get(), app_address.length) != 0) net::posix::throw_errno("connect to " + net::format_endpoint(peer));
+    address_ = net::posix::local_address(fd_[app]);
 
-    const bool ipv4_destination = posix::is_ipv4_family(flow_->destination);
-    fd_[destination] = posix::open_socket(ipv4_destination ? AF_INET : AF_INET6, SOCK_DGRAM, "UDP upstream socket");
-    const auto to = posix::to_sockaddr(flow_->destination);
+    const bool ipv4_destination = net::is_ipv4(flow_->destination.ip);
+    fd_[destination] = net::posix::open_socket(ipv4_destination ? AF_INET : AF_INET6, SOCK_DGRAM, "UDP upstream socket");
+    const auto to = net::to_sockaddr(flow_->destination);
     if (::connect(fd_[destination], to.get(), to.length) != 0) {
-      posix::throw_errno("connect to " + format_address(flow_->destination));
+      net::posix::throw_errno("connect to " + net::format_endpoint(flow_->destination));
     }
   } catch (...) {
     for (int fd : fd_) {

@@ -35,7 +35,7 @@ class UdpAssociation final : public Relay {
   ~UdpAssociation() override;
 
   // The address the application sends to instead of the destination.
-  const Address& address() const { return address_; }
+  const net::Endpoint& address() const { return address_; }
 
   void start(Worker& worker) override;
   void on_event(Worker& worker, int side, std::uint32_t events) override;
@@ -62,7 +62,7 @@ class UdpAssociation final : public Relay {
   int fd_[2] = {-1, -1};
   Handle handle_[2];
   std::uint32_t watched_[2] = {0, 0};
-  Address address_;
+  net::Endpoint address_;
   Direction up_, down_;
   Clock::time_point last_activity_;
   Clock::time_point idle_check_at_;  // the one idle check armed at a time

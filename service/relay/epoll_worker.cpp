@@ -8,18 +8,18 @@
 #include <cerrno>
 #include <cstring>
 
+#include "net/posix_socket.h"
 #include "service/relay/epoll_tcp_relay.h"
 #include "service/relay/epoll_udp_association.h"
-#include "service/relay/posix_socket.h"
 
 namespace sluice::relay::epoll {
 
 Worker::Worker(Shared& shared, unsigned index, const std::vector<int>& listeners)
     : shared_(shared), index_(index), scratch_(std::make_unique<Scratch>()), next_sweep_(Clock::now()) {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_fd_ < 0) posix::throw_errno("epoll_create1");
+  if (epoll_fd_ < 0) net::posix::throw_errno("epoll_create1");
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wake_fd_ < 0) posix::throw_errno("eventfd");
+  if (wake_fd_ < 0) net::posix::throw_errno("eventfd");
   wake_handle_ = Handle{nullptr, wake_fd_};
   watch(wake_fd_, &wake_handle_, EPOLLIN);
   listener_handles_.reserve(listeners.size());
@@ -61,7 +61,7 @@ void Worker::post(std::function<void(Worker&)> command) {
 
 void Worker::watch(int fd, Handle* handle, std::uint32_t events) {
   epoll_event event{events, {.ptr = handle}};
-  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) posix::throw_errno("epoll_ctl add");
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) net::posix::throw_errno("epoll_ctl add");
 }
 
 void Worker::rewatch(int fd, Handle* handle, std::uint32_t events) {
@@ -109,13 +109,13 @@ void Worker::close_relay(std::uint64_t id, FlowState state, const std::string& w
 void Worker::start_tcp_relay(int app_fd, std::shared_ptr<Flow> flow) {
   int destination_fd = -1;
   try {
-    destination_fd = posix::open_socket(posix::is_ipv4_family(flow->destination) ? AF_INET : AF_INET6, SOCK_STREAM,
+    destination_fd = net::posix::open_socket(net::is_ipv4(flow->destination.ip) ? AF_INET : AF_INET6, SOCK_STREAM,
                                         "relay socket");
-    const auto to = posix::to_sockaddr(flow->destination);
+    const auto to = net::to_sockaddr(flow->destination);
     if (::connect(destination_fd, to.get(), to.length) != 0 && errno != EINPROGRESS) {
       // Refused at once (loopback) or no route: the next readiness event reports it.
       if (errno != ECONNREFUSED && errno != ENETUNREACH && errno != EHOSTUNREACH) {
-        posix::throw_errno("connect to " + format_address(flow->destination));
+        net::posix::throw_errno("connect to " + net::format_endpoint(flow->destination));
       }
     }
     {
@@ -125,7 +125,7 @@ void Worker::start_tcp_relay(int app_fd, std::shared_ptr<Flow> flow) {
     adopt(std::make_unique<TcpRelay>(flow, app_fd, destination_fd, shared_.zero_copy, shared_.config.buffer_bytes));
   } catch (const std::exception& e) {
     if (destination_fd >= 0) ::close(destination_fd);
-    posix::close_with_reset(app_fd);
+    net::posix::close_with_reset(app_fd);
     shared_.counters.tcp_connect_failures++;
     flow->error = e.what();
     flow->state = FlowState::failed;
@@ -134,7 +134,7 @@ void Worker::start_tcp_relay(int app_fd, std::shared_ptr<Flow> flow) {
 
 void Worker::accept_from(int listener) {
   for (int i = 0; i < 64; ++i) {
-    posix::SocketAddress peer;
+    net::SocketAddress peer;
     peer.length = sizeof(peer.storage);
     const int fd = ::accept4(listener, reinterpret_cast<sockaddr*>(&peer.storage), &peer.length, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
@@ -144,17 +144,17 @@ void Worker::accept_from(int listener) {
       return;
     }
     shared_.counters.tcp_accepted++;
-    const Address from = posix::from_sockaddr(peer.get(), peer.length);
-    auto accepted = shared_.expected.accept(from, posix::local_address(fd));
+    const net::Endpoint from = net::from_sockaddr(peer.get(), peer.length).value_or(net::Endpoint{});
+    auto accepted = shared_.expected.accept(from, net::posix::local_address(fd));
     if (accepted.kind != ExpectedConnections::Accepted::claimed) {
       // Nobody's, or not from the socket its registration proved: not ours to carry.
       (accepted.kind == ExpectedConnections::Accepted::unexpected ? shared_.counters.tcp_unexpected : shared_.counters.tcp_wrong_owner)++;
-      SPDLOG_DEBUG("relay: connection from {} refused: {}", format_address(from),
+      SPDLOG_DEBUG("relay: connection from {} refused: {}", net::format_endpoint(from),
                    accepted.kind == ExpectedConnections::Accepted::unexpected ? "unexpected" : "not the registered socket");
-      posix::close_with_reset(fd);
+      net::posix::close_with_reset(fd);
       continue;
     }
-    posix::set_no_delay(fd);
+    net::posix::set_no_delay(fd);
     start_tcp_relay(fd, std::move(accepted.flow));
   }
 }

@@ -1,6 +1,6 @@
 #include "service/relay/expected_connections.h"
 
-#include "service/relay/socket_address.h"
+#include "net/socket_address.h"
 #include "service/relay/socket_owner.h"
 
 namespace sluice::relay {
@@ -12,12 +12,12 @@ namespace {
 // matches an IPv6 peer (nor the other way round), so a port is not raced from the
 // other family. An IPv6 wildcard socket may arrive v4-mapped on the IPv4 listener
 // (a machine without ::1). Which socket it really is, the identity check says.
-bool address_matches(const Address& expected, const Address& peer) {
+bool address_matches(const net::Endpoint& expected, const net::Endpoint& peer) {
   if (expected.port != peer.port) return false;
   if (expected.ip == peer.ip) return true;
-  if (!is_unspecified(expected.ip)) return false;
-  const bool expected_ipv4 = is_ipv4_family(expected);
-  return expected_ipv4 ? is_ipv4_family(peer) : true;
+  if (!net::is_unspecified(expected.ip)) return false;
+  const bool expected_ipv4 = net::is_ipv4(expected.ip);
+  return expected_ipv4 ? net::is_ipv4(peer.ip) : true;
 }
 
 }  // namespace
@@ -29,7 +29,7 @@ void ExpectedConnections::add(std::shared_ptr<Flow> flow, Clock::time_point dead
   entries_.emplace(port, Entry{std::move(flow), deadline});
 }
 
-bool ExpectedConnections::expects(const Address& peer) {
+bool ExpectedConnections::expects(const net::Endpoint& peer) {
   std::lock_guard lock(mutex_);
   auto [first, last] = entries_.equal_range(peer.port);
   for (auto it = first; it != last; ++it) {
@@ -38,7 +38,7 @@ bool ExpectedConnections::expects(const Address& peer) {
   return false;
 }
 
-std::shared_ptr<Flow> ExpectedConnections::claim(const Address& peer, const SocketIdentity& connecting) {
+std::shared_ptr<Flow> ExpectedConnections::claim(const net::Endpoint& peer, const SocketIdentity& connecting) {
   // Where the system names no owners (Wine), a registration could not prove a socket
   // either: any registered flow at the address takes the connection (sluiced logs it).
   const bool owners_known = tables_.reports_owners();
@@ -55,7 +55,7 @@ std::shared_ptr<Flow> ExpectedConnections::claim(const Address& peer, const Sock
   return nullptr;
 }
 
-ExpectedConnections::Accepted ExpectedConnections::accept(const Address& peer, const Address& listener) {
+ExpectedConnections::Accepted ExpectedConnections::accept(const net::Endpoint& peer, const net::Endpoint& listener) {
   if (!expects(peer)) return Accepted{};
   try {
     if (auto connecting = tables_.connected(peer, listener)) {

@@ -30,10 +30,10 @@ class ExpectedConnections {
   void add(std::shared_ptr<Flow> flow, Clock::time_point deadline);
   // True when some flow expects a connection from `peer` (before the relay asks the
   // system who the connecting socket is: a stray connection costs no lookup).
-  bool expects(const Address& peer);
+  bool expects(const net::Endpoint& peer);
   // The flow expecting a connection from `peer` whose registered socket is
   // `connecting`, taken out of the table; null if none.
-  std::shared_ptr<Flow> claim(const Address& peer, const SocketIdentity& connecting);
+  std::shared_ptr<Flow> claim(const net::Endpoint& peer, const SocketIdentity& connecting);
   // What an accepted connection is: nobody's, registered but from another socket
   // than the one the registration proved, or a flow's (taken out of the table).
   struct Accepted {
@@ -43,7 +43,7 @@ class ExpectedConnections {
   // Decides a connection from `peer` accepted on the relay's `listener` address,
   // both backends alike: a stray connection costs no lookup; a registered one is
   // looked up (socket_owner.h) before anything is connected on its behalf.
-  Accepted accept(const Address& peer, const Address& listener);
+  Accepted accept(const net::Endpoint& peer, const net::Endpoint& listener);
   // Fails the expectations whose deadline passed (the application never connected).
   void expire(Clock::time_point now);
   // Closes the expectation of flow `id`; false when there is none.

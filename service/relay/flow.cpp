@@ -1,14 +1,6 @@
 #include "service/relay/flow.h"
 
-#include "service/policy/address.h"
-
 namespace sluice::relay {
-
-std::string format_address(const Address& address) {
-  const std::string ip = policy::format_ip(address.ip);
-  if (policy::is_ipv4(address.ip)) return ip + ":" + std::to_string(address.port);
-  return "[" + ip + "]:" + std::to_string(address.port);
-}
 
 const char* to_string(FlowState state) {
   switch (state) {

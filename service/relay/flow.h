@@ -10,22 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "net/ip_address.h"
 #include "service/policy/rule.h"
 #include "service/relay/datagram_queue.h"
 #include "service/relay/token_bucket.h"
 #include "service/relay/volume_allowance.h"
 
 namespace sluice::relay {
-
-// An IP address (IPv4 held IPv4-mapped, see policy::IpAddress) and a port.
-struct Address {
-  policy::IpAddress ip;
-  std::uint16_t port = 0;
-  bool operator==(const Address&) const = default;
-};
-
-// "1.2.3.4:80" or "[::1]:80".
-std::string format_address(const Address& address);
 
 enum class FlowState : int {
   pending,     // registered, waiting for the application's connect (TCP)
@@ -108,8 +99,8 @@ struct SocketIdentity {
 struct Flow {
   std::uint64_t id = 0;
   policy::Protocol protocol = policy::Protocol::tcp;
-  Address app_local;     // the application socket's address, as the relay will see it
-  Address destination;   // where the application meant to go
+  net::Endpoint app_local;     // the application socket's address, as the relay will see it
+  net::Endpoint destination;   // where the application meant to go
   SocketIdentity app_socket;  // the socket bound to app_local, as proven at registration
   FlowLimits limits;
   std::shared_ptr<UserQueuedBytes> user_queue;  // the owner's UDP queue allowance; null: not limited per user

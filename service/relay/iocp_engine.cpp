@@ -10,14 +10,14 @@
 #include <system_error>
 #include <thread>
 
-#include "service/policy/address.h"
+#include "net/ip_address.h"
+#include "service/relay/expected_connections.h"
 #include "service/relay/iocp_listener.h"
 #include "service/relay/iocp_relay.h"
 #include "service/relay/iocp_tcp_relay.h"
 #include "service/relay/iocp_udp_association.h"
-#include "service/relay/expected_connections.h"
-#include "service/relay/socket_owner.h"
 #include "service/relay/relay_engine.h"
+#include "service/relay/socket_owner.h"
 
 namespace sluice::relay {
 
@@ -35,42 +35,42 @@ constexpr auto kDrainBound = std::chrono::seconds(10);
 struct RelayEngine::Impl {
   explicit Impl(EngineConfig config) : context(std::move(config)) { expected.use_tables(context.config.socket_tables); }
 
-  win::WinsockSession winsock;
+  net::win::WinsockSession winsock;
   iocp::Context context;
   std::unique_ptr<iocp::Listener> listener[2];  // IPv4, IPv6
-  Address listener_address[2];
+  net::Endpoint listener_address[2];
   bool started = false;
   bool stopped = false;
 
   ExpectedConnections expected;  // registered TCP flows not yet connected
 
   void listen_on(int index, const std::string& text) {
-    auto ip = policy::parse_ip(text);
+    auto ip = net::parse_ip(text);
     if (!ip) throw std::system_error(std::make_error_code(std::errc::invalid_argument), "relay listener address '" + text + "'");
-    listener[index] = iocp::Listener::open(context.port, Address{*ip, 0}, context.config.inline_completions,
-                                           [this](win::Socket s) { accepted(s); });
+    listener[index] = iocp::Listener::open(context.port, net::Endpoint{*ip, 0}, context.config.inline_completions,
+                                           [this](net::win::Socket s) { accepted(s); });
     if (listener[index]) listener_address[index] = listener[index]->address();
   }
 
   // A listener took a connection (on a worker).
-  void accepted(win::Socket socket) {
+  void accepted(net::win::Socket socket) {
     context.counters.tcp_accepted++;
-    Address from;
+    net::Endpoint from;
     try {
-      from = win::peer_address(socket);
+      from = net::win::peer_address(socket);
     } catch (const std::exception& e) {
       SPDLOG_DEBUG("relay: accepted connection: {}", e.what());
     }
-    auto accepted = expected.accept(from, win::local_address(socket));
+    auto accepted = expected.accept(from, net::win::local_address(socket));
     if (accepted.kind != ExpectedConnections::Accepted::claimed) {
       // Nobody's, or not from the socket its registration proved: not ours to carry.
       (accepted.kind == ExpectedConnections::Accepted::unexpected ? context.counters.tcp_unexpected : context.counters.tcp_wrong_owner)++;
-      SPDLOG_DEBUG("relay: connection from {} refused: {}", format_address(from),
+      SPDLOG_DEBUG("relay: connection from {} refused: {}", net::format_endpoint(from),
                    accepted.kind == ExpectedConnections::Accepted::unexpected ? "unexpected" : "not the registered socket");
-      win::close_with_reset(socket);
+      net::win::close_with_reset(socket);
       return;
     }
-    win::set_no_delay(socket);
+    net::win::set_no_delay(socket);
     context.adopt(std::make_shared<iocp::TcpRelay>(context, std::move(accepted.flow), socket));
   }
 
@@ -144,7 +144,7 @@ void RelayEngine::stop() {
   m.expected.close_all("the relay service stopped");
 }
 
-Address RelayEngine::tcp_listener(bool ipv6) const { return impl_->listener_address[ipv6 ? 1 : 0]; }
+net::Endpoint RelayEngine::tcp_listener(bool ipv6) const { return impl_->listener_address[ipv6 ? 1 : 0]; }
 
 void RelayEngine::expect_tcp(std::shared_ptr<Flow> flow) {
   Impl& m = *impl_;
@@ -152,11 +152,11 @@ void RelayEngine::expect_tcp(std::shared_ptr<Flow> flow) {
   m.expected.add(std::move(flow), Clock::now() + m.context.config.tcp_expect_timeout);
 }
 
-Address RelayEngine::open_udp(std::shared_ptr<Flow> flow) {
+net::Endpoint RelayEngine::open_udp(std::shared_ptr<Flow> flow) {
   Impl& m = *impl_;
   if (!m.started) throw std::system_error(std::make_error_code(std::errc::operation_not_permitted), "the relay engine is stopped");
   auto association = std::make_shared<iocp::UdpAssociation>(m.context, std::move(flow));
-  const Address address = association->address();
+  const net::Endpoint address = association->address();
   m.context.counters.udp_associations++;
   m.context.adopt(std::move(association));
   return address;

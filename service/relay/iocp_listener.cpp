@@ -19,46 +19,46 @@ bool lost_connection(int error) { return error == WSAECONNRESET || error == WSAE
 
 }  // namespace
 
-std::unique_ptr<Listener> Listener::open(Port& port, const Address& address, bool inline_completions,
+std::unique_ptr<Listener> Listener::open(Port& port, const net::Endpoint& address, bool inline_completions,
                                          AcceptHandler on_accept) {
-  const bool ipv6 = !win::is_ipv4_family(address);
-  win::Socket socket;
+  const bool ipv6 = !net::is_ipv4(address.ip);
+  net::win::Socket socket;
   try {
-    socket = win::open_socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, "relay listener socket");
+    socket = net::win::open_socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, "relay listener socket");
   } catch (const std::system_error& e) {
     if (ipv6 && e.code().value() == WSAEAFNOSUPPORT) return nullptr;
     throw;
   }
   try {
-    const win::SocketAddress at = win::to_sockaddr(address);
+    const net::SocketAddress at = net::to_sockaddr(address);
     if (::bind(socket.handle, at.get(), at.length) != 0) {
       const int error = WSAGetLastError();
       if (ipv6 && (error == WSAEADDRNOTAVAIL || error == WSAEAFNOSUPPORT)) {
-        win::close(socket);
+        net::win::close(socket);
         return nullptr;
       }
-      win::throw_error(error, "bind relay listener " + format_address(address));
+      net::win::throw_error(error, "bind relay listener " + net::format_endpoint(address));
     }
-    if (::listen(socket.handle, SOMAXCONN) != 0) win::throw_last_error("listen on " + format_address(address));
+    if (::listen(socket.handle, SOMAXCONN) != 0) net::win::throw_last_error("listen on " + net::format_endpoint(address));
     port.associate(socket.handle);
-    if (inline_completions) win::skip_completion_port_on_success(socket);
+    if (inline_completions) net::win::skip_completion_port_on_success(socket);
     return std::unique_ptr<Listener>(new Listener(port, socket, std::move(on_accept)));
   } catch (...) {
-    win::close(socket);
+    net::win::close(socket);
     throw;
   }
 }
 
-Listener::Listener(Port& port, win::Socket socket, AcceptHandler on_accept)
-    : port_(port), on_accept_(std::move(on_accept)), address_(win::local_address(socket)),
-      family_(win::is_ipv4_family(address_) ? AF_INET : AF_INET6), socket_(socket) {
+Listener::Listener(Port& port, net::win::Socket socket, AcceptHandler on_accept)
+    : port_(port), on_accept_(std::move(on_accept)), address_(net::win::local_address(socket)),
+      family_(net::is_ipv4(address_.ip) ? AF_INET : AF_INET6), socket_(socket) {
   for (Accept& a : accepts_) a.operation.target = this;
 }
 
 Listener::~Listener() {
   close();
   for (Accept& a : accepts_) {
-    if (!a.outstanding) win::close(a.socket);
+    if (!a.outstanding) net::win::close(a.socket);
   }
 }
 
@@ -71,7 +71,7 @@ void Listener::start() {
 void Listener::close() {
   std::lock_guard lock(mutex_);
   closed_ = true;
-  win::close(socket_);
+  net::win::close(socket_);
   if (outstanding_ == 0) drained_.notify_all();
 }
 
@@ -94,24 +94,24 @@ void Listener::on_completion(Operation& operation, DWORD, bool succeeded) {
     std::lock_guard lock(mutex_);
     --outstanding_;
     a.outstanding = false;
-    if (!succeeded) error = closed_ ? WSA_OPERATION_ABORTED : win::completion_error(socket_, &operation.overlapped);
+    if (!succeeded) error = closed_ ? WSA_OPERATION_ABORTED : net::win::completion_error(socket_, &operation.overlapped);
   }
   cycle(a, error);
 }
 
 void Listener::cycle(Accept& a, int result) {
-  std::vector<win::Socket> accepted;
+  std::vector<net::win::Socket> accepted;
   {
     std::lock_guard lock(mutex_);
     if (a.outstanding) return;
     for (int round = 0;; ++round) {
       if (result != kNoResult) {
         if (result == 0 && !closed_) {
-          win::finish_accept(a.socket, socket_);
+          net::win::finish_accept(a.socket, socket_);
           accepted.push_back(a.socket);
-          a.socket = win::Socket{};
+          a.socket = net::win::Socket{};
         } else {
-          win::close_with_reset(a.socket);
+          net::win::close_with_reset(a.socket);
         }
         result = kNoResult;
       }
@@ -121,23 +121,23 @@ void Listener::cycle(Accept& a, int result) {
         break;
       }
       try {
-        a.socket = win::open_socket(family_, SOCK_STREAM, "relay accept socket");
+        a.socket = net::win::open_socket(family_, SOCK_STREAM, "relay accept socket");
       } catch (const std::exception& e) {
         SPDLOG_WARN("relay: {}", e.what());
         port_.schedule(Clock::now() + kRetryAfter, [this, &a] { cycle(a, kNoResult); });
         break;
       }
       a.operation.prepare();
-      const win::Started started = win::start_accept(socket_, a.socket, a.addresses, &a.operation.overlapped);
-      if (started.kind == win::Started::pending) {
+      const net::win::Started started = net::win::start_accept(socket_, a.socket, a.addresses, &a.operation.overlapped);
+      if (started.kind == net::win::Started::pending) {
         ++outstanding_;
         a.outstanding = true;
         break;
       }
-      if (started.kind == win::Started::failed) {
-        win::close_with_reset(a.socket);
+      if (started.kind == net::win::Started::failed) {
+        net::win::close_with_reset(a.socket);
         if (lost_connection(started.error)) continue;
-        SPDLOG_WARN("relay: AcceptEx on {}: {}", format_address(address_), win::error_text(started.error));
+        SPDLOG_WARN("relay: AcceptEx on {}: {}", net::format_endpoint(address_), net::win::error_text(started.error));
         port_.schedule(Clock::now() + kRetryAfter, [this, &a] { cycle(a, kNoResult); });
         break;
       }
@@ -146,7 +146,7 @@ void Listener::cycle(Accept& a, int result) {
     if (closed_ && outstanding_ == 0) drained_.notify_all();
   }
   // Outside the lock: the handler sets up a relay, which takes its time.
-  for (win::Socket& socket : accepted) on_accept_(socket);
+  for (net::win::Socket& socket : accepted) on_accept_(socket);
 }
 
 }  // namespace sluice::relay::iocp

@@ -11,23 +11,23 @@
 #include <memory>
 #include <mutex>
 
+#include "net/win_socket.h"
 #include "service/relay/iocp_port.h"
-#include "service/relay/win_socket.h"
 
 namespace sluice::relay::iocp {
 
 class Listener final : public CompletionTarget {
  public:
-  using AcceptHandler = std::function<void(win::Socket accepted)>;
+  using AcceptHandler = std::function<void(net::win::Socket accepted)>;
 
   // Binds and listens on `address` (port 0: an ephemeral one). nullptr when the
   // machine lacks the address's family (no ::1); throws std::system_error otherwise.
   // `inline_completions`: see EngineConfig.
-  static std::unique_ptr<Listener> open(Port& port, const Address& address, bool inline_completions,
+  static std::unique_ptr<Listener> open(Port& port, const net::Endpoint& address, bool inline_completions,
                                         AcceptHandler on_accept);
   ~Listener();
 
-  Address address() const { return address_; }
+  net::Endpoint address() const { return address_; }
   // Starts the accepts (on a worker, like every operation).
   void start();
   // Closes the listening socket: the outstanding accepts come back cancelled.
@@ -41,12 +41,12 @@ class Listener final : public CompletionTarget {
   static constexpr std::size_t kAccepts = 8;
   struct Accept {
     Operation operation;
-    win::Socket socket;  // the socket AcceptEx fills
-    char addresses[win::kAcceptAddressBytes];
+    net::win::Socket socket;  // the socket AcceptEx fills
+    char addresses[net::win::kAcceptAddressBytes];
     bool outstanding = false;
   };
 
-  Listener(Port& port, win::Socket socket, AcceptHandler on_accept);
+  Listener(Port& port, net::win::Socket socket, AcceptHandler on_accept);
   // Takes what accept `a` brought (`result`: 0 or its error; kNoResult when it has
   // not run yet) and starts it again, as long as accepts complete inline (up to a
   // budget).
@@ -56,11 +56,11 @@ class Listener final : public CompletionTarget {
 
   Port& port_;
   AcceptHandler on_accept_;
-  Address address_;
+  net::Endpoint address_;
   int family_;
   std::mutex mutex_;
   std::condition_variable drained_;
-  win::Socket socket_;
+  net::win::Socket socket_;
   std::array<Accept, kAccepts> accepts_;
   int outstanding_ = 0;
   bool closed_ = false;

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <memory>
 
-#include "service/relay/win_socket.h"
+#include "net/win_socket.h"
 
 namespace sluice::relay::iocp {
 
@@ -34,7 +34,7 @@ void run(Command& command) {
 
 Port::Port() {
   port_ = CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 0);
-  if (port_ == nullptr) win::throw_error(static_cast<int>(GetLastError()), "CreateIoCompletionPort");
+  if (port_ == nullptr) net::win::throw_error(static_cast<int>(GetLastError()), "CreateIoCompletionPort");
 }
 
 Port::~Port() {
@@ -44,7 +44,7 @@ Port::~Port() {
 
 void Port::associate(SOCKET socket) {
   if (CreateIoCompletionPort(reinterpret_cast<HANDLE>(socket), port_, kIo, 0) != port_) {
-    win::throw_error(static_cast<int>(GetLastError()), "associating a socket with the completion port");
+    net::win::throw_error(static_cast<int>(GetLastError()), "associating a socket with the completion port");
   }
 }
 
@@ -70,7 +70,7 @@ void Port::stop() {
 void Port::post(std::function<void()> command) {
   auto packet = std::make_unique<Command>(std::move(command));
   if (!PostQueuedCompletionStatus(port_, 0, kCommand, reinterpret_cast<OVERLAPPED*>(packet.get()))) {
-    SPDLOG_ERROR("relay: PostQueuedCompletionStatus: {}", win::error_text(static_cast<int>(GetLastError())));
+    SPDLOG_ERROR("relay: PostQueuedCompletionStatus: {}", net::win::error_text(static_cast<int>(GetLastError())));
     return;
   }
   packet.release();  // the worker that takes the packet owns it
@@ -112,7 +112,7 @@ void Port::work() {
   for (;;) {
     ULONG count = 0;
     if (!GetQueuedCompletionStatusEx(port_, entries, kBatch, &count, INFINITE, FALSE)) {
-      SPDLOG_ERROR("relay: GetQueuedCompletionStatusEx: {}", win::error_text(static_cast<int>(GetLastError())));
+      SPDLOG_ERROR("relay: GetQueuedCompletionStatusEx: {}", net::win::error_text(static_cast<int>(GetLastError())));
       Sleep(10);  // whatever it was, do not spin on it
       continue;
     }

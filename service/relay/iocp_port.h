@@ -26,7 +26,7 @@ struct Operation;
 // thread, possibly on several at once for different operations of one target.
 class CompletionTarget {
  public:
-  // `succeeded` false: the target asks the socket for the error (win::completion_error).
+  // `succeeded` false: the target asks the socket for the error (net::win::completion_error).
   virtual void on_completion(Operation& operation, DWORD bytes, bool succeeded) = 0;
 
  protected:

@@ -17,9 +17,9 @@ constexpr std::size_t kIdleBuffers = 256;
 
 Context::Context(EngineConfig engine_config) : config(std::move(engine_config)), buffers(kBufferBytes, kIdleBuffers) {}
 
-void Context::attach(win::Socket& socket) {
+void Context::attach(net::win::Socket& socket) {
   port.associate(socket.handle);
-  if (config.inline_completions) win::skip_completion_port_on_success(socket);
+  if (config.inline_completions) net::win::skip_completion_port_on_success(socket);
 }
 
 void Context::adopt(std::shared_ptr<Relay> relay) {
@@ -141,8 +141,8 @@ void Relay::end_locked(FlowState state, const std::string& why) {
   context_.counters.flows_active--;
 }
 
-win::Started Relay::track(win::Started started) {
-  if (started.kind == win::Started::pending) ++outstanding_;
+net::win::Started Relay::track(net::win::Started started) {
+  if (started.kind == net::win::Started::pending) ++outstanding_;
   return started;
 }
 

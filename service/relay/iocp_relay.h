@@ -17,10 +17,10 @@
 #include <string>
 #include <unordered_map>
 
+#include "net/win_socket.h"
 #include "service/relay/buffer_pool.h"
 #include "service/relay/iocp_port.h"
 #include "service/relay/relay_engine.h"
-#include "service/relay/win_socket.h"
 
 namespace sluice::relay::iocp {
 
@@ -48,7 +48,7 @@ struct Context {
 
   // Routes a socket's completions to the port, and lets operations that succeed at
   // once finish inline when the configuration and the socket's provider allow.
-  void attach(win::Socket& socket);
+  void attach(net::win::Socket& socket);
   // Takes a relay on (counted active) and starts it on a worker: every operation is
   // started from a worker thread. While stopping, the relay is closed instead.
   void adopt(std::shared_ptr<Relay> relay);
@@ -99,7 +99,7 @@ class Relay : public CompletionTarget, public std::enable_shared_from_this<Relay
   // Ends the relay (see close()); callers hold the mutex.
   void end_locked(FlowState state, const std::string& why);
   // Counts an operation just started that the port will report.
-  win::Started track(win::Started started);
+  net::win::Started track(net::win::Started started);
   // Asks for timer_locked() at `when`.
   void wake_at(Clock::time_point when);
   // Lets other relays have the worker; resume_locked() follows from the port.

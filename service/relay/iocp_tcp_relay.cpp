@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "service/policy/address.h"
+#include "net/ip_address.h"
 
 namespace sluice::relay::iocp {
 
@@ -15,9 +15,9 @@ bool is_reset(int error) {
 
 }  // namespace
 
-TcpRelay::TcpRelay(Context& context, std::shared_ptr<Flow> flow, win::Socket app_socket)
+TcpRelay::TcpRelay(Context& context, std::shared_ptr<Flow> flow, net::win::Socket app_socket)
     : Relay(context, std::move(flow)),
-      socket_{app_socket, win::Socket{}},
+      socket_{app_socket, net::win::Socket{}},
       capacity_(std::max<std::size_t>(context.config.buffer_bytes, 1)),
       up_{app, destination, &flow_->limits.up, &flow_->counters.bytes_up, &flow_->counters.packets_up},
       down_{destination, app, &flow_->limits.down, &flow_->counters.bytes_down, &flow_->counters.packets_down},
@@ -27,7 +27,7 @@ TcpRelay::TcpRelay(Context& context, std::shared_ptr<Flow> flow, win::Socket app
 }
 
 TcpRelay::~TcpRelay() {
-  for (win::Socket& socket : socket_) win::close_with_reset(socket);
+  for (net::win::Socket& socket : socket_) net::win::close_with_reset(socket);
 }
 
 void TcpRelay::start_locked() {
@@ -36,29 +36,29 @@ void TcpRelay::start_locked() {
   // if this process dies (a crash, TerminateProcess) the system closes both sockets,
   // and an orderly FIN would make a stream cut short look complete to a program that
   // has no length of its own to check it against.
-  win::set_abortive_close(socket_[app], true);
+  net::win::set_abortive_close(socket_[app], true);
   context_.attach(socket_[app]);
   connect_deadline_ = Clock::now() + context_.config.connect_timeout;
-  win::Started started;
+  net::win::Started started;
   try {
-    const bool ipv4 = win::is_ipv4_family(flow_->destination);
-    socket_[destination] = win::open_socket(ipv4 ? AF_INET : AF_INET6, SOCK_STREAM, "relay socket");
-    win::set_abortive_close(socket_[destination], true);
+    const bool ipv4 = net::is_ipv4(flow_->destination.ip);
+    socket_[destination] = net::win::open_socket(ipv4 ? AF_INET : AF_INET6, SOCK_STREAM, "relay socket");
+    net::win::set_abortive_close(socket_[destination], true);
     // ConnectEx wants a bound socket; the system picks the address as connect() would.
-    win::bind(socket_[destination], Address{ipv4 ? policy::ipv4(0, 0, 0, 0) : policy::IpAddress{}, 0}, "bind relay socket");
+    net::win::bind(socket_[destination], net::Endpoint{ipv4 ? net::ipv4(0, 0, 0, 0) : net::IpAddress{}, 0}, "bind relay socket");
     context_.attach(socket_[destination]);
     connect_.prepare();
-    started = track(win::start_connect(socket_[destination], win::to_sockaddr(flow_->destination), &connect_.overlapped));
+    started = track(net::win::start_connect(socket_[destination], net::to_sockaddr(flow_->destination), &connect_.overlapped));
   } catch (const std::exception& e) {
     connect_failed(e.what());
     return;
   }
-  if (started.kind == win::Started::failed) {
-    connect_failed("connect to " + format_address(flow_->destination) + ": " + win::error_text(started.error));
+  if (started.kind == net::win::Started::failed) {
+    connect_failed("connect to " + net::format_endpoint(flow_->destination) + ": " + net::win::error_text(started.error));
     return;
   }
   wake_at(connect_deadline_);
-  if (started.kind == win::Started::done) connected();
+  if (started.kind == net::win::Started::done) connected();
   // The application may send before the destination answers: it is read (and held)
   // meanwhile, and an application that resets is noticed.
   drive();
@@ -66,8 +66,8 @@ void TcpRelay::start_locked() {
 
 void TcpRelay::connected() {
   connecting_ = false;
-  win::finish_connect(socket_[destination]);
-  win::set_no_delay(socket_[destination]);
+  net::win::finish_connect(socket_[destination]);
+  net::win::set_no_delay(socket_[destination]);
   flow_->state = FlowState::open;
   if (const auto first_check = idle_.arm(Clock::now())) wake_at(*first_check);
 }
@@ -79,9 +79,9 @@ void TcpRelay::connect_failed(const std::string& why) {
 
 void TcpRelay::completed_locked(Operation& operation, DWORD bytes, bool succeeded) {
   if (&operation == &connect_) {
-    const int error = succeeded ? 0 : win::completion_error(socket_[destination], &operation.overlapped);
+    const int error = succeeded ? 0 : net::win::completion_error(socket_[destination], &operation.overlapped);
     if (error != 0) {
-      connect_failed("connect to " + format_address(flow_->destination) + ": " + win::error_text(error));
+      connect_failed("connect to " + net::format_endpoint(flow_->destination) + ": " + net::win::error_text(error));
       return;
     }
     connected();
@@ -89,7 +89,7 @@ void TcpRelay::completed_locked(Operation& operation, DWORD bytes, bool succeede
   for (Direction* d : {&up_, &down_}) {
     if (&operation == &d->read) {
       d->reading_now = false;
-      const int error = succeeded ? 0 : win::completion_error(socket_[d->from], &operation.overlapped);
+      const int error = succeeded ? 0 : net::win::completion_error(socket_[d->from], &operation.overlapped);
       if (error != 0) {
         reset_from(d->from, error);
         return;
@@ -97,7 +97,7 @@ void TcpRelay::completed_locked(Operation& operation, DWORD bytes, bool succeede
       read_done(*d, bytes);
     } else if (&operation == &d->send) {
       d->sending_now = false;
-      const int error = succeeded ? 0 : win::completion_error(socket_[d->to], &operation.overlapped);
+      const int error = succeeded ? 0 : net::win::completion_error(socket_[d->to], &operation.overlapped);
       if (error != 0) {
         reset_from(d->to, error);
         return;
@@ -110,7 +110,7 @@ void TcpRelay::completed_locked(Operation& operation, DWORD bytes, bool succeede
 
 void TcpRelay::timer_locked(Clock::time_point now) {
   if (connecting_ && now >= connect_deadline_) {
-    connect_failed("connect to " + format_address(flow_->destination) + ": timed out");
+    connect_failed("connect to " + net::format_endpoint(flow_->destination) + ": timed out");
     return;
   }
   const IdleDeadline::Verdict idle = idle_.check(now);
@@ -155,8 +155,8 @@ bool TcpRelay::step(Direction& d, Clock::time_point now, bool& progress) {
   if (d.eof && d.chunks.empty() && !d.shut && ready(d.to)) {
     // This direction is complete: from now on its sink closes in order, its last
     // bytes delivered, whatever becomes of us.
-    win::set_abortive_close(socket_[d.to], false);
-    win::shutdown_send(socket_[d.to]);
+    net::win::set_abortive_close(socket_[d.to], false);
+    net::win::shutdown_send(socket_[d.to]);
     d.shut = true;
     progress = true;
   }
@@ -182,12 +182,12 @@ bool TcpRelay::start_read(Direction& d, Clock::time_point now, bool& progress) {
   d.reading = context_.buffers.take();
   d.granted = granted;
   d.read.prepare();
-  const win::Started started =
-      track(win::start_recv(socket_[d.from], d.reading.data(), granted, &d.read.flags, &d.read.overlapped));
+  const net::win::Started started =
+      track(net::win::start_recv(socket_[d.from], d.reading.data(), granted, &d.read.flags, &d.read.overlapped));
   switch (started.kind) {
-    case win::Started::pending: d.reading_now = true; return true;
-    case win::Started::done: read_done(d, started.bytes); progress = true; return !finished_;
-    case win::Started::failed: reset_from(d.from, started.error); return false;
+    case net::win::Started::pending: d.reading_now = true; return true;
+    case net::win::Started::done: read_done(d, started.bytes); progress = true; return !finished_;
+    case net::win::Started::failed: reset_from(d.from, started.error); return false;
   }
   return true;
 }
@@ -199,7 +199,7 @@ void TcpRelay::read_done(Direction& d, std::size_t bytes) {
   d.granted = 0;
   if (bytes == 0) {
     d.reading.release();
-    if (win::ended_by_reset(socket_[d.from])) {
+    if (net::win::ended_by_reset(socket_[d.from])) {
       reset_from(d.from, WSAECONNRESET);
       return;
     }
@@ -218,12 +218,12 @@ bool TcpRelay::start_send(Direction& d, bool& progress) {
   // ignored" (WSASendTo).
   const Chunk& front = d.chunks.front();
   d.send.prepare();
-  const win::Started started = track(win::start_send_to(socket_[d.to], front.buffer.data() + d.front_sent,
+  const net::win::Started started = track(net::win::start_send_to(socket_[d.to], front.buffer.data() + d.front_sent,
                                                         front.size - d.front_sent, nullptr, &d.send.overlapped));
   switch (started.kind) {
-    case win::Started::pending: d.sending_now = true; return true;
-    case win::Started::done: send_done(d, started.bytes); progress = true; return !finished_;
-    case win::Started::failed: reset_from(d.to, started.error); return false;
+    case net::win::Started::pending: d.sending_now = true; return true;
+    case net::win::Started::done: send_done(d, started.bytes); progress = true; return !finished_;
+    case net::win::Started::failed: reset_from(d.to, started.error); return false;
   }
   return true;
 }
@@ -248,15 +248,15 @@ void TcpRelay::reset_from(Side side, int error) {
   const bool by_destination = side == destination;
   end_locked(by_destination && is_reset(error) ? FlowState::failed : FlowState::closed,
              std::string(by_destination ? "the destination" : "the application") + " reset the connection (" +
-                 win::error_text(error) + ")");
+                 net::win::error_text(error) + ")");
 }
 
 void TcpRelay::close_sockets_locked(bool clean) {
-  for (win::Socket& socket : socket_) {
+  for (net::win::Socket& socket : socket_) {
     if (clean) {
-      win::close(socket);
+      net::win::close(socket);
     } else {
-      win::close_with_reset(socket);
+      net::win::close_with_reset(socket);
     }
   }
 }

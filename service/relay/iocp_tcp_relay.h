@@ -22,7 +22,7 @@ namespace sluice::relay::iocp {
 class TcpRelay final : public Relay {
  public:
   // Takes ownership of the accepted application socket.
-  TcpRelay(Context& context, std::shared_ptr<Flow> flow, win::Socket app_socket);
+  TcpRelay(Context& context, std::shared_ptr<Flow> flow, net::win::Socket app_socket);
   ~TcpRelay() override;
 
  private:
@@ -71,7 +71,7 @@ class TcpRelay final : public Relay {
   // A socket is usable once it is connected (the application's always is).
   bool ready(Side side) const { return side == app || !connecting_; }
 
-  win::Socket socket_[2];
+  net::win::Socket socket_[2];
   Operation connect_;
   bool connecting_ = true;
   Clock::time_point connect_deadline_{};

@@ -34,40 +34,40 @@ UdpAssociation::UdpAssociation(Context& context, std::shared_ptr<Flow> flow)
     d->receive.target = d->send.target = this;
     d->queue.limit(QueueBounds{context_.config.udp_queue_datagrams, context_.config.udp_queue_bytes}, flow_->user_queue);
   }
-  const bool ipv4_app = win::is_ipv4_family(flow_->app_local);
-  const Address loopback{win::loopback(ipv4_app), 0};
+  const bool ipv4_app = net::is_ipv4(flow_->app_local.ip);
+  const net::Endpoint loopback{net::loopback(ipv4_app), 0};
   try {
-    socket_[app] = win::open_socket(ipv4_app ? AF_INET : AF_INET6, SOCK_DGRAM, "UDP association socket");
-    win::bind(socket_[app], loopback, "bind " + format_address(loopback));
+    socket_[app] = net::win::open_socket(ipv4_app ? AF_INET : AF_INET6, SOCK_DGRAM, "UDP association socket");
+    net::win::bind(socket_[app], loopback, "bind " + net::format_endpoint(loopback));
     // The application's socket is usually bound to the wildcard address; what we see
     // of it is then the loopback address it sends from.
-    Address peer = flow_->app_local;
-    if (win::is_unspecified(peer.ip)) peer.ip = loopback.ip;
-    peer_[app] = win::to_sockaddr(peer);
+    net::Endpoint peer = flow_->app_local;
+    if (net::is_unspecified(peer.ip)) peer.ip = loopback.ip;
+    peer_[app] = net::to_sockaddr(peer);
     if (::connect(socket_[app].handle, peer_[app].get(), peer_[app].length) != 0) {
-      win::throw_last_error("connect to " + format_address(peer));
+      net::win::throw_last_error("connect to " + net::format_endpoint(peer));
     }
-    address_ = win::local_address(socket_[app]);
+    address_ = net::win::local_address(socket_[app]);
 
-    const bool ipv4_destination = win::is_ipv4_family(flow_->destination);
-    socket_[destination] = win::open_socket(ipv4_destination ? AF_INET : AF_INET6, SOCK_DGRAM, "UDP upstream socket");
-    peer_[destination] = win::to_sockaddr(flow_->destination);
+    const bool ipv4_destination = net::is_ipv4(flow_->destination.ip);
+    socket_[destination] = net::win::open_socket(ipv4_destination ? AF_INET : AF_INET6, SOCK_DGRAM, "UDP upstream socket");
+    peer_[destination] = net::to_sockaddr(flow_->destination);
     if (::connect(socket_[destination].handle, peer_[destination].get(), peer_[destination].length) != 0) {
-      win::throw_last_error("connect to " + format_address(flow_->destination));
+      net::win::throw_last_error("connect to " + net::format_endpoint(flow_->destination));
     }
-    for (const win::Socket& socket : socket_) win::ignore_udp_resets(socket);
+    for (const net::win::Socket& socket : socket_) net::win::ignore_udp_resets(socket);
   } catch (...) {
-    for (win::Socket& socket : socket_) win::close(socket);
+    for (net::win::Socket& socket : socket_) net::win::close(socket);
     throw;
   }
 }
 
 UdpAssociation::~UdpAssociation() {
-  for (win::Socket& socket : socket_) win::close(socket);
+  for (net::win::Socket& socket : socket_) net::win::close(socket);
 }
 
 void UdpAssociation::start_locked() {
-  for (win::Socket& socket : socket_) context_.attach(socket);
+  for (net::win::Socket& socket : socket_) context_.attach(socket);
   flow_->state = FlowState::open;
   idle_check_at_ = last_activity_ + context_.config.udp_idle_timeout;
   wake_at(idle_check_at_);
@@ -78,7 +78,7 @@ void UdpAssociation::completed_locked(Operation& operation, DWORD bytes, bool su
   for (Direction* d : {&up_, &down_}) {
     if (&operation == &d->receive) {
       d->receiving_now = false;
-      const int error = succeeded ? 0 : win::completion_error(socket_[d->from], &operation.overlapped);
+      const int error = succeeded ? 0 : net::win::completion_error(socket_[d->from], &operation.overlapped);
       if (error != 0) {
         if (!receive_failed(*d, error)) return;
       } else {
@@ -88,7 +88,7 @@ void UdpAssociation::completed_locked(Operation& operation, DWORD bytes, bool su
       }
     } else if (&operation == &d->send) {
       d->sending_now = false;
-      const int error = succeeded ? 0 : win::completion_error(socket_[d->to], &operation.overlapped);
+      const int error = succeeded ? 0 : net::win::completion_error(socket_[d->to], &operation.overlapped);
       if (error != 0) {
         // This datagram could not be sent (too large for the path, the destination
         // unreachable): it is dropped and counted, and the rest go on.
@@ -134,12 +134,12 @@ bool UdpAssociation::step(Direction& d, Clock::time_point now, bool& progress) {
 bool UdpAssociation::start_receive(Direction& d, Clock::time_point now, bool& progress) {
   if (!d.receiving) d.receiving = context_.buffers.take();
   d.receive.prepare();
-  const win::Started started = track(win::start_recv_from(socket_[d.from], d.receiving.data(), d.receiving.size(), &d.sender,
+  const net::win::Started started = track(net::win::start_recv_from(socket_[d.from], d.receiving.data(), d.receiving.size(), &d.sender,
                                                           &d.sender_length, &d.receive.flags, &d.receive.overlapped));
   switch (started.kind) {
-    case win::Started::pending: d.receiving_now = true; return true;
-    case win::Started::done: received(d, started.bytes, now, progress); progress = true; return !finished_;
-    case win::Started::failed: progress = true; return receive_failed(d, started.error);
+    case net::win::Started::pending: d.receiving_now = true; return true;
+    case net::win::Started::done: received(d, started.bytes, now, progress); progress = true; return !finished_;
+    case net::win::Started::failed: progress = true; return receive_failed(d, started.error);
   }
   return true;
 }
@@ -171,7 +171,7 @@ bool UdpAssociation::receive_failed(Direction& d, int error) {
   }
   if (about_a_datagram(error)) return true;
   end_locked(FlowState::failed, std::string("receiving from the ") + (d.from == app ? "application" : "destination") +
-                                    ": " + win::error_text(error));
+                                    ": " + net::win::error_text(error));
   return false;
 }
 
@@ -210,12 +210,12 @@ void UdpAssociation::start_send(Direction& d, std::size_t size, bool& progress) 
   // overrides the destination address for that particular datagram only" (WSASendTo),
   // so this is the same address either way.
   d.send.prepare();
-  const win::Started started =
-      track(win::start_send_to(socket_[d.to], d.sending.data(), size, &peer_[d.to], &d.send.overlapped));
+  const net::win::Started started =
+      track(net::win::start_send_to(socket_[d.to], d.sending.data(), size, &peer_[d.to], &d.send.overlapped));
   switch (started.kind) {
-    case win::Started::pending: d.sending_now = true; return;
-    case win::Started::done: sent(d, started.bytes); break;
-    case win::Started::failed:
+    case net::win::Started::pending: d.sending_now = true; return;
+    case net::win::Started::done: sent(d, started.bytes); break;
+    case net::win::Started::failed:
       flow_->counters.dropped.fetch_add(1, std::memory_order_relaxed);
       d.sending.release();
       break;
@@ -230,7 +230,7 @@ void UdpAssociation::sent(Direction& d, std::size_t bytes) {
 }
 
 void UdpAssociation::close_sockets_locked(bool) {
-  for (win::Socket& socket : socket_) win::close(socket);
+  for (net::win::Socket& socket : socket_) net::win::close(socket);
 }
 
 }  // namespace sluice::relay::iocp

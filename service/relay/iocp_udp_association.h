@@ -25,7 +25,7 @@ class UdpAssociation final : public Relay {
   ~UdpAssociation() override;
 
   // The address the application sends to instead of the destination.
-  const Address& address() const { return address_; }
+  const net::Endpoint& address() const { return address_; }
 
  private:
   enum Side { app = 0, destination = 1 };
@@ -64,9 +64,9 @@ class UdpAssociation final : public Relay {
   void sent(Direction& d, std::size_t bytes);
   void enqueue(Direction& d, const char* data, std::size_t size);
 
-  win::Socket socket_[2];
-  win::SocketAddress peer_[2];  // where each socket's datagrams go
-  Address address_;
+  net::win::Socket socket_[2];
+  net::SocketAddress peer_[2];  // where each socket's datagrams go
+  net::Endpoint address_;
   Direction up_, down_;
   Clock::time_point last_activity_;
   Clock::time_point idle_check_at_;  // the one idle check armed at a time

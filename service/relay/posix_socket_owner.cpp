@@ -24,8 +24,8 @@
 #include <optional>
 #include <vector>
 
-#include "service/policy/address.h"
-#include "service/relay/socket_address.h"
+#include "net/ip_address.h"
+#include "net/socket_address.h"
 #include "service/relay/socket_owner.h"
 
 namespace sluice::relay {
@@ -37,28 +37,28 @@ namespace {
 constexpr unsigned kTcpBoundInactive = 13;
 
 struct DiagEntry {
-  Address local;
+  net::Endpoint local;
   std::uint64_t inode = 0;
   std::int64_t uid = -1;
 };
 
 std::string protocol_name(policy::Protocol protocol) { return protocol == policy::Protocol::udp ? "udp" : "tcp"; }
 
-int family_of(const Address& address) { return policy::is_ipv4(address.ip) ? AF_INET : AF_INET6; }
+int family_of(const net::Endpoint& address) { return net::is_ipv4(address.ip) ? AF_INET : AF_INET6; }
 
-void put_address(const Address& address, __be32 out[4]) {
-  if (policy::is_ipv4(address.ip)) {
+void put_address(const net::Endpoint& address, __be32 out[4]) {
+  if (net::is_ipv4(address.ip)) {
     std::memcpy(out, address.ip.bytes.data() + 12, 4);
   } else {
     std::memcpy(out, address.ip.bytes.data(), 16);
   }
 }
 
-Address address_of(int family, const __be32 in[4], __be16 port) {
-  Address out;
+net::Endpoint address_of(int family, const __be32 in[4], __be16 port) {
+  net::Endpoint out;
   if (family == AF_INET) {
     const auto* b = reinterpret_cast<const std::uint8_t*>(in);
-    out.ip = policy::ipv4(b[0], b[1], b[2], b[3]);
+    out.ip = net::ipv4(b[0], b[1], b[2], b[3]);
   } else {
     std::memcpy(out.ip.bytes.data(), in, 16);
   }
@@ -202,13 +202,13 @@ constexpr int kMaxDescriptorsExamined = 65536;
 // few system calls, whatever the machine's socket tables hold. nullopt when the
 // kernel refuses pidfd_getfd (then the tables are read instead); throws when the
 // process holds no such socket.
-std::optional<SocketIdentity> find_through_pidfd(policy::Protocol protocol, const Address& local, std::int64_t pid,
+std::optional<SocketIdentity> find_through_pidfd(policy::Protocol protocol, const net::Endpoint& local, std::int64_t pid,
                                                  std::intptr_t pidfd, const std::string& what) {
   if (pidfd < 0) return std::nullopt;
   const int table = descriptor_table_size(pid);
   if (table <= 0) return std::nullopt;
   const int want_type = protocol == policy::Protocol::udp ? SOCK_DGRAM : SOCK_STREAM;
-  std::optional<Address> elsewhere;
+  std::optional<net::Endpoint> elsewhere;
   int examined = 0;
   for (int fd = table - 1; fd >= 0; --fd) {
     const long copy = ::syscall(SYS_pidfd_getfd, static_cast<int>(pidfd), fd, 0);
@@ -235,14 +235,14 @@ std::optional<SocketIdentity> find_through_pidfd(policy::Protocol protocol, cons
                         ::getsockname(dup, reinterpret_cast<sockaddr*>(&bound), &bound_length) == 0;
     ::close(dup);
     if (!socket) continue;
-    const Address address = from_sockaddr(reinterpret_cast<const sockaddr*>(&bound), bound_length);
+    const net::Endpoint address = net::from_sockaddr(reinterpret_cast<const sockaddr*>(&bound), bound_length).value_or(net::Endpoint{});
     if (address.port != local.port) continue;
     if (address.ip == local.ip) return SocketIdentity{static_cast<std::uint64_t>(st.st_ino), static_cast<std::int64_t>(st.st_uid), -1};
     elsewhere = address;
   }
   if (elsewhere) {
     throw OwnershipError("the calling program's " + protocol_name(protocol) + " socket on port " + std::to_string(local.port) +
-                         " is bound to " + format_address(*elsewhere) + ", not " + format_address(local));
+                         " is bound to " + net::format_endpoint(*elsewhere) + ", not " + net::format_endpoint(local));
   }
   // Nothing of the caller's: say whether somebody else holds it (one table read,
   // on the refusal path only).
@@ -251,9 +251,9 @@ std::optional<SocketIdentity> find_through_pidfd(policy::Protocol protocol, cons
 
 }  // namespace
 
-SocketIdentity find_owned_bound_socket(policy::Protocol protocol, const Address& local, std::int64_t pid,
+SocketIdentity find_owned_bound_socket(policy::Protocol protocol, const net::Endpoint& local, std::int64_t pid,
                                        std::intptr_t process_handle) {
-  const std::string what = protocol_name(protocol) + " " + format_address(local);
+  const std::string what = protocol_name(protocol) + " " + net::format_endpoint(local);
   if (pid <= 0) throw OwnershipError("cannot verify the local address " + what + ": the calling process is not known");
   if (auto found = find_through_pidfd(protocol, local, pid, process_handle, what)) return *found;
 
@@ -287,12 +287,12 @@ SocketIdentity find_owned_bound_socket(policy::Protocol protocol, const Address&
     // The caller's socket, bound elsewhere: a wildcard claim for a socket bound to one
     // address (or the other way round) would let it catch connections not its own.
     throw OwnershipError("the calling program's " + protocol_name(protocol) + " socket on port " + std::to_string(local.port) +
-                         " is bound to " + format_address(s.local) + ", not " + format_address(local));
+                         " is bound to " + net::format_endpoint(s.local) + ", not " + net::format_endpoint(local));
   }
   throw OwnershipError("the " + what + " socket is not the calling program's (pid " + std::to_string(pid) + ")");
 }
 
-std::optional<SocketIdentity> connected_socket(const Address& local, const Address& remote) {
+std::optional<SocketIdentity> connected_socket(const net::Endpoint& local, const net::Endpoint& remote) {
   inet_diag_req_v2 request = request_for(family_of(local), policy::Protocol::tcp);
   request.idiag_states = ~0u;
   request.id.idiag_sport = htons(local.port);

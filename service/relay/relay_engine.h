@@ -99,7 +99,7 @@ class RelayEngine {
 
   // The TCP listener of a family; port 0 when that family is unavailable (or before
   // start()). After stop() the address it had, where nothing listens any more.
-  Address tcp_listener(bool ipv6) const;
+  net::Endpoint tcp_listener(bool ipv6) const;
 
   // Expects a TCP connection from flow->app_local, from the socket flow->app_socket
   // names (see above); a flow whose socket is unknown is never claimed. The flow's counters,
@@ -108,7 +108,7 @@ class RelayEngine {
 
   // Opens a UDP association for flow (protocol udp) and returns its address, in the
   // family of flow->app_local. Throws std::system_error when no socket can be had.
-  Address open_udp(std::shared_ptr<Flow> flow);
+  net::Endpoint open_udp(std::shared_ptr<Flow> flow);
 
   // Closes a flow (an association the application released, an administrator's
   // order). Unknown ids are ignored.

@@ -33,18 +33,18 @@ class OwnershipError : public std::runtime_error {
 // `process_handle` is the caller's pinned process (protocol::Caller; -1 for none):
 // Linux reads the process's sockets through it where the kernel allows.
 template <class StillSame>
-SocketIdentity prove_bound_socket(policy::Protocol protocol, const Address& local, std::int64_t pid, std::intptr_t process_handle,
+SocketIdentity prove_bound_socket(policy::Protocol protocol, const net::Endpoint& local, std::int64_t pid, std::intptr_t process_handle,
                                   StillSame still_same_process);
 
 // The non-template part of the above: the same without the re-check.
-SocketIdentity find_owned_bound_socket(policy::Protocol protocol, const Address& local, std::int64_t pid,
+SocketIdentity find_owned_bound_socket(policy::Protocol protocol, const net::Endpoint& local, std::int64_t pid,
                                        std::intptr_t process_handle = -1);
 
 // The identity of the connected TCP socket whose own address is `local` and whose
 // peer is `remote` (the client side of a connection the relay accepted, where
 // `local` is the accepted peer and `remote` the listener); nullopt when the system
 // knows no such socket.
-std::optional<SocketIdentity> connected_socket(const Address& local, const Address& remote);
+std::optional<SocketIdentity> connected_socket(const net::Endpoint& local, const net::Endpoint& remote);
 
 // Whether this system names the owner of a socket at all. Linux: always. Windows:
 // probed once, on a fresh loopback connection of this process's own, as the relay
@@ -65,11 +65,11 @@ bool same_socket(const SocketIdentity& registered, const SocketIdentity& connect
 // socket that has only connected does not (docs/attacksurface.md, "Wine").
 struct SocketTables {
   std::function<bool()> reports_owners = system_reports_socket_owners;
-  std::function<std::optional<SocketIdentity>(const Address& local, const Address& remote)> connected = connected_socket;
+  std::function<std::optional<SocketIdentity>(const net::Endpoint& local, const net::Endpoint& remote)> connected = connected_socket;
 };
 
 template <class StillSame>
-SocketIdentity prove_bound_socket(policy::Protocol protocol, const Address& local, std::int64_t pid, std::intptr_t process_handle,
+SocketIdentity prove_bound_socket(policy::Protocol protocol, const net::Endpoint& local, std::int64_t pid, std::intptr_t process_handle,
                                   StillSame still_same_process) {
   SocketIdentity found = find_owned_bound_socket(protocol, local, pid, process_handle);
   if (!still_same_process()) {

@@ -9,27 +9,27 @@
 #include <cstring>
 #include <vector>
 
-#include "service/policy/address.h"
-#include "service/relay/socket_address.h"
+#include "net/ip_address.h"
+#include "net/socket_address.h"
 #include "service/relay/socket_owner.h"
 
 namespace sluice::relay {
 namespace {
 
 struct TableRow {
-  Address local, remote;
+  net::Endpoint local, remote;
   std::int64_t pid = -1;
 };
 
 std::string protocol_name(policy::Protocol protocol) { return protocol == policy::Protocol::udp ? "udp" : "tcp"; }
 
-Address ipv4_address(DWORD address, DWORD port) {
+net::Endpoint ipv4_address(DWORD address, DWORD port) {
   const auto* b = reinterpret_cast<const std::uint8_t*>(&address);
-  return Address{policy::ipv4(b[0], b[1], b[2], b[3]), ntohs(static_cast<u_short>(port))};
+  return net::Endpoint{net::ipv4(b[0], b[1], b[2], b[3]), ntohs(static_cast<u_short>(port))};
 }
 
-Address ipv6_address(const UCHAR* address, DWORD port) {
-  Address out;
+net::Endpoint ipv6_address(const UCHAR* address, DWORD port) {
+  net::Endpoint out;
   std::memcpy(out.ip.bytes.data(), address, 16);
   out.port = ntohs(static_cast<u_short>(port));
   return out;
@@ -116,7 +116,7 @@ bool probe_owner_reporting() {
   if (::getsockname(client.s, reinterpret_cast<sockaddr*>(&own), &length) != 0) return true;
   std::vector<TableRow> rows;
   if (!table_rows(policy::Protocol::tcp, true, true, rows)) return true;
-  const Address local = ipv4_address(own.sin_addr.s_addr, own.sin_port);
+  const net::Endpoint local = ipv4_address(own.sin_addr.s_addr, own.sin_port);
   for (const TableRow& r : rows) {
     if (r.local == local) return r.pid == static_cast<std::int64_t>(::GetCurrentProcessId());
   }
@@ -130,12 +130,12 @@ bool system_reports_socket_owners() {
   return reports;
 }
 
-SocketIdentity find_owned_bound_socket(policy::Protocol protocol, const Address& local, std::int64_t pid, std::intptr_t) {
-  const std::string what = protocol_name(protocol) + " " + format_address(local);
+SocketIdentity find_owned_bound_socket(policy::Protocol protocol, const net::Endpoint& local, std::int64_t pid, std::intptr_t) {
+  const std::string what = protocol_name(protocol) + " " + net::format_endpoint(local);
   if (pid <= 0) throw OwnershipError("cannot verify the local address " + what + ": the calling process is not known");
   if (!system_reports_socket_owners()) return SocketIdentity{0, -1, pid};
   std::vector<TableRow> rows;
-  if (!table_rows(protocol, policy::is_ipv4(local.ip), false, rows)) {
+  if (!table_rows(protocol, net::is_ipv4(local.ip), false, rows)) {
     throw OwnershipError("cannot verify the local address " + what + ": the system's " + protocol_name(protocol) +
                          " table cannot be read");
   }
@@ -145,7 +145,7 @@ SocketIdentity find_owned_bound_socket(policy::Protocol protocol, const Address&
     if (r.pid == pid) {
       if (r.local.ip == local.ip) return SocketIdentity{0, -1, pid};
       throw OwnershipError("the calling program's " + protocol_name(protocol) + " socket on port " + std::to_string(local.port) +
-                           " is bound to " + format_address(r.local) + ", not " + format_address(local));
+                           " is bound to " + net::format_endpoint(r.local) + ", not " + net::format_endpoint(local));
     }
     someone_else = someone_else || r.local.ip == local.ip;
   }
@@ -158,9 +158,9 @@ SocketIdentity find_owned_bound_socket(policy::Protocol protocol, const Address&
   throw OwnershipError("no " + what + " socket exists: the local address must be a socket of the calling program");
 }
 
-std::optional<SocketIdentity> connected_socket(const Address& local, const Address& remote) {
+std::optional<SocketIdentity> connected_socket(const net::Endpoint& local, const net::Endpoint& remote) {
   std::vector<TableRow> rows;
-  if (!table_rows(policy::Protocol::tcp, policy::is_ipv4(local.ip), true, rows)) return std::nullopt;
+  if (!table_rows(policy::Protocol::tcp, net::is_ipv4(local.ip), true, rows)) return std::nullopt;
   for (const TableRow& r : rows) {
     if (r.local == local && r.remote == remote) return SocketIdentity{0, -1, r.pid};
   }

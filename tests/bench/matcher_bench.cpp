@@ -41,7 +41,7 @@ using sluice::policy::Cidr;
 using sluice::policy::CompiledMatcher;
 using sluice::policy::Decision;
 using sluice::policy::FlowKey;
-using sluice::policy::IpAddress;
+using sluice::net::IpAddress;
 using sluice::policy::LinearMatcher;
 using sluice::policy::MatcherOptions;
 using sluice::policy::PortRange;
@@ -222,7 +222,7 @@ Cidr random_cidr(Generator& g, const std::vector<std::uint32_t>& v4_bases, const
   if (g.chance(70)) {
     const std::uint32_t base = v4_bases[g.below(v4_bases.size())];  // a /16
     const std::uint32_t value = base | static_cast<std::uint32_t>(g.below(65536));
-    a = sluice::policy::ipv4(static_cast<std::uint8_t>(value >> 24), static_cast<std::uint8_t>(value >> 16),
+    a = sluice::net::ipv4(static_cast<std::uint8_t>(value >> 24), static_cast<std::uint8_t>(value >> 16),
                              static_cast<std::uint8_t>(value >> 8), static_cast<std::uint8_t>(value));
     const std::uint64_t pick = g.below(100);
     const int v4 = pick < 2 ? 8 : pick < 17 ? 12 + static_cast<int>(g.below(5)) : pick < 67 ? 20 + static_cast<int>(g.below(5))
@@ -543,7 +543,7 @@ int main(int argc, char** argv) {
           if (!same(linear.decide(w.flows[i]), reference[i])) {
             if (mismatches.fetch_add(1) < 5) {
               std::printf("MISMATCH flow %zu: app '%s' dest %s port %u\n", i, w.flows[i].app.c_str(),
-                          sluice::policy::format_ip(w.flows[i].destination).c_str(), w.flows[i].port);
+                          sluice::net::format_ip(w.flows[i].destination).c_str(), w.flows[i].port);
             }
           }
         }

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "net/ip_address.h"
 #include "service/policy/address.h"
 #include "service/policy/glob.h"
 #include "service/policy/rule.h"
@@ -32,15 +33,15 @@ using sluice::fuzz::quoted;
 using namespace sluice::policy;
 
 void check_address(std::string_view text) {
-  const auto parsed = parse_ip(text);
+  const auto parsed = sluice::net::parse_ip(text);
   if (text.find('\0') == std::string_view::npos) {
     const std::string c_text(text);
     std::uint8_t bytes[16] = {};
     bool libc_accepts = false;
-    IpAddress libc_address;
+    sluice::net::IpAddress libc_address;
     if (text.find(':') == std::string_view::npos) {
       libc_accepts = inet_pton(AF_INET, c_text.c_str(), bytes) == 1;
-      libc_address = ipv4(bytes[0], bytes[1], bytes[2], bytes[3]);
+      libc_address = sluice::net::ipv4(bytes[0], bytes[1], bytes[2], bytes[3]);
     } else {
       libc_accepts = inet_pton(AF_INET6, c_text.c_str(), bytes) == 1;
       std::memcpy(libc_address.bytes.data(), bytes, 16);
@@ -49,10 +50,10 @@ void check_address(std::string_view text) {
     expect(!parsed || *parsed == libc_address, "parse_ip reads the address inet_pton reads", quoted(text));
   }
   if (!parsed) return;
-  const std::string formatted = format_ip(*parsed);
-  const auto reparsed = parse_ip(formatted);
+  const std::string formatted = sluice::net::format_ip(*parsed);
+  const auto reparsed = sluice::net::parse_ip(formatted);
   expect(reparsed && *reparsed == *parsed, "format_ip parses back to the same address", quoted(text) + " -> " + formatted);
-  expect(format_ip(*reparsed) == formatted, "format_ip is canonical", formatted);
+  expect(sluice::net::format_ip(*reparsed) == formatted, "format_ip is canonical", formatted);
 }
 
 void check_cidr(std::string_view text) {
@@ -61,7 +62,7 @@ void check_cidr(std::string_view text) {
   expect(cidr->prefix_length >= 0 && cidr->prefix_length <= 128, "a prefix length is 0..128", quoted(text));
   expect(mask_address(cidr->network, cidr->prefix_length) == cidr->network, "a network has no host bits", quoted(text));
   expect(contains(*cidr, cidr->network), "a prefix contains its network", quoted(text));
-  expect(parse_ip(text.substr(0, text.find('/'))).has_value(), "a CIDR's address part is an address", quoted(text));
+  expect(sluice::net::parse_ip(text.substr(0, text.find('/'))).has_value(), "a CIDR's address part is an address", quoted(text));
   const std::string formatted = format_cidr(*cidr);
   const auto reparsed = parse_cidr(formatted);
   expect(reparsed && *reparsed == *cidr, "format_cidr parses back to the same prefix", quoted(text) + " -> " + formatted);

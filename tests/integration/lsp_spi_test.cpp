@@ -24,7 +24,7 @@
 
 #include "common/platform/platform.h"
 #include "control/transport/rpc_client.h"
-#include "provider/core/net_address.h"
+#include "net/socket_address.h"
 #include "tests/support/running_service.h"
 #include "tests/support/spi_harness.h"
 #include "tests/support/temp_dir.h"
@@ -84,14 +84,14 @@ void add_rule(const std::string& action, const char* protocol, std::uint16_t por
 // --- addresses and plain sockets (real Winsock, not through the LSP) ----------------
 
 sockaddr_storage loopback(bool ipv6, std::uint16_t port, int& length) {
-  auto address = provider::parse_address(ipv6 ? "::1" : "127.0.0.1", port);
+  auto address = net::parse_endpoint(ipv6 ? "::1" : "127.0.0.1", port);
   sockaddr_storage s{};
-  length = provider::to_sockaddr(*address, ipv6 ? AF_INET6 : AF_INET, s);
+  length = net::to_sockaddr(*address, ipv6 ? AF_INET6 : AF_INET, s);
   return s;
 }
 
 std::uint16_t port_of(const sockaddr_storage& s, int length) {
-  auto address = provider::from_sockaddr(reinterpret_cast<const sockaddr*>(&s), length);
+  auto address = net::from_sockaddr(reinterpret_cast<const sockaddr*>(&s), length);
   return address ? address->port : 0;
 }
 

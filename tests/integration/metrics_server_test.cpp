@@ -9,8 +9,8 @@
 #include <system_error>
 
 #include "control/protocol/prometheus.h"
+#include "net/ip_address.h"
 #include "service/metrics/metrics_source.h"
-#include "service/policy/address.h"
 #include "tests/support/exposition_checker.h"
 #include "tests/support/test_socket.h"
 
@@ -23,7 +23,7 @@ using protocol::json;
 constexpr int kWaitMs = 5000;  // bound of every wait for the server
 
 test::Endpoint endpoint_of(const MetricsServer& server) {
-  return test::Endpoint{policy::format_ip(server.address().ip), server.address().port};
+  return test::Endpoint{net::format_ip(server.address().ip), server.address().port};
 }
 
 test::Socket connect_to(const MetricsServer& server) {
@@ -71,7 +71,7 @@ TEST_P(MetricsServerTest, ServesMetricsWithTheExpositionContentType) {
   MetricsServer server(listen(), text);
   server.start();
   EXPECT_NE(server.address().port, 0) << "port 0 asks for a free port, and the bound one is reported";
-  EXPECT_EQ(policy::is_ipv4(server.address().ip), !GetParam());
+  EXPECT_EQ(net::is_ipv4(server.address().ip), !GetParam());
 
   const std::string response = exchange(server, "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n");
   EXPECT_EQ(response.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << response;
@@ -130,7 +130,7 @@ TEST_P(MetricsServerTest, StopReturnsWhileAClientIsConnected) {
 
 TEST_P(MetricsServerTest, ABusyPortIsAnErrorNamingTheAddress) {
   MetricsServer first(listen(), text);
-  const std::string taken = relay::format_address(first.address());
+  const std::string taken = net::format_endpoint(first.address());
   try {
     MetricsServer second(taken, text);
     FAIL() << "a second server bound " << taken;
@@ -170,9 +170,9 @@ INSTANTIATE_TEST_SUITE_P(Loopback, MetricsServerTest, ::testing::Values(false, t
                          [](const auto& info) { return info.param ? "IPv6" : "IPv4"; });
 
 TEST(MetricsListenAddressTest, LoopbackAddressesAndPortsAreAccepted) {
-  EXPECT_EQ(parse_listen_address("127.0.0.1:9464"), (relay::Address{*policy::parse_ip("127.0.0.1"), 9464}));
+  EXPECT_EQ(parse_listen_address("127.0.0.1:9464"), (net::Endpoint{*net::parse_ip("127.0.0.1"), 9464}));
   EXPECT_EQ(parse_listen_address("127.1.2.3:0").port, 0);
-  EXPECT_EQ(parse_listen_address("[::1]:65535"), (relay::Address{*policy::parse_ip("::1"), 65535}));
+  EXPECT_EQ(parse_listen_address("[::1]:65535"), (net::Endpoint{*net::parse_ip("::1"), 65535}));
 }
 
 TEST(MetricsListenAddressTest, OtherAddressesAreRefusedNamingThem) {

@@ -26,7 +26,7 @@
 #include "control/protocol/frame.h"
 #include "control/protocol/jsonrpc.h"
 #include "control/transport/transport.h"
-#include "provider/core/net_address.h"
+#include "net/socket_address.h"
 #include "tests/support/spi_harness.h"
 #include "tests/support/temp_dir.h"
 
@@ -100,14 +100,14 @@ class LoopbackListener {
  public:
   explicit LoopbackListener(bool ipv6) {
     socket_ = ::socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
-    auto address = provider::parse_address(ipv6 ? "::1" : "127.0.0.1", 0);
+    auto address = net::parse_endpoint(ipv6 ? "::1" : "127.0.0.1", 0);
     sockaddr_storage s{};
-    int length = provider::to_sockaddr(*address, ipv6 ? AF_INET6 : AF_INET, s);
+    int length = net::to_sockaddr(*address, ipv6 ? AF_INET6 : AF_INET, s);
     EXPECT_EQ(bind(socket_, reinterpret_cast<sockaddr*>(&s), length), 0);
     EXPECT_EQ(listen(socket_, 8), 0);
     length = sizeof s;
     getsockname(socket_, reinterpret_cast<sockaddr*>(&s), &length);
-    port_ = provider::from_sockaddr(reinterpret_cast<sockaddr*>(&s), length)->port;
+    port_ = net::from_sockaddr(reinterpret_cast<sockaddr*>(&s), length)->port;
   }
   ~LoopbackListener() { closesocket(socket_); }
   std::uint16_t port() const { return port_; }
@@ -263,9 +263,9 @@ TEST_P(LspPipeSquatterTest, TheLspTreatsTheSquatterAsNoAnswer) {
   int error = 0;
   SOCKET s = setup->harness->socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, &error);
   ASSERT_NE(s, INVALID_SOCKET) << error;
-  auto address = provider::parse_address(ipv6 ? "::1" : "127.0.0.1", destination.port());
+  auto address = net::parse_endpoint(ipv6 ? "::1" : "127.0.0.1", destination.port());
   sockaddr_storage target{};
-  const int length = provider::to_sockaddr(*address, ipv6 ? AF_INET6 : AF_INET, target);
+  const int length = net::to_sockaddr(*address, ipv6 ? AF_INET6 : AF_INET, target);
   const int result = setup->harness->lsp().lpWSPConnect(s, reinterpret_cast<sockaddr*>(&target), length, nullptr, nullptr,
                                                         nullptr, nullptr, &error);
   EXPECT_EQ(result, 0) << error;

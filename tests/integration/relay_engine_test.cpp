@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "common/platform/platform.h"
-#include "service/policy/address.h"
+#include "net/ip_address.h"
 #include "service/relay/socket_owner.h"
 #include "tests/support/socket_owner_skip.h"
 #include "tests/support/test_socket.h"
@@ -45,10 +45,10 @@ class RelayEngineTest : public ::testing::TestWithParam<std::tuple<bool, bool>> 
  protected:
   bool ipv6() const { return std::get<0>(GetParam()); }
   bool fast_path() const { return std::get<1>(GetParam()); }
-  policy::IpAddress loopback() const { return *policy::parse_ip(ipv6() ? "::1" : "127.0.0.1"); }
+  net::IpAddress loopback() const { return *net::parse_ip(ipv6() ? "::1" : "127.0.0.1"); }
   std::string loopback_text() const { return ipv6() ? "::1" : "127.0.0.1"; }
   std::string wildcard_text() const { return ipv6() ? "::" : "0.0.0.0"; }
-  policy::IpAddress wildcard() const { return *policy::parse_ip(wildcard_text()); }
+  net::IpAddress wildcard() const { return *net::parse_ip(wildcard_text()); }
 
   void SetUp() override {
     test::start_sockets();
@@ -73,7 +73,7 @@ class RelayEngineTest : public ::testing::TestWithParam<std::tuple<bool, bool>> 
     engine_->start();
   }
 
-  static Endpoint endpoint_of(const Address& address) { return Endpoint{policy::format_ip(address.ip), address.port}; }
+  static Endpoint endpoint_of(const net::Endpoint& address) { return Endpoint{net::format_ip(address.ip), address.port}; }
 
   static std::uint16_t port_of(const Socket& socket) { return test::local_endpoint(socket).port; }
 
@@ -96,8 +96,8 @@ class RelayEngineTest : public ::testing::TestWithParam<std::tuple<bool, bool>> 
     auto flow = std::make_shared<Flow>();
     flow->id = next_id_++;
     flow->protocol = protocol;
-    flow->app_local = Address{wildcard(), port_of(app)};
-    flow->destination = Address{loopback(), destination_port};
+    flow->app_local = net::Endpoint{wildcard(), port_of(app)};
+    flow->destination = net::Endpoint{loopback(), destination_port};
     // What flow.register proves and records: the socket is this process's.
     flow->app_socket = find_owned_bound_socket(protocol, flow->app_local, platform::current_pid());
     return flow;
@@ -157,7 +157,7 @@ class RelayEngineTest : public ::testing::TestWithParam<std::tuple<bool, bool>> 
 };
 
 TEST_P(RelayEngineTest, ListensOnLoopbackOfEachFamily) {
-  const Address listener = engine_->tcp_listener(ipv6());
+  const net::Endpoint listener = engine_->tcp_listener(ipv6());
   EXPECT_EQ(listener.ip, loopback());
   EXPECT_NE(listener.port, 0);
 }
@@ -239,7 +239,7 @@ TEST_P(RelayEngineTest, AConnectionFromAnotherSocketThanTheRegisteredOneIsReset)
   auto flow = make_flow(policy::Protocol::tcp, victim, port_of(destination));
   // Another socket (Linux: another inode) of another process (Windows: another pid;
   // this test is one process, so the pid is made another's).
-  flow->app_socket = find_owned_bound_socket(policy::Protocol::tcp, Address{wildcard(), port_of(squatter)}, platform::current_pid());
+  flow->app_socket = find_owned_bound_socket(policy::Protocol::tcp, net::Endpoint{wildcard(), port_of(squatter)}, platform::current_pid());
   if (flow->app_socket.pid >= 0) flow->app_socket.pid += 4;
   engine_->expect_tcp(flow);
   ASSERT_FALSE(test::connect(victim, endpoint_of(engine_->tcp_listener(ipv6()))));
@@ -258,7 +258,7 @@ class InjectedOwnerTable {
  public:
   // The row for the connection whose client side is `local` and whose server side is
   // `remote` (the relay listener), owned as `owner` says.
-  void set(const Address& local, const Address& remote, const SocketIdentity& owner) {
+  void set(const net::Endpoint& local, const net::Endpoint& remote, const SocketIdentity& owner) {
     std::lock_guard lock(mutex_);
     local_ = local;
     remote_ = remote;
@@ -271,7 +271,7 @@ class InjectedOwnerTable {
   SocketTables tables() {
     SocketTables tables;
     tables.reports_owners = [] { return true; };
-    tables.connected = [this](const Address& local, const Address& remote) -> std::optional<SocketIdentity> {
+    tables.connected = [this](const net::Endpoint& local, const net::Endpoint& remote) -> std::optional<SocketIdentity> {
       std::lock_guard lock(mutex_);
       ++lookups_;
       if (local == local_ && remote == remote_) return owner_;
@@ -282,7 +282,7 @@ class InjectedOwnerTable {
 
  private:
   std::mutex mutex_;
-  Address local_, remote_;
+  net::Endpoint local_, remote_;
   SocketIdentity owner_;
   std::uint64_t lookups_ = 0;
 };
@@ -299,8 +299,8 @@ TEST_P(RelayEngineTest, AnOwnerTableNamingAnotherProcessResetsTheConnection) {
   Socket app = bound_socket(true, false);
   auto flow = make_flow(policy::Protocol::tcp, app, port_of(destination));
   flow->app_socket = kOwner;
-  const Address listener = engine_->tcp_listener(ipv6());
-  table.set(Address{loopback(), port_of(app)}, listener, kSomeoneElse);
+  const net::Endpoint listener = engine_->tcp_listener(ipv6());
+  table.set(net::Endpoint{loopback(), port_of(app)}, listener, kSomeoneElse);
   engine_->expect_tcp(flow);
   ASSERT_FALSE(test::connect(app, endpoint_of(listener)));
   EXPECT_EQ(read_text(app), kReset);
@@ -317,8 +317,8 @@ TEST_P(RelayEngineTest, AnOwnerTableNamingTheFlowsOwnerRelaysTheConnection) {
   Socket app = bound_socket(true, false);
   auto flow = make_flow(policy::Protocol::tcp, app, port_of(destination));
   flow->app_socket = kOwner;
-  const Address listener = engine_->tcp_listener(ipv6());
-  table.set(Address{loopback(), port_of(app)}, listener, kOwner);
+  const net::Endpoint listener = engine_->tcp_listener(ipv6());
+  table.set(net::Endpoint{loopback(), port_of(app)}, listener, kOwner);
   engine_->expect_tcp(flow);
   ASSERT_FALSE(test::connect(app, endpoint_of(listener)));
   Socket server = accept_one(destination);
@@ -337,10 +337,10 @@ TEST_P(RelayEngineTest, AnIpv4ExpectationIsNotClaimedOverIpv6) {
   ASSERT_FALSE(test::bind(app, Endpoint{"::", 0}));
   auto flow = std::make_shared<Flow>();
   flow->id = next_id_++;
-  flow->app_local = Address{*policy::parse_ip("::"), port_of(app)};
-  flow->destination = Address{loopback(), port_of(destination)};
+  flow->app_local = net::Endpoint{*net::parse_ip("::"), port_of(app)};
+  flow->destination = net::Endpoint{loopback(), port_of(destination)};
   flow->app_socket = find_owned_bound_socket(policy::Protocol::tcp, flow->app_local, platform::current_pid());
-  flow->app_local.ip = *policy::parse_ip("0.0.0.0");
+  flow->app_local.ip = *net::parse_ip("0.0.0.0");
   engine_->expect_tcp(flow);
   ASSERT_FALSE(test::connect(app, endpoint_of(engine_->tcp_listener(true))));
   EXPECT_EQ(read_text(app), kReset);
@@ -380,7 +380,7 @@ TEST_P(RelayEngineTest, UdpAssociationForwardsAndAnswersFromItsAddress) {
   Socket destination = bound_socket(false, true);
   Socket app = bound_socket(false, false);
   auto flow = make_flow(policy::Protocol::udp, app, port_of(destination));
-  const Address association = engine_->open_udp(flow);
+  const net::Endpoint association = engine_->open_udp(flow);
   EXPECT_EQ(association.ip, loopback());
 
   const Endpoint to = endpoint_of(association);
@@ -624,7 +624,7 @@ TEST_P(RelayEngineTest, AStoppedEngineTakesNoNewFlowsAndDoesNotStartAgain) {
   Socket registered = bound_socket(true, false);
   auto never_connected = make_flow(policy::Protocol::tcp, registered, port_of(destination));
   engine_->expect_tcp(never_connected);
-  const Address listener = engine_->tcp_listener(ipv6());
+  const net::Endpoint listener = engine_->tcp_listener(ipv6());
   ASSERT_NE(listener.port, 0);
 
   engine_->stop();
@@ -650,7 +650,7 @@ TEST_P(RelayEngineTest, AFailedStartLeavesNothingListening) {
   (ipv6() ? config.ipv4_loopback : config.ipv6_loopback) = "not an address";
   RelayEngine engine(config);
   EXPECT_THROW(engine.start(), std::system_error);
-  const Address bound = engine.tcp_listener(ipv6());
+  const net::Endpoint bound = engine.tcp_listener(ipv6());
   if (bound.port != 0) {  // the family bound before the failure, when it was the first
     Socket late = bound_socket(true, false);
     EXPECT_TRUE(test::connect(late, endpoint_of(bound))) << "its listener was closed again";

@@ -15,7 +15,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include "service/policy/address.h"
+#include "net/ip_address.h"
 #include "service/relay/relay_engine.h"
 #include "service/relay/socket_owner.h"
 
@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     const bool ipv6 = family == "6";
-    const policy::IpAddress loopback = *policy::parse_ip(ipv6 ? "::1" : "127.0.0.1");
+    const net::IpAddress loopback = *net::parse_ip(ipv6 ? "::1" : "127.0.0.1");
     relay::EngineConfig config;
     config.workers = 1;
     relay::RelayEngine engine(config);
@@ -48,8 +48,8 @@ int main(int argc, char** argv) {
     auto flow = std::make_shared<relay::Flow>();
     flow->id = 1;
     flow->protocol = policy::Protocol::tcp;
-    flow->app_local = relay::Address{loopback, port_argument(argv[2])};
-    flow->destination = relay::Address{loopback, port_argument(argv[3])};
+    flow->app_local = net::Endpoint{loopback, port_argument(argv[2])};
+    flow->destination = net::Endpoint{loopback, port_argument(argv[3])};
     flow->app_socket = relay::find_owned_bound_socket(flow->protocol, flow->app_local, std::stoll(argv[4]));
     engine.expect_tcp(flow);
     std::printf("%u\n", static_cast<unsigned>(engine.tcp_listener(ipv6).port));

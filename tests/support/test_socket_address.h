@@ -1,9 +1,9 @@
 #pragma once
 
 // Test endpoints (address text and port) to and from the system's sockaddr, for
-// both platforms' test sockets. The socket headers come from socket_api.h.
+// both platforms' test sockets. The socket headers come from net/socket_api.h.
 
-#include "socket_api.h"  // common/platform/{posix,win}/, picked by CMake
+#include "net/socket_api.h"  // generated: net/posix_socket_api.h or net/win_socket_api.h
 
 #include "tests/support/test_socket.h"
 

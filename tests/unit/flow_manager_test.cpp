@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "net/ip_address.h"
 #include "schema/embedded_migrations.h"
-#include "service/policy/address.h"
 #include "service/store/migrations.h"
 
 namespace sluice::service {
@@ -20,8 +20,8 @@ class FlowManagerTableTest : public ::testing::Test {
   // A direct flow of `app` (no rule: the default action), so no relay is needed.
   static void decide(FlowManager& flows, const std::string& app) {
     FlowRequest request;
-    request.destination = relay::Address{*policy::parse_ip("127.0.0.1"), 80};
-    request.local = relay::Address{*policy::parse_ip("127.0.0.1"), 0};
+    request.destination = net::Endpoint{*net::parse_ip("127.0.0.1"), 80};
+    request.local = net::Endpoint{*net::parse_ip("127.0.0.1"), 0};
     ASSERT_EQ(flows.register_flow(request, FlowOwner{1, 1000, "user", app}).action, policy::Action::direct);
   }
   static std::vector<std::string> apps(const FlowManager& flows) {
@@ -108,7 +108,7 @@ TEST_F(FlowManagerTableTest, AReachedCapRefusesNewFlowsOnlyWhenItBlocks) {
   options.sample_interval = 1h;
   FlowManager flows(policy, ledger, nullptr, options);
   FlowRequest request;
-  request.destination = relay::Address{*policy::parse_ip("127.0.0.1"), 80};
+  request.destination = net::Endpoint{*net::parse_ip("127.0.0.1"), 80};
 
   const FlowDecision blocked = flows.decide(request, FlowOwner{1, 1000, "user", "/bin/block"});
   EXPECT_EQ(blocked.action, policy::Action::block);

@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "service/relay/win_socket.h"
+#include "net/win_socket.h"
 
 namespace sluice::relay::iocp {
 namespace {
@@ -33,7 +33,7 @@ bool eventually(Predicate predicate) {
 
 class IocpPortTest : public ::testing::Test {
  protected:
-  win::WinsockSession winsock;
+  net::win::WinsockSession winsock;
   Port port;
 };
 
@@ -99,16 +99,16 @@ class IocpReceiveTest : public IocpPortTest, public ::testing::WithParamInterfac
 
 TEST_P(IocpReceiveTest, AReceiveThatFindsItsDatagramIsReportedOnce) {
   port.start(2);
-  const Address loopback{win::loopback(true), 0};
-  win::Socket receiver = win::open_socket(AF_INET, SOCK_DGRAM, "receiver");
-  win::Socket sender = win::open_socket(AF_INET, SOCK_DGRAM, "sender");
-  win::bind(receiver, loopback, "bind receiver");
+  const net::Endpoint loopback{net::loopback(true), 0};
+  net::win::Socket receiver = net::win::open_socket(AF_INET, SOCK_DGRAM, "receiver");
+  net::win::Socket sender = net::win::open_socket(AF_INET, SOCK_DGRAM, "sender");
+  net::win::bind(receiver, loopback, "bind receiver");
   port.associate(receiver.handle);
-  if (GetParam()) win::skip_completion_port_on_success(receiver);
+  if (GetParam()) net::win::skip_completion_port_on_success(receiver);
   std::cout << "inline completions " << (GetParam() ? "asked for, " : "not asked for, ")
             << (receiver.completes_inline ? "granted" : "not in effect") << "\n";
 
-  const win::SocketAddress to = win::to_sockaddr(win::local_address(receiver));
+  const net::SocketAddress to = net::to_sockaddr(net::win::local_address(receiver));
   const std::string datagram = "already waiting";
   ASSERT_EQ(::sendto(sender.handle, datagram.data(), static_cast<int>(datagram.size()), 0, to.get(), to.length),
             static_cast<int>(datagram.size()));
@@ -122,11 +122,11 @@ TEST_P(IocpReceiveTest, AReceiveThatFindsItsDatagramIsReportedOnce) {
   char buffer[64];
   sockaddr_storage from{};
   int from_length = 0;
-  const win::Started started =
-      win::start_recv_from(receiver, buffer, sizeof buffer, &from, &from_length, &operation.flags, &operation.overlapped);
-  ASSERT_NE(started.kind, win::Started::failed) << win::error_text(started.error);
-  std::cout << (started.kind == win::Started::done ? "finished inline\n" : "reported by its packet\n");
-  if (started.kind == win::Started::done) {
+  const net::win::Started started =
+      net::win::start_recv_from(receiver, buffer, sizeof buffer, &from, &from_length, &operation.flags, &operation.overlapped);
+  ASSERT_NE(started.kind, net::win::Started::failed) << net::win::error_text(started.error);
+  std::cout << (started.kind == net::win::Started::done ? "finished inline\n" : "reported by its packet\n");
+  if (started.kind == net::win::Started::done) {
     EXPECT_TRUE(receiver.completes_inline) << "finished at once without asking to skip the port";
     EXPECT_EQ(started.bytes, datagram.size());
   } else {
@@ -138,9 +138,9 @@ TEST_P(IocpReceiveTest, AReceiveThatFindsItsDatagramIsReportedOnce) {
   // A second report would be a double completion: the operation's memory freed or
   // reused twice. Nothing more may come.
   std::this_thread::sleep_for(300ms);
-  EXPECT_EQ(target.packets.load(), started.kind == win::Started::done ? 0 : 1);
-  win::close(receiver);
-  win::close(sender);
+  EXPECT_EQ(target.packets.load(), started.kind == net::win::Started::done ? 0 : 1);
+  net::win::close(receiver);
+  net::win::close(sender);
   port.stop();
 }
 

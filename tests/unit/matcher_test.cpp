@@ -22,10 +22,10 @@ Cidr net(const std::string& text) {
   return c.value_or(Cidr{});
 }
 
-IpAddress addr(const std::string& text) {
-  const auto a = parse_ip(text);
+net::IpAddress addr(const std::string& text) {
+  const auto a = net::parse_ip(text);
   EXPECT_TRUE(a.has_value()) << text;
-  return a.value_or(IpAddress{});
+  return a.value_or(net::IpAddress{});
 }
 
 Rule rule(std::int64_t id, std::int64_t position, std::string app, Action action = Action::relay) {
@@ -167,7 +167,7 @@ TEST(MatcherTest, Ipv6AndNestedPrefixes) {
 
 TEST(MatcherTest, UnnormalizedCidrsInRulesStillWork) {
   Rule r = rule(1, 1, "**");
-  r.destinations = {Cidr{ipv4(10, 1, 2, 3), 104}};  // 10.1.2.3/8 as built by hand
+  r.destinations = {Cidr{net::ipv4(10, 1, 2, 3), 104}};  // 10.1.2.3/8 as built by hand
   EXPECT_EQ(decide({r}, flow(kCurl, "10.200.0.1", 80)), 1);
   EXPECT_EQ(decide({r}, flow(kCurl, "11.0.0.1", 80)), -1);
 }
@@ -413,7 +413,7 @@ std::vector<Rule> make_rules(const Universe& u, std::mt19937_64& random, std::si
   // of positions, or one early catch-all would decide nearly every flow.
   std::vector<std::size_t> narrow_cidrs, narrow_globs;
   for (std::size_t i = 0; i < u.cidrs.size(); ++i) {
-    const bool v4 = is_ipv4(u.cidrs[i].network) && u.cidrs[i].prefix_length >= 96;
+    const bool v4 = net::is_ipv4(u.cidrs[i].network) && u.cidrs[i].prefix_length >= 96;
     if (u.cidrs[i].prefix_length >= (v4 ? 104 : 16)) narrow_cidrs.push_back(i);
   }
   for (std::size_t i = 0; i < u.globs.size(); ++i) {
@@ -461,8 +461,8 @@ std::vector<Rule> make_rules(const Universe& u, std::mt19937_64& random, std::si
   return rules;
 }
 
-IpAddress random_address_in(const Cidr& c, std::mt19937_64& random) {
-  IpAddress a = c.network;
+net::IpAddress random_address_in(const Cidr& c, std::mt19937_64& random) {
+  net::IpAddress a = c.network;
   for (int bit = c.prefix_length; bit < 128; ++bit) {
     if (random() % 2) a.bytes[static_cast<std::size_t>(bit / 8)] |= static_cast<std::uint8_t>(0x80 >> (bit % 8));
   }
@@ -489,7 +489,7 @@ FlowKey make_flow(const Universe& u, std::mt19937_64& random, bool case_insensit
     const int widen = static_cast<int>(random() % 3);
     f.destination = random_address_in(Cidr{c.network, std::max(0, c.prefix_length - widen)}, random);
   } else if (where < 8) {
-    f.destination = ipv4(static_cast<std::uint8_t>(random()), static_cast<std::uint8_t>(random()),
+    f.destination = net::ipv4(static_cast<std::uint8_t>(random()), static_cast<std::uint8_t>(random()),
                          static_cast<std::uint8_t>(random()), static_cast<std::uint8_t>(random()));
   } else {
     for (auto& b : f.destination.bytes) b = static_cast<std::uint8_t>(random());
@@ -523,7 +523,7 @@ void run_differential(std::uint64_t seed, bool case_insensitive, bool duplicate_
     if (!same) {
       if (++mismatches <= 5) {
         ADD_FAILURE() << "seed " << seed << " ci=" << case_insensitive << ": app '" << f.app << "' dest "
-                      << format_ip(f.destination) << " port " << f.port << " -> compiled "
+                      << net::format_ip(f.destination) << " port " << f.port << " -> compiled "
                       << (a ? std::to_string(*a->rule_id) : "none") << ", linear "
                       << (b ? std::to_string(*b->rule_id) : "none");
       }

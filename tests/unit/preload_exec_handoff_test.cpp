@@ -19,14 +19,14 @@ HandoffEntry sample_entry() {
   e.inode = 123456789;
   e.family = AF_INET6;
   e.udp = true;
-  e.original_peer = parse_address("2001:db8::1", 53);
+  e.original_peer = sluice::net::parse_endpoint("2001:db8::1", 53);
   Route r;
   r.kind = RouteKind::relay;
-  r.destination = *parse_address("192.0.2.9", 5353);
-  r.relay = *parse_address("::1", 41000);
+  r.destination = *sluice::net::parse_endpoint("192.0.2.9", 5353);
+  r.relay = *sluice::net::parse_endpoint("::1", 41000);
   r.flow_id = 99;
   e.relay_routes.push_back(r);
-  r.destination = *parse_address("2001:db8::1", 53);
+  r.destination = *sluice::net::parse_endpoint("2001:db8::1", 53);
   r.flow_id = 100;
   e.relay_routes.push_back(r);
   return e;
@@ -39,7 +39,7 @@ TEST(PreloadExecHandoff, EncodeDecodeRoundTrips) {
   tcp.fd = 3;
   tcp.inode = 1;
   tcp.family = AF_INET;
-  tcp.original_peer = parse_address("127.0.0.1", 8080);
+  tcp.original_peer = sluice::net::parse_endpoint("127.0.0.1", 8080);
   const std::vector<HandoffEntry> entries{sample_entry(), tcp};
   const std::string text = encode_handoff(entries);
   EXPECT_EQ(decode_handoff(text), entries);
@@ -65,7 +65,7 @@ TEST(PreloadExecHandoff, EnvironmentCarriesOnlyInheritableRelayedSockets) {
   }
   auto plain = std::make_shared<SocketState>(AF_INET, true, true);
   Route direct;
-  direct.destination = *parse_address("192.0.2.1", 1);
+  direct.destination = *sluice::net::parse_endpoint("192.0.2.1", 1);
   plain->remember(direct);
   table.set(direct_only, plain);
 

@@ -16,9 +16,9 @@ void record_release(std::uint64_t id) { released.push_back(id); }
 
 Route relay_route(const char* destination, std::uint16_t port, std::uint16_t relay_port, std::uint64_t flow) {
   Route r;
-  r.destination = *parse_address(destination, port);
+  r.destination = *sluice::net::parse_endpoint(destination, port);
   r.kind = RouteKind::relay;
-  r.relay = *parse_address("127.0.0.1", relay_port);
+  r.relay = *sluice::net::parse_endpoint("127.0.0.1", relay_port);
   r.flow_id = flow;
   return r;
 }
@@ -38,20 +38,20 @@ class SocketTableTest : public ::testing::Test {
 TEST_F(SocketTableTest, RoutesAreFoundByDestinationOnly) {
   SocketState s(AF_INET, true, true);
   s.remember(relay_route("192.0.2.1", 53, 4000, 7));
-  auto found = s.find(*parse_address("192.0.2.1", 53));
+  auto found = s.find(*sluice::net::parse_endpoint("192.0.2.1", 53));
   ASSERT_TRUE(found);
   EXPECT_EQ(found->flow_id, 7u);
-  EXPECT_FALSE(s.find(*parse_address("192.0.2.1", 54)));
+  EXPECT_FALSE(s.find(*sluice::net::parse_endpoint("192.0.2.1", 54)));
   EXPECT_TRUE(s.has_relay_routes());
 }
 
 TEST_F(SocketTableTest, RelayAddressLeadsBackToTheOriginalDestination) {
   SocketState s(AF_INET6, true, true);
   s.remember(relay_route("2001:db8::5", 123, 4001, 1));
-  auto original = s.destination_for_relay(*parse_address("127.0.0.1", 4001));
+  auto original = s.destination_for_relay(*sluice::net::parse_endpoint("127.0.0.1", 4001));
   ASSERT_TRUE(original);
-  EXPECT_EQ(ip_text(*original), "2001:db8::5");
-  EXPECT_FALSE(s.destination_for_relay(*parse_address("127.0.0.1", 4002)));
+  EXPECT_EQ(sluice::net::format_ip(original->ip), "2001:db8::5");
+  EXPECT_FALSE(s.destination_for_relay(*sluice::net::parse_endpoint("127.0.0.1", 4002)));
 }
 
 TEST_F(SocketTableTest, TheFirstLastingVerdictStands) {
@@ -64,7 +64,7 @@ TEST_F(SocketTableTest, TheFirstLastingVerdictStands) {
 TEST_F(SocketTableTest, AFailModeVerdictIsReplacedByTheServicesAnswer) {
   SocketState s(AF_INET, true, false);
   Route stand_in;
-  stand_in.destination = *parse_address("192.0.2.1", 80);
+  stand_in.destination = *sluice::net::parse_endpoint("192.0.2.1", 80);
   stand_in.retry_after = Clock::now() + std::chrono::seconds(5);
   s.remember(stand_in);
   ASSERT_TRUE(s.find(stand_in.destination));
@@ -80,11 +80,11 @@ TEST_F(SocketTableTest, RoutesAreBoundedAndRelayedOnesAreNeverEvicted) {
   s.remember(relay_route("192.0.2.1", 1, 4000, 1));
   for (std::uint16_t port = 2; port < 2 + SocketState::kMaxRoutes + 10; ++port) {
     Route r;
-    r.destination = *parse_address("192.0.2.1", port);
+    r.destination = *sluice::net::parse_endpoint("192.0.2.1", port);
     s.remember(r);
   }
   EXPECT_EQ(s.routes().size(), SocketState::kMaxRoutes);
-  EXPECT_TRUE(s.find(*parse_address("192.0.2.1", 1)));
+  EXPECT_TRUE(s.find(*sluice::net::parse_endpoint("192.0.2.1", 1)));
 }
 
 TEST_F(SocketTableTest, DupSharesTheStateAndTheLastCloseReleasesItsFlows) {

@@ -40,13 +40,13 @@ class FakeSocketCalls final : public SocketCalls {
   int get_local_address(sockaddr_storage& address, int& length) override {
     errors_.code = 11;  // as a system call may
     ++lookups;
-    NetAddress local = *parse_address(family_ == AF_INET ? "0.0.0.0" : "::", bound ? 40000 : 0);
-    length = static_cast<int>(to_sockaddr(local, family_, address));
+    net::Endpoint local = *net::parse_endpoint(family_ == AF_INET ? "0.0.0.0" : "::", bound ? 40000 : 0);
+    length = static_cast<int>(net::to_sockaddr(local, family_, address));
     return 0;
   }
   int bind(const sockaddr* address, int length) override {
     errors_.code = 12;
-    binds.push_back(*from_sockaddr(address, static_cast<socklen_t>(length)));
+    binds.push_back(*net::from_sockaddr(address, static_cast<socklen_t>(length)));
     if (refuse_bind) return -1;
     bound = true;
     return 0;
@@ -54,7 +54,7 @@ class FakeSocketCalls final : public SocketCalls {
   bool bound = false;
   bool refuse_bind = false;
   int lookups = 0;
-  std::vector<NetAddress> binds;
+  std::vector<net::Endpoint> binds;
 
  private:
   FakeErrors& errors_;
@@ -156,13 +156,13 @@ struct Provider {
   Steering steering;
 };
 
-NetAddress address(const char* ip, std::uint16_t port) { return *parse_address(ip, port); }
+net::Endpoint address(const char* ip, std::uint16_t port) { return *net::parse_endpoint(ip, port); }
 
 class ProviderCore : public ::testing::TestWithParam<bool> {
  protected:
   int family() const { return GetParam() ? AF_INET6 : AF_INET; }
   // A destination of the socket's family (the relay stays 127.0.0.1, reached v4-mapped on IPv6).
-  NetAddress destination(std::uint16_t port = 80) const {
+  net::Endpoint destination(std::uint16_t port = 80) const {
     return address(GetParam() ? "2001:db8::1" : "192.0.2.1", port);
   }
 };
@@ -173,7 +173,8 @@ TEST_P(ProviderCore, AnUnboundSocketIsBoundToTheWildcardThenRegisteredWithItsPor
   SocketState state(family(), true, false);
   EXPECT_EQ(p.steering.steer(state, destination(), true, calls).action, Action::unchanged);
   ASSERT_EQ(calls.binds.size(), 1u);
-  EXPECT_TRUE(is_unspecified(calls.binds[0]));
+  EXPECT_TRUE(net::is_unspecified(calls.binds[0].ip));
+  EXPECT_EQ(net::is_ipv4(calls.binds[0].ip), family() == AF_INET) << "the wildcard of the socket's own family";
   EXPECT_EQ(calls.binds[0].port, 0) << "a port of the system's choosing";
   ASSERT_EQ(p.service.registrations.size(), 1u);
   EXPECT_EQ(p.service.registrations[0]["local_port"], 40000);

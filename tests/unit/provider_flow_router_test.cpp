@@ -28,7 +28,7 @@ class ScriptedClient final : public RegistrationClient {
   std::vector<std::uint64_t> released;
 };
 
-NetAddress address(const char* ip, std::uint16_t port) { return *parse_address(ip, port); }
+net::Endpoint address(const char* ip, std::uint16_t port) { return *net::parse_endpoint(ip, port); }
 
 TEST(FlowRouter, TheServicesAnswerIsAskedWithTheBoundAddressAndKept) {
   ScriptedClient client;

@@ -3,7 +3,7 @@
 // Winsock plumbing for the IOCP relay backend: the overlapped calls the engine starts
 // (each reporting whether it is pending, done already, or failed without a
 // completion), and Winsock errors turned into std::system_error once, here, at the
-// system-call boundary. Address conversions are socket_address.h's.
+// system-call boundary. Endpoint conversions are socket_address.h's.
 
 #include <winsock2.h>
 #include <ws2tcpip.h>
@@ -13,10 +13,9 @@
 #include <string>
 #include <system_error>
 
-#include "service/relay/flow.h"
-#include "service/relay/socket_address.h"
+#include "net/socket_address.h"
 
-namespace sluice::relay::win {
+namespace sluice::net::win {
 
 // Winsock started for as long as it lives (WSAStartup and WSACleanup are counted, so
 // the engine and whoever else in the process uses sockets do not interfere).
@@ -37,14 +36,6 @@ const std::error_category& winsock_category();
 // "No connection could be made ... (error 10061)".
 std::string error_text(int error);
 
-// The conversions of socket_address.h, under this backend's names.
-using relay::SocketAddress;
-using relay::to_sockaddr;
-using relay::from_sockaddr;
-using relay::is_unspecified;
-using relay::is_ipv4_family;
-policy::IpAddress loopback(bool ipv4);
-
 // An overlapped socket and whether its completions skip the port on success
 // (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS): then an operation that succeeds at once
 // is finished by its caller, and no completion packet will follow.
@@ -56,9 +47,9 @@ struct Socket {
 
 // An overlapped, non-inheritable socket; throws naming `what`.
 Socket open_socket(int family, int type, const std::string& what);
-void bind(const Socket& socket, const Address& address, const std::string& what);
-Address local_address(const Socket& socket);
-Address peer_address(const Socket& socket);
+void bind(const Socket& socket, const Endpoint& address, const std::string& what);
+Endpoint local_address(const Socket& socket);
+Endpoint peer_address(const Socket& socket);
 void set_no_delay(const Socket& socket);
 // UDP: an ICMP "port unreachable" for a datagram sent earlier would otherwise fail
 // the next receive with WSAECONNRESET; the relay has nothing to do with it.
@@ -117,4 +108,4 @@ void shutdown_send(const Socket& socket);
 // one as a plain end of stream, while WSAPoll keeps saying POLLERR, as on Windows.
 bool ended_by_reset(const Socket& socket);
 
-}  // namespace sluice::relay::win
+}  // namespace sluice::net::win

@@ -1,11 +1,10 @@
-#include "service/relay/win_socket.h"
+#include "net/win_socket.h"
 
 #include <cstring>
 
 #include "common/platform/win_strings.h"
-#include "service/policy/address.h"
 
-namespace sluice::relay::win {
+namespace sluice::net::win {
 
 namespace {
 
@@ -94,13 +93,6 @@ void throw_last_error(const std::string& what) { throw_error(WSAGetLastError(), 
 std::string error_text(int error) { return platform::win32_error_text(static_cast<DWORD>(error)); }
 
 
-policy::IpAddress loopback(bool ipv4) {
-  if (ipv4) return policy::ipv4(127, 0, 0, 1);
-  policy::IpAddress one;
-  one.bytes[15] = 1;
-  return one;
-}
-
 Socket open_socket(int family, int type, const std::string& what) {
   const int protocol = type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
   Socket socket;
@@ -114,27 +106,27 @@ Socket open_socket(int family, int type, const std::string& what) {
   return socket;
 }
 
-void bind(const Socket& socket, const Address& address, const std::string& what) {
+void bind(const Socket& socket, const Endpoint& address, const std::string& what) {
   const SocketAddress to = to_sockaddr(address);
   if (::bind(socket.handle, to.get(), to.length) != 0) throw_last_error(what);
 }
 
-Address local_address(const Socket& socket) {
+Endpoint local_address(const Socket& socket) {
   SocketAddress bound;
   bound.length = sizeof(bound.storage);
   if (getsockname(socket.handle, reinterpret_cast<sockaddr*>(&bound.storage), &bound.length) != 0) {
     throw_last_error("getsockname");
   }
-  return from_sockaddr(bound.get(), bound.length);
+  return from_sockaddr(bound.get(), bound.length).value_or(Endpoint{});
 }
 
-Address peer_address(const Socket& socket) {
+Endpoint peer_address(const Socket& socket) {
   SocketAddress peer;
   peer.length = sizeof(peer.storage);
   if (getpeername(socket.handle, reinterpret_cast<sockaddr*>(&peer.storage), &peer.length) != 0) {
     throw_last_error("getpeername");
   }
-  return from_sockaddr(peer.get(), peer.length);
+  return from_sockaddr(peer.get(), peer.length).value_or(Endpoint{});
 }
 
 void set_no_delay(const Socket& socket) {
@@ -240,4 +232,4 @@ bool ended_by_reset(const Socket& socket) {
   return WSAPoll(&poll, 1, 0) == 1 && (poll.revents & POLLERR) != 0;
 }
 
-}  // namespace sluice::relay::win
+}  // namespace sluice::net::win

@@ -1,31 +1,23 @@
 #pragma once
 
-// Socket plumbing for the POSIX relay backend: the few socket options the engine
-// sets, and errno turned into std::system_error once, here, at the system-call
-// boundary. Address conversions are socket_address.h's.
+// Socket plumbing for POSIX: the few socket options the relay engine sets, and
+// errno turned into std::system_error once, here, at the system-call boundary.
+// Address conversions are socket_address.h's.
 
 #include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <string>
 
-#include "service/relay/flow.h"
-#include "service/relay/socket_address.h"
+#include "net/socket_address.h"
 
-namespace sluice::relay::posix {
-
-// The conversions of socket_address.h, under this backend's names.
-using relay::SocketAddress;
-using relay::to_sockaddr;
-using relay::from_sockaddr;
-using relay::is_unspecified;
-using relay::is_ipv4_family;
+namespace sluice::net::posix {
 
 [[noreturn]] void throw_errno(const std::string& what);
 
 // A non-blocking, close-on-exec socket; throws naming `what`.
 int open_socket(int family, int type, const std::string& what);
-Address local_address(int fd);
+Endpoint local_address(int fd);
 void set_no_delay(int fd);
 // With `abortive`, any close of fd sends a reset (SO_LINGER 0) instead of a FIN,
 // including the kernel's close when the process dies; without, closes are orderly.
@@ -39,4 +31,4 @@ int pending_error(int fd);
 // Raises the soft descriptor limit to the hard one: every relayed TCP flow holds six.
 void raise_descriptor_limit();
 
-}  // namespace sluice::relay::posix
+}  // namespace sluice::net::posix

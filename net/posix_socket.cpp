@@ -1,4 +1,4 @@
-#include "service/relay/posix_socket.h"
+#include "net/posix_socket.h"
 
 #include <fcntl.h>
 #include <netinet/tcp.h>
@@ -9,9 +9,7 @@
 #include <cstring>
 #include <system_error>
 
-#include "service/policy/address.h"
-
-namespace sluice::relay::posix {
+namespace sluice::net::posix {
 
 void throw_errno(const std::string& what) { throw std::system_error(errno, std::generic_category(), what); }
 
@@ -21,11 +19,11 @@ int open_socket(int family, int type, const std::string& what) {
   return fd;
 }
 
-Address local_address(int fd) {
+Endpoint local_address(int fd) {
   SocketAddress bound;
   bound.length = sizeof(bound.storage);
   if (::getsockname(fd, reinterpret_cast<sockaddr*>(&bound.storage), &bound.length) != 0) throw_errno("getsockname");
-  return from_sockaddr(bound.get(), bound.length);
+  return from_sockaddr(bound.get(), bound.length).value_or(Endpoint{});
 }
 
 void set_no_delay(int fd) {
@@ -60,4 +58,4 @@ void raise_descriptor_limit() {
   }
 }
 
-}  // namespace sluice::relay::posix
+}  // namespace sluice::net::posix
