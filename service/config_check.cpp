@@ -7,7 +7,7 @@
 #include <string>
 
 #include "common/platform/platform.h"
-#include "service/policy_engine.h"
+#include "service/flows/policy_snapshot.h"
 #include "service/store/database.h"
 #include "service/store/migrations.h"
 #include "service/store/policy_store.h"
@@ -38,8 +38,8 @@ std::string describe_database(const std::string& path) {
     spdlog::level::level_enum level;
     ~Restore() { spdlog::set_level(level); }
   } restore{previous};
-  PolicyEngine engine(policy_store, policy::MatcherOptions{platform::paths_are_case_insensitive()});
-  const auto snapshot = engine.snapshot();
+  PublishedPolicy policy(policy_store, policy::MatcherOptions{platform::paths_are_case_insensitive()});
+  const auto snapshot = policy.snapshot();
   const std::size_t quotas = snapshot->quotas.size() + (snapshot->global_quota ? 1 : 0);
   return "schema level " + std::to_string(level) + " (current), " + std::to_string(snapshot->rules.size()) + " rules, " +
          std::to_string(quotas) + " quotas";

@@ -6,7 +6,7 @@
 
 #include "common/platform/platform.h"
 #include "control/protocol/paging.h"
-#include "service/flow_manager.h"
+#include "service/flows/flow_manager.h"
 #include "service/policy/address.h"
 #include "service/policy/policy_document.h"
 #include "service/program_paths.h"
@@ -132,7 +132,7 @@ json flow_limits_json(const FlowLimitsView& view) {
   return out;
 }
 
-void register_flow_methods(protocol::Dispatcher& d, FlowManager& flows, PolicyEngine& policy) {
+void register_flow_methods(protocol::Dispatcher& d, FlowManager& flows, PublishedPolicy& policy) {
   // Open to every local user: a program registers its own flows. Who it is comes
   // from the transport and the executable is read again now, so a process that
   // exec'd another program since it connected is judged as what it runs now.

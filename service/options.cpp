@@ -35,7 +35,7 @@ po::options_description setting_options() {
       ("metrics-listen", po::value<std::string>()->value_name("ADDRESS:PORT")->default_value(""),
        "serve Prometheus metrics at http://ADDRESS:PORT/metrics, loopback only (127.0.0.1:9464, [::1]:9464) "
        "[default: off]");
-  const FlowLimits defaults;
+  const UserFlowLimits defaults;
   for (const FlowLimitSetting& setting : kFlowLimitSettings) {
     const std::string default_value = setting.count ? std::to_string(defaults.*setting.count)
                                                     : (defaults.*setting.flag ? "true" : "false");

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "control/protocol/paging.h"
+#include "service/flows/quota_arithmetic.h"
 #include "service/policy/address.h"
 #include "service/policy/policy_document.h"
 #include "service/policy_warnings.h"
@@ -52,9 +53,9 @@ json rules_json(const std::vector<policy::Rule>& rules) {
 }
 
 // A rule as rule.list and rule.get show it: with its hit counter.
-json listed_rule_json(const policy::Rule& rule, const PolicyEngine& engine) {
+json listed_rule_json(const policy::Rule& rule, const PublishedPolicy& policy) {
   json out = policy::rule_to_json(rule);
-  out["hits"] = engine.hits(rule.id);
+  out["hits"] = policy.hits(rule.id);
   return out;
 }
 
@@ -87,7 +88,7 @@ std::optional<std::string> date_param(const json& params, const char* field) {
   auto value = protocol::optional_param<std::string>(params, field, "");
   if (value.empty()) return std::nullopt;
   try {
-    policy::period_start(policy::VolumePeriod::day, value);
+    period_start(policy::VolumePeriod::day, value);
   } catch (const std::exception&) {
     throw RpcError(protocol::kInvalidParams, std::string("parameter '") + field + "': '" + value + "' is not a date (YYYY-MM-DD)",
                    json{{"field", field}});
@@ -113,34 +114,34 @@ json usage_row_to_json(const store::UsageRow& row) {
   return j;
 }
 
-void register_rule_methods(protocol::Dispatcher& d, PolicyEngine& engine) {
-  d.add("rule.list", Access::read, [&engine](const json& params, const Caller&) {
-    auto snapshot = engine.snapshot();
+void register_rule_methods(protocol::Dispatcher& d, PublishedPolicy& policy) {
+  d.add("rule.list", Access::read, [&policy](const json& params, const Caller&) {
+    auto snapshot = policy.snapshot();
     const auto offset = protocol::optional_param<std::size_t>(params, "offset", 0);
     const auto limit = std::min(protocol::optional_param<std::size_t>(params, "limit", kMaxRulesPerPage), kMaxRulesPerPage);
     json rules = json::array();
     for (std::size_t i = offset; i < snapshot->rules.size() && i < offset + limit; ++i) {
-      rules.push_back(listed_rule_json(snapshot->rules[i], engine));
+      rules.push_back(listed_rule_json(snapshot->rules[i], policy));
     }
     return json{{"rules", rules}, {"total", snapshot->rules.size()}, {"offset", offset}, {"generation", snapshot->generation}};
   });
 
-  d.add("rule.get", Access::read, [&engine](const json& params, const Caller&) {
+  d.add("rule.get", Access::read, [&policy](const json& params, const Caller&) {
     const auto id = rule_id_param(params);
-    auto rule = engine.store().rule(id);
+    auto rule = policy.store().rule(id);
     if (!rule) no_such_rule(id);
-    return json{{"rule", listed_rule_json(*rule, engine)}};
+    return json{{"rule", listed_rule_json(*rule, policy)}};
   });
 
-  d.add("rule.add", Access::admin, [&engine](const json& params, const Caller& caller) {
+  d.add("rule.add", Access::admin, [&policy](const json& params, const Caller& caller) {
     policy::Rule rule = validated([&] { return policy::rule_from_json(protocol::required_param<json>(params, "rule"), "rule"); });
     const std::string typed = rule.app;
     std::vector<std::string> warnings = resolve_rule_app(rule, "rule.app");
     const auto position = position_param(params);
-    auto snapshot = engine.snapshot();
+    auto snapshot = policy.snapshot();
     const auto count = static_cast<std::int64_t>(snapshot->rules.size());
     const auto at = std::clamp<std::int64_t>(position.value_or(count + 1), 1, count + 1);
-    append(warnings, rule_warnings(rule, static_cast<std::size_t>(at - 1), snapshot->rules, engine.options()));
+    append(warnings, rule_warnings(rule, static_cast<std::size_t>(at - 1), snapshot->rules, policy.options()));
     refuse_if_strict(params, warnings);
     if (protocol::optional_param<bool>(params, "dry_run", false)) {
       // What the rule would be, where it would go, and whether the policy already has it.
@@ -156,8 +157,8 @@ void register_rule_methods(protocol::Dispatcher& d, PolicyEngine& engine) {
       add_resolution(out, typed, rule.app, warnings);
       return out;
     }
-    policy::Rule stored = engine.store().add_rule(std::move(rule), position, actor_of(caller));
-    engine.reload();
+    policy::Rule stored = policy.store().add_rule(std::move(rule), position, actor_of(caller));
+    policy.reload();
     json out{{"rule", policy::rule_to_json(stored)}};
     add_resolution(out, typed, stored.app, warnings);
     return out;
@@ -166,7 +167,7 @@ void register_rule_methods(protocol::Dispatcher& d, PolicyEngine& engine) {
   // Changes the fields given and keeps the others, like quota.set: {"rate": {"up": X}}
   // leaves the down rate; null removes the user or a rate; [] means any destination
   // or port. The id stays, so the audit trail and scripts go on naming the rule.
-  d.add("rule.edit", Access::admin, [&engine](const json& params, const Caller& caller) {
+  d.add("rule.edit", Access::admin, [&policy](const json& params, const Caller& caller) {
     const auto id = rule_id_param(params);
     const json changes = protocol::required_param<json>(params, "rule");
     if (!changes.is_object()) {
@@ -174,7 +175,7 @@ void register_rule_methods(protocol::Dispatcher& d, PolicyEngine& engine) {
     }
     const auto position = position_param(params);
     const bool dry_run = protocol::optional_param<bool>(params, "dry_run", false);
-    auto existing = engine.store().rule(id);
+    auto existing = policy.store().rule(id);
     if (!existing) no_such_rule(id);
     json merged = policy::rule_to_json(*existing);
     for (const char* field : {"id", "position", "created_at", "updated_at"}) {
@@ -200,7 +201,7 @@ void register_rule_methods(protocol::Dispatcher& d, PolicyEngine& engine) {
       warnings = resolve_rule_app(rule, "rule.app");
     }
     {
-      auto snapshot = engine.snapshot();
+      auto snapshot = policy.snapshot();
       std::vector<policy::Rule> others;
       std::size_t index = 0;
       for (const auto& r : snapshot->rules) {
@@ -208,12 +209,12 @@ void register_rule_methods(protocol::Dispatcher& d, PolicyEngine& engine) {
         else others.push_back(r);
       }
       if (position) index = static_cast<std::size_t>(std::min<std::int64_t>(*position - 1, static_cast<std::int64_t>(others.size())));
-      append(warnings, rule_warnings(rule, index, others, engine.options()));
+      append(warnings, rule_warnings(rule, index, others, policy.options()));
     }
     refuse_if_strict(params, warnings);
-    auto edit = engine.store().edit_rule(id, rule, position, actor_of(caller), dry_run);
+    auto edit = policy.store().edit_rule(id, rule, position, actor_of(caller), dry_run);
     if (!edit) no_such_rule(id);
-    if (edit->changed && !dry_run) engine.reload();
+    if (edit->changed && !dry_run) policy.reload();
     json out{{"rule", policy::rule_to_json(edit->after)},
              {"before", policy::rule_to_json(edit->before)},
              {"changed", edit->changed},
@@ -222,41 +223,41 @@ void register_rule_methods(protocol::Dispatcher& d, PolicyEngine& engine) {
     return out;
   });
 
-  d.add("rule.remove", Access::admin, [&engine](const json& params, const Caller& caller) {
+  d.add("rule.remove", Access::admin, [&policy](const json& params, const Caller& caller) {
     const auto id = rule_id_param(params);
-    if (!engine.store().remove_rule(id, actor_of(caller))) no_such_rule(id);
-    engine.reload();
+    if (!policy.store().remove_rule(id, actor_of(caller))) no_such_rule(id);
+    policy.reload();
     return json{{"removed", id}};
   });
 
-  d.add("rule.set_enabled", Access::admin, [&engine](const json& params, const Caller& caller) {
+  d.add("rule.set_enabled", Access::admin, [&policy](const json& params, const Caller& caller) {
     const auto id = rule_id_param(params);
     const bool enabled = protocol::required_param<bool>(params, "enabled");
-    if (!engine.store().set_rule_enabled(id, enabled, actor_of(caller))) no_such_rule(id);
-    engine.reload();
-    return json{{"rule", policy::rule_to_json(*engine.store().rule(id))}};
+    if (!policy.store().set_rule_enabled(id, enabled, actor_of(caller))) no_such_rule(id);
+    policy.reload();
+    return json{{"rule", policy::rule_to_json(*policy.store().rule(id))}};
   });
 
-  d.add("rule.move", Access::admin, [&engine](const json& params, const Caller& caller) {
+  d.add("rule.move", Access::admin, [&policy](const json& params, const Caller& caller) {
     const auto id = rule_id_param(params);
     const auto position = protocol::required_param<std::int64_t>(params, "position");
     if (position < 1) throw RpcError(protocol::kInvalidParams, "parameter 'position' must be 1 or more", json{{"field", "position"}});
-    if (!engine.store().move_rule(id, position, actor_of(caller))) no_such_rule(id);
-    engine.reload();
-    return json{{"rule", policy::rule_to_json(*engine.store().rule(id))}};
+    if (!policy.store().move_rule(id, position, actor_of(caller))) no_such_rule(id);
+    policy.reload();
+    return json{{"rule", policy::rule_to_json(*policy.store().rule(id))}};
   });
 }
 
-void register_quota_methods(protocol::Dispatcher& d, PolicyEngine& engine) {
-  d.add("quota.list", Access::read, [&engine](const json&, const Caller&) {
+void register_quota_methods(protocol::Dispatcher& d, PublishedPolicy& policy) {
+  d.add("quota.list", Access::read, [&policy](const json&, const Caller&) {
     json quotas = json::array();
-    for (const auto& q : engine.store().quotas()) quotas.push_back(policy::quota_to_json(q));
+    for (const auto& q : policy.store().quotas()) quotas.push_back(policy::quota_to_json(q));
     return json{{"quotas", quotas}};
   });
 
   // Sets the fields given and keeps the others: `quota set --rate-down X` then
   // `quota set --volume Y` leaves both. A field given as null is removed.
-  d.add("quota.set", Access::admin, [&engine](const json& params, const Caller& caller) {
+  d.add("quota.set", Access::admin, [&policy](const json& params, const Caller& caller) {
     // Named, not a structured binding: the lambda below captures it (clang 14 cannot).
     const auto target = quota_target(params);
     const bool global = target.first;
@@ -265,7 +266,7 @@ void register_quota_methods(protocol::Dispatcher& d, PolicyEngine& engine) {
     if (!global) resolved = validated([&] { return resolve_program(typed, "app"); });
     const std::string& app = resolved.app;
     json merged = global ? json{{"global", true}} : json{{"app", app}};
-    if (auto existing = engine.store().quota(global, app)) {
+    if (auto existing = policy.store().quota(global, app)) {
       merged = policy::quota_to_json(*existing);
       merged.erase("updated_at");
     }
@@ -286,9 +287,9 @@ void register_quota_methods(protocol::Dispatcher& d, PolicyEngine& engine) {
              !merged[field][direction].is_null();
     };
     const bool limits_left = given("rate", "up") || given("rate", "down") || (merged.contains("volume") && !merged["volume"].is_null());
-    if (!limits_left && engine.store().quota(global, app)) {
-      engine.store().clear_quota(global, app, actor_of(caller));
-      engine.reload();
+    if (!limits_left && policy.store().quota(global, app)) {
+      policy.store().clear_quota(global, app, actor_of(caller));
+      policy.reload();
       json out{{"quota", nullptr}, {"cleared", global ? json("global") : json(app)}};
       if (!global) add_resolution(out, typed, app, {});
       return out;
@@ -296,28 +297,28 @@ void register_quota_methods(protocol::Dispatcher& d, PolicyEngine& engine) {
     policy::Quota quota = validated([&] { return policy::quota_from_json(merged, "quota"); });
     std::vector<std::string> warnings = std::move(resolved.warnings);
     {
-      auto snapshot = engine.snapshot();
-      append(warnings, quota_warnings(quota, snapshot->rules, snapshot->default_action, engine.options()));
+      auto snapshot = policy.snapshot();
+      append(warnings, quota_warnings(quota, snapshot->rules, snapshot->default_action, policy.options()));
     }
     refuse_if_strict(params, warnings);
-    policy::Quota stored = engine.store().set_quota(quota, actor_of(caller));
-    engine.reload();
+    policy::Quota stored = policy.store().set_quota(quota, actor_of(caller));
+    policy.reload();
     json out{{"quota", policy::quota_to_json(stored)}};
     add_resolution(out, typed, stored.app, warnings);
     return out;
   });
 
-  d.add("quota.clear", Access::admin, [&engine](const json& params, const Caller& caller) {
+  d.add("quota.clear", Access::admin, [&policy](const json& params, const Caller& caller) {
     auto [global, typed] = quota_target(params);
     // The quota was stored under the resolved path; one written before paths were
     // resolved is under the path as typed.
     const std::string resolved = global ? typed : resolve_program_leniently(typed);
     std::string app = resolved;
-    if (!global && resolved != typed && !engine.store().quota(false, resolved)) app = typed;
-    if (!engine.store().clear_quota(global, app, actor_of(caller))) {
+    if (!global && resolved != typed && !policy.store().quota(false, resolved)) app = typed;
+    if (!policy.store().clear_quota(global, app, actor_of(caller))) {
       throw RpcError(protocol::kNotFound, global ? "there is no global quota" : "no quota for " + app);
     }
-    engine.reload();
+    policy.reload();
     return json{{"cleared", global ? json("global") : json(app)}};
   });
 }
@@ -326,7 +327,7 @@ void register_quota_methods(protocol::Dispatcher& d, PolicyEngine& engine) {
 // and its warnings: each rule against the document's rules before and after it (what
 // a merge keeps of the current policy aside), each quota against the rules it will be
 // enforced with. Throws DocumentError for a path that cannot be a program here.
-std::vector<std::string> resolve_and_check_document(policy::PolicyDocument& document, bool replace, PolicyEngine& engine) {
+std::vector<std::string> resolve_and_check_document(policy::PolicyDocument& document, bool replace, PublishedPolicy& policy) {
   std::vector<std::string> warnings;
   for (std::size_t i = 0; i < document.rules.size(); ++i) {
     const std::string where = "rules[" + std::to_string(i) + "]";
@@ -341,7 +342,7 @@ std::vector<std::string> resolve_and_check_document(policy::PolicyDocument& docu
     for (auto& w : resolved.warnings) warnings.push_back("quotas[" + std::to_string(i) + "]: " + w);
     quota.app = resolved.app;
     // Two paths that are one program ("/bin/curl", "/usr/bin/curl") are two quotas for it.
-    if (!quota_apps.insert(engine.quota_key(quota.app)).second) {
+    if (!quota_apps.insert(policy.quota_key(quota.app)).second) {
       throw RpcError(protocol::kInvalidParams, where + ": a second quota for " + quota.app + " (after resolving '" + resolved.typed + "')",
                      json{{"field", where}});
     }
@@ -355,9 +356,9 @@ std::vector<std::string> resolve_and_check_document(policy::PolicyDocument& docu
   for (std::size_t i = 0; i < ordered.size(); ++i) {
     std::vector<policy::Rule> others = ordered;
     others.erase(others.begin() + static_cast<std::ptrdiff_t>(i));
-    append(warnings, rule_warnings(ordered[i], i, others, engine.options(), "rules[" + std::to_string(i) + "]"));
+    append(warnings, rule_warnings(ordered[i], i, others, policy.options(), "rules[" + std::to_string(i) + "]"));
   }
-  auto snapshot = engine.snapshot();
+  auto snapshot = policy.snapshot();
   std::vector<policy::Rule> enforced = document.rules;
   if (!replace) enforced.insert(enforced.end(), snapshot->rules.begin(), snapshot->rules.end());
   policy::Action default_action = snapshot->default_action;
@@ -365,38 +366,38 @@ std::vector<std::string> resolve_and_check_document(policy::PolicyDocument& docu
     default_action = policy::parse_action(it->second).value_or(default_action);
   }
   for (std::size_t i = 0; i < document.quotas.size(); ++i) {
-    for (auto& w : quota_warnings(document.quotas[i], enforced, default_action, engine.options())) {
+    for (auto& w : quota_warnings(document.quotas[i], enforced, default_action, policy.options())) {
       warnings.push_back("quotas[" + std::to_string(i) + "]: " + w);
     }
   }
   return warnings;
 }
 
-void register_policy_document_methods(protocol::Dispatcher& d, PolicyEngine& engine) {
-  d.add("settings.get", Access::read, [&engine](const json&, const Caller&) {
-    return json{{"settings", policy::settings_to_json(engine.snapshot()->settings)}};
+void register_policy_document_methods(protocol::Dispatcher& d, PublishedPolicy& policy) {
+  d.add("settings.get", Access::read, [&policy](const json&, const Caller&) {
+    return json{{"settings", policy::settings_to_json(policy.snapshot()->settings)}};
   });
 
-  d.add("settings.set", Access::admin, [&engine](const json& params, const Caller& caller) {
+  d.add("settings.set", Access::admin, [&policy](const json& params, const Caller& caller) {
     const auto key = protocol::required_param<std::string>(params, "key");
     const auto typed = protocol::required_param<std::string>(params, "value");
     // Stored normalized: "BLOCK" is kept as "block", so what is shown, exported and
     // compared is one spelling.
     const std::string value = validated([&] { return policy::normalize_setting(key, typed, ""); });
-    engine.store().set_setting(key, value, actor_of(caller));
-    engine.reload();
+    policy.store().set_setting(key, value, actor_of(caller));
+    policy.reload();
     return json{{"key", key}, {"value", policy::setting_to_json(key, value)}};
   });
 
   // Settings and quotas, plus the rules when they fit one answer; otherwise the
   // client pages rule.list at the same generation.
-  d.add("policy.export", Access::read, [&engine](const json&, const Caller&) {
-    auto snapshot = engine.snapshot();
+  d.add("policy.export", Access::read, [&policy](const json&, const Caller&) {
+    auto snapshot = policy.snapshot();
     policy::PolicyDocument document;
     for (const auto& key : policy::setting_keys()) {
       if (auto it = snapshot->settings.find(key); it != snapshot->settings.end()) document.settings[key] = it->second;
     }
-    document.quotas = engine.store().quotas();
+    document.quotas = policy.store().quotas();
     const bool complete = snapshot->rules.size() <= kMaxRulesPerPage;
     if (complete) document.rules = snapshot->rules;
     return json{{"document", policy::document_to_json(document)},
@@ -405,7 +406,7 @@ void register_policy_document_methods(protocol::Dispatcher& d, PolicyEngine& eng
                 {"generation", snapshot->generation}};
   });
 
-  d.add("policy.import", Access::admin, [&engine](const json& params, const Caller& caller) {
+  d.add("policy.import", Access::admin, [&policy](const json& params, const Caller& caller) {
     const auto mode_text = protocol::optional_param<std::string>(params, "mode", "merge");
     if (mode_text != "replace" && mode_text != "merge") {
       throw RpcError(protocol::kInvalidParams, "parameter 'mode': '" + mode_text + "' is not replace or merge", json{{"field", "mode"}});
@@ -415,12 +416,12 @@ void register_policy_document_methods(protocol::Dispatcher& d, PolicyEngine& eng
         validated([&] { return policy::document_from_json(protocol::required_param<json>(params, "document")); });
     const bool dry_run = protocol::optional_param<bool>(params, "dry_run", false);
     const bool replace = mode_text == "replace";
-    const std::vector<std::string> warnings = resolve_and_check_document(document, replace, engine);
+    const std::vector<std::string> warnings = resolve_and_check_document(document, replace, policy);
     refuse_if_strict(params, warnings);
-    const auto result = engine.store().import_policy(
+    const auto result = policy.store().import_policy(
         document, mode_text == "replace" ? store::ImportMode::replace : store::ImportMode::merge, actor_of(caller), dry_run);
     // Nothing changed, nothing published: the generation is the policy's, not the calls'.
-    if (!dry_run && !result.unchanged()) engine.reload();
+    if (!dry_run && !result.unchanged()) policy.reload();
     json quotas_set = json::array(), quotas_removed = json::array();
     for (const auto& q : result.quotas_written) quotas_set.push_back(policy::quota_to_json(q));
     for (const auto& q : result.quotas_deleted) quotas_removed.push_back(policy::quota_to_json(q));
@@ -442,14 +443,14 @@ void register_policy_document_methods(protocol::Dispatcher& d, PolicyEngine& eng
                 {"settings", policy::settings_to_json(result.settings_written)},
                 {"warnings", warnings},
                 {"listed_at_most", store::kListedRules},
-                {"generation", engine.snapshot()->generation}};
+                {"generation", policy.snapshot()->generation}};
   });
 
   // policy.check is flow_methods.cpp's: it decides with the volume caps, as flow.register does.
 }
 
-void register_usage_and_audit_methods(protocol::Dispatcher& d, PolicyEngine& engine, UsageFlusher& flusher) {
-  d.add("usage.show", Access::read, [&engine, &flusher](const json& params, const Caller&) {
+void register_usage_and_audit_methods(protocol::Dispatcher& d, PublishedPolicy& policy, UsageFlusher& flusher) {
+  d.add("usage.show", Access::read, [&policy, &flusher](const json& params, const Caller&) {
     flusher.flush();  // include what was counted since the last interval
     const auto app = protocol::optional_param<std::string>(params, "app", "");
     const auto since = date_param(params, "since");
@@ -459,7 +460,7 @@ void register_usage_and_audit_methods(protocol::Dispatcher& d, PolicyEngine& eng
     const auto offset = protocol::optional_param<std::size_t>(params, "offset", 0);
     const auto limit = std::min(protocol::optional_param<std::size_t>(params, "limit", kMaxUsageRowsPerPage), kMaxUsageRowsPerPage);
     if (limit < 1) throw RpcError(protocol::kInvalidParams, "parameter 'limit' must be 1 or more", json{{"field", "limit"}});
-    const auto found = engine.store().usage(app.empty() ? std::nullopt : std::optional(app), since, by_day, offset, limit + 1);
+    const auto found = policy.store().usage(app.empty() ? std::nullopt : std::optional(app), since, by_day, offset, limit + 1);
     protocol::PageRows rows(limit);
     for (const auto& row : found) {
       if (!rows.add(usage_row_to_json(row))) break;
@@ -469,11 +470,11 @@ void register_usage_and_audit_methods(protocol::Dispatcher& d, PolicyEngine& eng
     return json{{"usage", rows.take()}, {"days", "UTC"}, {"more", more}, {"next_offset", next}};
   });
 
-  d.add("audit.list", Access::read, [&engine](const json& params, const Caller&) {
+  d.add("audit.list", Access::read, [&policy](const json& params, const Caller&) {
     const auto limit = protocol::optional_param<std::size_t>(params, "limit", 50);
     const auto since = date_param(params, "since");
     json entries = json::array();
-    for (const auto& e : engine.store().audit(std::min<std::size_t>(limit, 10000), since)) {
+    for (const auto& e : policy.store().audit(std::min<std::size_t>(limit, 10000), since)) {
       entries.push_back(json{{"id", e.id}, {"at", e.at}, {"uid", e.uid < 0 ? json() : json(e.uid)}, {"account", e.account},
                              {"pid", e.pid < 0 ? json() : json(e.pid)}, {"executable", e.executable}, {"action", e.action},
                              {"detail", e.detail}});
@@ -484,11 +485,11 @@ void register_usage_and_audit_methods(protocol::Dispatcher& d, PolicyEngine& eng
 
 }  // namespace
 
-void register_policy_methods(protocol::Dispatcher& dispatcher, PolicyEngine& engine, UsageFlusher& flusher) {
-  register_rule_methods(dispatcher, engine);
-  register_quota_methods(dispatcher, engine);
-  register_policy_document_methods(dispatcher, engine);
-  register_usage_and_audit_methods(dispatcher, engine, flusher);
+void register_policy_methods(protocol::Dispatcher& dispatcher, PublishedPolicy& policy, UsageFlusher& flusher) {
+  register_rule_methods(dispatcher, policy);
+  register_quota_methods(dispatcher, policy);
+  register_policy_document_methods(dispatcher, policy);
+  register_usage_and_audit_methods(dispatcher, policy, flusher);
 }
 
 }  // namespace sluice::service

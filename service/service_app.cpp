@@ -17,10 +17,10 @@
 #include "common/platform/platform.h"
 #include "common/version.h"
 #include "service/control_server.h"
-#include "service/flow_manager.h"
+#include "service/flows/flow_manager.h"
 #include "service/metrics/metrics_server.h"
 #include "service/metrics/metrics_source.h"
-#include "service/policy_engine.h"
+#include "service/flows/policy_snapshot.h"
 #include "service/policy_methods.h"
 #include "service/status_methods.h"
 #include "service/store/database.h"
@@ -102,13 +102,13 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host, ConfigSourc
   // server first (no more requests), then the flusher (final usage flush), then
   // the store and the database.
   store::PolicyStore policy_store(*db);
-  std::unique_ptr<PolicyEngine> engine;
+  std::unique_ptr<PublishedPolicy> policy;
   try {
-    engine = std::make_unique<PolicyEngine>(policy_store, policy::MatcherOptions{platform::paths_are_case_insensitive()});
+    policy = std::make_unique<PublishedPolicy>(policy_store, policy::MatcherOptions{platform::paths_are_case_insensitive()});
   } catch (const std::exception& e) {
     return fail(host, ExitCode::database, std::string("cannot load the policy: ") + e.what());
   }
-  info.policy = engine.get();
+  info.policy = policy.get();
   UsageLedger ledger;
   UsageFlusher flusher(ledger, policy_store, config.flush_interval);
 
@@ -127,7 +127,7 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host, ConfigSourc
   }
   FlowManagerOptions flow_options;
   flow_options.limits = config.flow_limits;
-  FlowManager flows(*engine, ledger, relay.get(), flow_options);
+  FlowManager flows(*policy, ledger, relay.get(), flow_options);
   info.flow_limits = [&flows] { return flow_limits_json(flows.limits()); };
   struct UnsetFlowLimits {  // before `flows` goes
     ServiceInfo& info;
@@ -142,8 +142,8 @@ ExitCode run_service(const ServiceConfig& config, HostContext& host, ConfigSourc
 
   protocol::Dispatcher dispatcher;
   register_status_methods(dispatcher, info);
-  register_policy_methods(dispatcher, *engine, flusher);
-  register_flow_methods(dispatcher, flows, *engine);
+  register_policy_methods(dispatcher, *policy, flusher);
+  register_flow_methods(dispatcher, flows, *policy);
 
   // metrics-listen: opened at start, moved by a reload. A new listener opens before
   // the old one closes, so a reload to a bad or busy address leaves the old serving.

@@ -8,7 +8,7 @@
 #include "common/version.h"
 #include "service/config_reload.h"
 #include "service/control_server.h"
-#include "service/policy_engine.h"
+#include "service/flows/policy_snapshot.h"
 
 namespace sluice::service {
 

@@ -10,7 +10,7 @@ namespace sluice::service {
 
 struct ReloadReport;
 class ControlServer;
-class PolicyEngine;
+class PublishedPolicy;
 
 // What service.status reports about this running instance.
 struct ServiceInfo {
@@ -21,7 +21,7 @@ struct ServiceInfo {
   int schema_level = 0;
   std::string instance_id;
   const ControlServer* control = nullptr;
-  const PolicyEngine* policy = nullptr;
+  const PublishedPolicy* policy = nullptr;
   std::function<protocol::json()> flow_limits;  // the per-user relay limits and their refusals; unset: none
 };
 

@@ -1,8 +1,5 @@
 #include "service/policy/quota.h"
 
-#include <chrono>
-#include <cstdio>
-#include <stdexcept>
 
 namespace sluice::policy {
 
@@ -28,25 +25,6 @@ std::optional<OnExceed> parse_on_exceed(const std::string& text) {
   if (text == "block") return OnExceed::block;
   if (text == "throttle") return OnExceed::throttle;
   return std::nullopt;
-}
-
-std::string period_start(VolumePeriod period, const std::string& day) {
-  using namespace std::chrono;
-  int y = 0;
-  unsigned m = 0, d = 0;
-  if (std::sscanf(day.c_str(), "%d-%u-%u", &y, &m, &d) != 3) throw std::invalid_argument("not a date: " + day);
-  year_month_day ymd{year{y}, month{m}, std::chrono::day{d}};
-  if (!ymd.ok()) throw std::invalid_argument("not a date: " + day);
-  if (period == VolumePeriod::month) ymd = year_month_day{ymd.year(), ymd.month(), std::chrono::day{1}};
-  if (period == VolumePeriod::week) {
-    sys_days days{ymd};
-    const weekday wd{days};
-    ymd = year_month_day{days - std::chrono::days{(wd.c_encoding() + 6) % 7}};  // ISO weeks start on Monday
-  }
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()));
-  return buf;
 }
 
 }  // namespace sluice::policy

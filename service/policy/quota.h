@@ -1,7 +1,9 @@
 #pragma once
 
 // Bandwidth quotas: per-application (or global) rates with bursts, and volume caps
-// per day, week or month with what happens when a cap is reached.
+// per day, week or month with what happens when a cap is reached. What they
+// compute to (periods, what a cap leaves, throttled rates) is
+// service/flows/quota_arithmetic.h.
 
 #include <cstdint>
 #include <map>
@@ -35,9 +37,5 @@ const char* to_string(VolumePeriod period);
 const char* to_string(OnExceed on_exceed);
 std::optional<VolumePeriod> parse_volume_period(const std::string& text);
 std::optional<OnExceed> parse_on_exceed(const std::string& text);
-
-// The first day (YYYY-MM-DD, UTC) of the period containing `day`: the day itself,
-// the Monday of its ISO week, or the first of its month.
-std::string period_start(VolumePeriod period, const std::string& day);
 
 }  // namespace sluice::policy

@@ -15,12 +15,12 @@
 #include <memory>
 
 #include "control/protocol/jsonrpc.h"
-#include "service/flow_manager.h"
-#include "service/policy_engine.h"
+#include "service/flows/flow_manager.h"
+#include "service/flows/policy_snapshot.h"
 #include "service/status_methods.h"
 #include "service/store/database.h"
 #include "service/store/policy_store.h"
-#include "service/usage_ledger.h"
+#include "service/flows/usage_ledger.h"
 
 namespace sluice::fuzz {
 
@@ -31,7 +31,7 @@ class InMemoryService {
   ~InMemoryService();
 
   const protocol::Dispatcher& dispatcher() const { return dispatcher_; }
-  service::PolicyEngine& engine() { return *engine_; }
+  service::PublishedPolicy& engine() { return *engine_; }
 
   // A local administrator's program, as the transport would identify it, at a
   // path that is not UTF-8.
@@ -40,7 +40,7 @@ class InMemoryService {
  private:
   store::Database db_;
   store::PolicyStore store_;
-  std::unique_ptr<service::PolicyEngine> engine_;
+  std::unique_ptr<service::PublishedPolicy> engine_;
   service::UsageLedger ledger_;
   std::unique_ptr<service::UsageFlusher> flusher_;
   std::unique_ptr<service::FlowManager> flows_;

@@ -11,8 +11,8 @@
 
 #include "common/platform/platform.h"
 #include "service/config_reload.h"
-#include "service/flow_manager.h"
-#include "service/policy_engine.h"
+#include "service/flows/flow_manager.h"
+#include "service/flows/policy_snapshot.h"
 #include "service/policy_methods.h"
 #include "service/status_methods.h"
 #include "service/store/database.h"
@@ -187,7 +187,7 @@ class RpcBadParamsTest : public ::testing::Test {
   test::TempDir dir_;
   store::Database db_;
   store::PolicyStore store_;
-  PolicyEngine engine_;
+  PublishedPolicy engine_;
   UsageLedger ledger_;
   UsageFlusher flusher_;
   FlowManager flows_;

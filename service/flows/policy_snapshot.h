@@ -36,9 +36,12 @@ struct Verdict {
   policy::Rates rate;
 };
 
-class PolicyEngine {
+// The current snapshot and its publisher: every decision reads the snapshot it finds,
+// every change to the store calls reload(). (It decides nothing itself beyond asking
+// the snapshot's matcher; the rules' logic is service/policy/.)
+class PublishedPolicy {
  public:
-  PolicyEngine(store::PolicyStore& store, policy::MatcherOptions options);
+  PublishedPolicy(store::PolicyStore& store, policy::MatcherOptions options);
 
   // Rebuilds the snapshot from the store and publishes it.
   void reload();

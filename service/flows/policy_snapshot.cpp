@@ -1,4 +1,4 @@
-#include "service/policy_engine.h"
+#include "service/flows/policy_snapshot.h"
 
 #include <spdlog/spdlog.h>
 
@@ -8,18 +8,18 @@
 
 namespace sluice::service {
 
-PolicyEngine::PolicyEngine(store::PolicyStore& store, policy::MatcherOptions options) : store_(store), options_(options) {
+PublishedPolicy::PublishedPolicy(store::PolicyStore& store, policy::MatcherOptions options) : store_(store), options_(options) {
   reload();
 }
 
-std::string PolicyEngine::quota_key(const std::string& app) const {
+std::string PublishedPolicy::quota_key(const std::string& app) const {
   if (!options_.case_insensitive_paths) return app;
   std::string folded = app;
   std::transform(folded.begin(), folded.end(), folded.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return folded;
 }
 
-void PolicyEngine::reload() {
+void PublishedPolicy::reload() {
   std::lock_guard lock(reload_mutex_);
   const auto started = std::chrono::steady_clock::now();
   std::vector<policy::Rule> rules = store_.rules();
@@ -48,24 +48,24 @@ void PolicyEngine::reload() {
   snapshot_.store(std::move(snapshot), std::memory_order_release);
 }
 
-void PolicyEngine::count_hit(std::int64_t rule_id) {
+void PublishedPolicy::count_hit(std::int64_t rule_id) {
   std::lock_guard lock(hits_mutex_);
   ++hits_[rule_id];
 }
 
-std::uint64_t PolicyEngine::hits(std::int64_t rule_id) const {
+std::uint64_t PublishedPolicy::hits(std::int64_t rule_id) const {
   std::lock_guard lock(hits_mutex_);
   auto it = hits_.find(rule_id);
   return it == hits_.end() ? 0 : it->second;
 }
 
-Verdict PolicyEngine::decide(const policy::FlowKey& flow) const {
+Verdict PublishedPolicy::decide(const policy::FlowKey& flow) const {
   auto current = snapshot();
   if (auto decision = current->matcher.decide(flow)) return Verdict{decision->action, decision->rule_id, decision->rate};
   return Verdict{current->default_action, std::nullopt, {}};
 }
 
-std::optional<policy::Quota> PolicyEngine::quota_for(const std::string& app) const {
+std::optional<policy::Quota> PublishedPolicy::quota_for(const std::string& app) const {
   auto current = snapshot();
   auto it = current->quotas.find(quota_key(app));
   if (it == current->quotas.end()) return std::nullopt;

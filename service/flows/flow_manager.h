@@ -19,11 +19,11 @@
 
 #include "common/stop_signal.h"
 #include "control/protocol/jsonrpc.h"
-#include "service/flow_limit_settings.h"
-#include "service/policy_engine.h"
-#include "service/quota_buckets.h"
+#include "service/flows/user_flow_limits.h"
+#include "service/flows/policy_snapshot.h"
+#include "service/flows/quota_buckets.h"
 #include "service/relay/relay_engine.h"
-#include "service/usage_ledger.h"
+#include "service/flows/usage_ledger.h"
 
 namespace sluice::service {
 
@@ -131,12 +131,12 @@ struct FlowManagerOptions {
   // first. Usage in the database is kept; only the since-start counters are lost.
   std::chrono::seconds app_idle{3600};
   std::size_t max_apps = 4096;
-  FlowLimits limits;
+  UserFlowLimits limits;
 };
 
 // The limits and what they refused, for service.status.
 struct FlowLimitsView {
-  FlowLimits limits;
+  UserFlowLimits limits;
   std::int64_t descriptors_free = -1;   // at the last sample; -1 unknown
   std::int64_t descriptors_limit = -1;
   std::map<std::string, std::uint64_t> refused;  // by limit key
@@ -146,7 +146,7 @@ class FlowManager {
  public:
   // `engine` may be null (the relay is unavailable): relay verdicts then fail the
   // registration with an error, and the provider applies its fail mode.
-  FlowManager(PolicyEngine& policy, UsageLedger& ledger, relay::RelayEngine* engine, FlowManagerOptions options = {});
+  FlowManager(PublishedPolicy& policy, UsageLedger& ledger, relay::RelayEngine* engine, FlowManagerOptions options = {});
   ~FlowManager();  // stops, with a last sample so every counted byte reaches the ledger
 
   void stop();
@@ -229,7 +229,7 @@ class FlowManager {
   void check_limits(policy::Protocol protocol, const FlowOwner& owner, bool administrator);
   void measure_descriptors();
 
-  PolicyEngine& policy_;
+  PublishedPolicy& policy_;
   UsageLedger& ledger_;
   relay::RelayEngine* engine_;
   FlowManagerOptions options_;
@@ -266,6 +266,6 @@ class FlowManager {
 protocol::json flow_limits_json(const FlowLimitsView& view);
 
 // flow.register, flow.release (providers), flows.list and stats.get (sluicectl).
-void register_flow_methods(protocol::Dispatcher& dispatcher, FlowManager& flows, PolicyEngine& policy);
+void register_flow_methods(protocol::Dispatcher& dispatcher, FlowManager& flows, PublishedPolicy& policy);
 
 }  // namespace sluice::service

@@ -1,6 +1,8 @@
-#include "service/quota_buckets.h"
+#include "service/flows/quota_buckets.h"
 
 #include <algorithm>
+
+#include "service/flows/quota_arithmetic.h"
 
 namespace sluice::service {
 
@@ -18,14 +20,7 @@ std::shared_ptr<relay::TokenBucket> QuotaBuckets::bucket(Pair& pair, bool up, st
 }
 
 policy::Quota QuotaBuckets::effective_quota(const policy::Quota* configured, const std::string& key) const {
-  policy::Quota quota;
-  if (configured) quota = *configured;
-  if (over_volume_.count(key) && quota.on_exceed == policy::OnExceed::throttle && quota.throttle_rate) {
-    // Over the cap: the throttle rate, or the quota's own rate when that is lower.
-    for (auto* rate : {&quota.rate.up, &quota.rate.down}) *rate = std::min(rate->value_or(UINT64_MAX), *quota.throttle_rate);
-    quota.burst = {};  // a throttled application gets no saved-up burst
-  }
-  return quota;
+  return metered_quota(configured ? *configured : policy::Quota{}, over_volume_.count(key) > 0);
 }
 
 policy::Quota QuotaBuckets::effective_app_quota(const PolicySnapshot& snapshot, const std::string& key) const {
@@ -79,12 +74,9 @@ void QuotaBuckets::apply_locked(const PolicySnapshot& snapshot) {
   if (snapshot.generation == applied_generation_) return;
   applied_generation_ = snapshot.generation;
 
-  // A live bucket whose limit was removed keeps the flows it meters at an unlimited
-  // rate from now on (a bucket is only ever dropped when its last flow ends).
-  constexpr std::uint64_t kUnlimited = UINT64_MAX / 4;
   auto update = [&](Pair& pair, const policy::Rates& rate, const policy::Rates& burst) {
-    if (auto b = pair.up.lock()) b->set_rate(rate.up.value_or(kUnlimited), burst.up.value_or(0));
-    if (auto b = pair.down.lock()) b->set_rate(rate.down.value_or(kUnlimited), burst.down.value_or(0));
+    if (auto b = pair.up.lock()) b->set_rate(rate.up.value_or(kUnlimitedRate), burst.up.value_or(0));
+    if (auto b = pair.down.lock()) b->set_rate(rate.down.value_or(kUnlimitedRate), burst.down.value_or(0));
   };
   for (auto it = apps_.begin(); it != apps_.end();) {
     if (it->second.up.expired() && it->second.down.expired()) {

@@ -15,7 +15,7 @@
 #include <set>
 #include <string>
 
-#include "service/policy_engine.h"
+#include "service/flows/policy_snapshot.h"
 #include "service/relay/flow.h"
 
 namespace sluice::service {
@@ -25,7 +25,7 @@ inline const std::string kGlobalQuotaKey;
 
 class QuotaBuckets {
  public:
-  explicit QuotaBuckets(const PolicyEngine& engine) : engine_(engine) {}
+  explicit QuotaBuckets(const PublishedPolicy& engine) : engine_(engine) {}
 
   // The chains for a new flow of `app` decided by `verdict`.
   relay::FlowLimits limits_for(const std::string& app, const Verdict& verdict);
@@ -52,7 +52,7 @@ class QuotaBuckets {
   policy::Quota effective_global_quota(const PolicySnapshot& snapshot) const;
   void apply_locked(const PolicySnapshot& snapshot);
 
-  const PolicyEngine& engine_;
+  const PublishedPolicy& engine_;
   mutable std::mutex mutex_;
   std::uint64_t applied_generation_ = 0;
   std::map<std::string, Pair> apps_;         // by quota key (the path, folded on Windows)

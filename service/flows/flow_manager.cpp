@@ -1,4 +1,4 @@
-#include "service/flow_manager.h"
+#include "service/flows/flow_manager.h"
 
 #include <fmt/chrono.h>
 #include <spdlog/spdlog.h>
@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "common/platform/platform.h"
+#include "service/flows/quota_arithmetic.h"
 #include "service/policy/address.h"
 #include "service/relay/socket_owner.h"
 
@@ -23,7 +24,7 @@ using relay::finished;
 
 }  // namespace
 
-FlowManager::FlowManager(PolicyEngine& policy, UsageLedger& ledger, relay::RelayEngine* engine, FlowManagerOptions options)
+FlowManager::FlowManager(PublishedPolicy& policy, UsageLedger& ledger, relay::RelayEngine* engine, FlowManagerOptions options)
     : policy_(policy), ledger_(ledger), engine_(engine), options_(options), buckets_(policy), last_sample_(Clock::now()) {
   measure_descriptors();
   sampler_ = std::thread([this] {
@@ -202,7 +203,7 @@ void FlowManager::release(std::uint64_t flow_id, const FlowOwner& requester) {
 }
 
 void FlowManager::check_limits(policy::Protocol protocol, const FlowOwner& owner, bool administrator) {
-  const FlowLimits& limits = options_.limits;
+  const UserFlowLimits& limits = options_.limits;
   const std::size_t cost = protocol == policy::Protocol::udp ? kDescriptorsPerUdpFlow : kDescriptorsPerTcpFlow;
   auto below_reserve = [&] {
     return descriptors_free_ >= 0 && descriptors_free_ < static_cast<std::int64_t>(limits.descriptor_reserve + cost);
@@ -224,7 +225,7 @@ void FlowManager::check_limits(policy::Protocol protocol, const FlowOwner& owner
   // The reserve holds for everyone: without it the control socket's accept fails
   // and not even an administrator gets in to see why.
   if (below_reserve()) {
-    refuse(flow_limit_key(&FlowLimits::descriptor_reserve), "sluiced has " + std::to_string(descriptors_free_) + " free descriptors and keeps " +
+    refuse(flow_limit_key(&UserFlowLimits::descriptor_reserve), "sluiced has " + std::to_string(descriptors_free_) + " free descriptors and keeps " +
                                      std::to_string(limits.descriptor_reserve) + " for its control plane");
   }
   if (!(administrator && limits.administrators_exempt)) {
@@ -235,15 +236,15 @@ void FlowManager::check_limits(policy::Protocol protocol, const FlowOwner& owner
     const std::string who = "user " + (owner.account.empty() ? std::to_string(owner.uid) : owner.account);
     if (protocol == policy::Protocol::udp) {
       if (udp >= limits.udp_per_user) {
-        refuse(flow_limit_key(&FlowLimits::udp_per_user), who + " holds " + std::to_string(udp) + " UDP associations, the most allowed");
+        refuse(flow_limit_key(&UserFlowLimits::udp_per_user), who + " holds " + std::to_string(udp) + " UDP associations, the most allowed");
       }
     } else {
       if (pending >= limits.pending_per_user) {
-        refuse(flow_limit_key(&FlowLimits::pending_per_user), who + " has " + std::to_string(pending) +
+        refuse(flow_limit_key(&UserFlowLimits::pending_per_user), who + " has " + std::to_string(pending) +
                                                  " TCP registrations not yet connected, the most allowed");
       }
       if (tcp >= limits.relayed_per_user) {
-        refuse(flow_limit_key(&FlowLimits::relayed_per_user), who + " holds " + std::to_string(tcp) + " relayed TCP flows, the most allowed");
+        refuse(flow_limit_key(&UserFlowLimits::relayed_per_user), who + " holds " + std::to_string(tcp) + " relayed TCP flows, the most allowed");
       }
     }
   }
@@ -365,7 +366,7 @@ const policy::Quota* volume_capped(const PolicySnapshot& snapshot, const std::st
   } else if (auto it = snapshot.quotas.find(key); it != snapshot.quotas.end()) {
     quota = &it->second;
   }
-  return quota && quota->volume_bytes && quota->volume_period ? quota : nullptr;
+  return quota && has_volume_cap(*quota) ? quota : nullptr;
 }
 
 }  // namespace
@@ -427,7 +428,7 @@ void FlowManager::apply_caps_locked(const PolicySnapshot& snapshot, bool reload)
       ++it;
       continue;
     }
-    const std::string since = policy::period_start(*q->volume_period, today);
+    const std::string since = period_start(*q->volume_period, today);
     auto counted = allowance_since_.find(it->first);
     if (counted == allowance_since_.end() || counted->second != since) {
       // A new cap or a new period starts from what was counted, and what the relay
@@ -440,7 +441,7 @@ void FlowManager::apply_caps_locked(const PolicySnapshot& snapshot, bool reload)
     } else if (reload) {
       allowance.raise_used_to(counted_usage(*q, since));
     }
-    allowance.set_cap(*q->volume_bytes, q->on_exceed.value_or(policy::OnExceed::block) == policy::OnExceed::block);
+    allowance.set_cap(*q->volume_bytes, on_exceed_of(*q) == policy::OnExceed::block);
     ++it;
   }
 }
@@ -457,8 +458,8 @@ std::optional<CapState> FlowManager::cap_state_locked(const PolicySnapshot& snap
   state.limit = *quota->volume_bytes;
   state.period = *quota->volume_period;
   state.since = allowance_since_[key];
-  state.on_exceed = quota->on_exceed.value_or(policy::OnExceed::block);
-  state.reached = state.used >= state.limit;
+  state.on_exceed = on_exceed_of(*quota);
+  state.reached = volume_cap_reached(state.used, state.limit);
   return state;
 }
 
@@ -556,7 +557,7 @@ AppTable FlowManager::app_stats() const {
     std::lock_guard caps(caps_mutex_);
     for (const auto& [key, allowance] : allowances_) {
       const policy::Quota* quota = volume_capped(*snapshot, key);
-      if (quota && key != kGlobalQuotaKey && allowance->used() >= *quota->volume_bytes) over.insert(key);
+      if (quota && key != kGlobalQuotaKey && volume_cap_reached(allowance->used(), *quota->volume_bytes)) over.insert(key);
     }
   }
   std::lock_guard lock(mutex_);
