@@ -16,21 +16,9 @@
 #include <spdlog/common.h>
 
 #include "service/options.h"
+#include "service/rpc/reload_report.h"
 
 namespace sluice::service {
-
-// What a reload did, for the caller and the log.
-struct ReloadReport {
-  std::string config_file;
-  std::vector<std::string> applied;           // keys whose new value is in effect
-  std::vector<std::string> restart_required;  // keys that changed but need a restart
-};
-
-// The message says what is wrong and that the running settings were kept.
-class ReloadError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 // The parts of the running service a reload changes.
 struct LiveSettings {

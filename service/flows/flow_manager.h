@@ -261,11 +261,4 @@ class FlowManager {
   std::thread sampler_;
 };
 
-// service.status's "flow_limits": each limit by its sluiced.conf key, the free
-// descriptors, and how many registrations each limit refused.
-protocol::json flow_limits_json(const FlowLimitsView& view);
-
-// flow.register, flow.release (providers), flows.list and stats.get (sluicectl).
-void register_flow_methods(protocol::Dispatcher& dispatcher, FlowManager& flows, PublishedPolicy& policy);
-
 }  // namespace sluice::service

@@ -17,7 +17,7 @@
 #include "control/protocol/jsonrpc.h"
 #include "service/flows/flow_manager.h"
 #include "service/flows/policy_snapshot.h"
-#include "service/status_methods.h"
+#include "service/rpc/status_methods.h"
 #include "service/store/database.h"
 #include "service/store/policy_store.h"
 #include "service/flows/usage_ledger.h"

@@ -11,10 +11,11 @@
 
 #include "common/platform/platform.h"
 #include "service/config_reload.h"
+#include "service/rpc/flow_methods.h"
 #include "service/flows/flow_manager.h"
 #include "service/flows/policy_snapshot.h"
-#include "service/policy_methods.h"
-#include "service/status_methods.h"
+#include "service/rpc/policy_methods.h"
+#include "service/rpc/status_methods.h"
 #include "service/store/database.h"
 #include "service/store/migrations.h"
 #include "tests/support/program_path.h"

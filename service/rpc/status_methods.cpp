@@ -1,4 +1,4 @@
-#include "service/status_methods.h"
+#include "service/rpc/status_methods.h"
 
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
@@ -6,8 +6,8 @@
 #include "common/logging.h"
 #include "common/platform/platform.h"
 #include "common/version.h"
-#include "service/config_reload.h"
-#include "service/control_server.h"
+#include "service/rpc/reload_report.h"
+#include "service/rpc/control_server.h"
 #include "service/flows/policy_snapshot.h"
 
 namespace sluice::service {

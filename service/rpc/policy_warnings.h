@@ -6,7 +6,7 @@
 //   - a rate on a block or direct rule (only relayed flows are rate-limited);
 //   - a quota for a program no relay rule reaches (only relayed traffic is metered);
 //   - a user the OS does not know;
-//   - a program or directory that is not there (service/program_paths.h);
+//   - a program or directory that is not there (service/rpc/program_paths.h);
 //   - a rule an earlier enabled rule covers (matches every flow it would), and an
 //     earlier rule it covers in turn when it is put in front of it;
 //   - an exact duplicate (policy::decides_alike) of a rule already there.

@@ -1,4 +1,4 @@
-#include "service/control_server.h"
+#include "service/rpc/control_server.h"
 
 #include <spdlog/spdlog.h>
 

@@ -1,4 +1,4 @@
-#include "service/program_paths.h"
+#include "service/rpc/program_paths.h"
 
 #include <cctype>
 

@@ -1,4 +1,4 @@
-#include "service/policy_warnings.h"
+#include "service/rpc/policy_warnings.h"
 
 #include <algorithm>
 

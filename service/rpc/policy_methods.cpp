@@ -1,4 +1,4 @@
-#include "service/policy_methods.h"
+#include "service/rpc/policy_methods.h"
 
 #include <algorithm>
 #include <set>
@@ -7,8 +7,8 @@
 #include "service/flows/quota_arithmetic.h"
 #include "service/policy/address.h"
 #include "service/policy/policy_document.h"
-#include "service/policy_warnings.h"
-#include "service/program_paths.h"
+#include "service/rpc/policy_warnings.h"
+#include "service/rpc/program_paths.h"
 
 namespace sluice::service {
 
@@ -59,7 +59,7 @@ json listed_rule_json(const policy::Rule& rule, const PublishedPolicy& policy) {
   return out;
 }
 
-// The rule's program made the path the kernel reports (service/program_paths.h); the
+// The rule's program made the path the kernel reports (service/rpc/program_paths.h); the
 // path typed is kept in the comment when it differed. Returns the resolution's warnings.
 std::vector<std::string> resolve_rule_app(policy::Rule& rule, const std::string& where) {
   ResolvedProgram resolved = validated([&] { return resolve_program(rule.app, where); });

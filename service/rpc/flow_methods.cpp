@@ -1,15 +1,16 @@
 // The provider protocol (flow.register, flow.release; see provider/client/registration.h)
 // and what sluicectl shows of the data plane (flows.list, stats.get).
 
+#include "service/rpc/flow_methods.h"
+
 #include <algorithm>
 #include <cmath>
 
 #include "common/platform/platform.h"
 #include "control/protocol/paging.h"
-#include "service/flows/flow_manager.h"
 #include "service/policy/address.h"
 #include "service/policy/policy_document.h"
-#include "service/program_paths.h"
+#include "service/rpc/program_paths.h"
 
 namespace sluice::service {
 
