@@ -19,11 +19,11 @@
 
 #include "common/stop_signal.h"
 #include "control/protocol/jsonrpc.h"
-#include "service/flows/user_flow_limits.h"
 #include "service/flows/policy_snapshot.h"
 #include "service/flows/quota_buckets.h"
-#include "service/relay/relay_engine.h"
 #include "service/flows/usage_ledger.h"
+#include "service/flows/user_flow_limits.h"
+#include "service/relay/relay_engine.h"
 
 namespace sluice::service {
 

@@ -6,9 +6,9 @@
 #include "common/logging.h"
 #include "common/platform/platform.h"
 #include "common/version.h"
-#include "service/rpc/reload_report.h"
-#include "service/rpc/control_server.h"
 #include "service/flows/policy_snapshot.h"
+#include "service/rpc/control_server.h"
+#include "service/rpc/reload_report.h"
 
 namespace sluice::service {
 

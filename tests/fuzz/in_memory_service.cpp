@@ -6,8 +6,8 @@
 #include <stdexcept>
 
 #include "schema/embedded_migrations.h"
-#include "service/rpc/policy_methods.h"
 #include "service/rpc/flow_methods.h"
+#include "service/rpc/policy_methods.h"
 #include "service/store/migrations.h"
 
 namespace sluice::fuzz {

@@ -2,7 +2,7 @@
 
 // sluiced's method table over a fresh in-memory database, for the fuzz targets
 // that call the service: the same registrations run_service() makes
-// (service/service_app.cpp), minus what reaches outside the process:
+// (service/process/service_app.cpp), minus what reaches outside the process:
 //  - service.reload is not registered: it re-reads a configuration file and moves
 //    listeners and the log level;
 //  - there is no relay engine (it opens loopback sockets): relay verdicts are
@@ -17,10 +17,10 @@
 #include "control/protocol/jsonrpc.h"
 #include "service/flows/flow_manager.h"
 #include "service/flows/policy_snapshot.h"
+#include "service/flows/usage_ledger.h"
 #include "service/rpc/status_methods.h"
 #include "service/store/database.h"
 #include "service/store/policy_store.h"
-#include "service/flows/usage_ledger.h"
 
 namespace sluice::fuzz {
 

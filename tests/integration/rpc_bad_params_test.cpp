@@ -10,10 +10,10 @@
 #include <spdlog/spdlog.h>
 
 #include "common/platform/platform.h"
-#include "service/config_reload.h"
-#include "service/rpc/flow_methods.h"
 #include "service/flows/flow_manager.h"
 #include "service/flows/policy_snapshot.h"
+#include "service/process/config_reload.h"
+#include "service/rpc/flow_methods.h"
 #include "service/rpc/policy_methods.h"
 #include "service/rpc/status_methods.h"
 #include "service/store/database.h"

@@ -11,8 +11,8 @@
 
 #include <iosfwd>
 
-#include "service/exit_code.h"
-#include "service/options.h"
+#include "service/process/exit_code.h"
+#include "service/process/options.h"
 
 namespace sluice::service {
 

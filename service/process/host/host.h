@@ -11,8 +11,8 @@
 
 #include "common/stop_signal.h"
 #include "control/transport/transport.h"
-#include "service/exit_code.h"
-#include "service/host/reload_trigger.h"
+#include "service/process/exit_code.h"
+#include "service/process/host/reload_trigger.h"
 
 namespace sluice::service {
 

@@ -23,7 +23,7 @@ struct ServiceConfig {
   std::chrono::milliseconds flush_interval{5000};  // how often usage counters reach the database
   std::string metrics_listen;     // loopback ADDRESS:PORT serving /metrics; empty: off
   std::string config_file;        // the sluiced.conf read at start (absolute); empty for none
-  UserFlowLimits flow_limits;         // what one user may hold of the relay (flow_limit_settings.h)
+  UserFlowLimits flow_limits;         // what one user may hold of the relay (service/flows/user_flow_limits.h)
 
   bool operator==(const ServiceConfig&) const = default;
 };

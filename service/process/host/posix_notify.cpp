@@ -2,7 +2,7 @@
 // small enough to own, and it keeps a library (and its dependencies) out of a
 // service that runs as root.
 
-#include "service/host/posix_notify.h"
+#include "service/process/host/posix_notify.h"
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -14,7 +14,7 @@
 #include <cstring>
 #include <iostream>
 
-#include "service/host/host.h"
+#include "service/process/host/host.h"
 
 namespace sluice::service {
 

@@ -1,4 +1,4 @@
-#include "service/options.h"
+#include "service/process/options.h"
 
 #include <boost/program_options.hpp>
 

@@ -1,8 +1,8 @@
 #pragma once
 
-#include "service/config_reload.h"
-#include "service/host/host.h"
-#include "service/options.h"
+#include "service/process/config_reload.h"
+#include "service/process/host/host.h"
+#include "service/process/options.h"
 
 namespace sluice::service {
 

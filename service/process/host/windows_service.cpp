@@ -17,7 +17,7 @@
 #include "common/event_source_win.h"
 #include "common/platform/platform.h"
 #include "common/platform/win_strings.h"
-#include "service/host/host.h"
+#include "service/process/host/host.h"
 
 namespace sluice::service {
 namespace {

@@ -15,7 +15,7 @@
 
 #include <spdlog/common.h>
 
-#include "service/options.h"
+#include "service/process/options.h"
 #include "service/rpc/reload_report.h"
 
 namespace sluice::service {

@@ -1,4 +1,4 @@
-#include "service/exit_code.h"
+#include "service/process/exit_code.h"
 
 namespace sluice::service {
 

@@ -1,4 +1,4 @@
-#include "service/service_app.h"
+#include "service/process/service_app.h"
 
 #include <fmt/chrono.h>
 #include <fmt/ranges.h>
@@ -16,12 +16,12 @@
 #include "common/platform/directory_lock.h"
 #include "common/platform/platform.h"
 #include "common/version.h"
-#include "service/rpc/control_server.h"
-#include "service/rpc/flow_methods.h"
 #include "service/flows/flow_manager.h"
+#include "service/flows/policy_snapshot.h"
 #include "service/metrics/metrics_server.h"
 #include "service/metrics/metrics_source.h"
-#include "service/flows/policy_snapshot.h"
+#include "service/rpc/control_server.h"
+#include "service/rpc/flow_methods.h"
 #include "service/rpc/policy_methods.h"
 #include "service/rpc/status_methods.h"
 #include "service/store/database.h"

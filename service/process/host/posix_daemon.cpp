@@ -12,7 +12,7 @@
 #include <iostream>
 #include <thread>
 
-#include "service/host/host.h"
+#include "service/process/host/host.h"
 
 namespace sluice::service {
 namespace {
