@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "common/version.h"
-#include "service/config_check.h"
-#include "service/host/host.h"
-#include "service/options.h"
-#include "service/service_app.h"
+#include "service/process/config_check.h"
+#include "service/process/host/host.h"
+#include "service/process/options.h"
+#include "service/process/service_app.h"
 
 int main(int argc, char** argv) {
   using namespace sluice::service;

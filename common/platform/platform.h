@@ -73,7 +73,7 @@ std::string default_control_endpoint();
 // listens there, else the default. The same pipe on Windows.
 std::string client_control_endpoint();
 
-// What the file system says of a path a rule or quota names (service/program_paths.h).
+// What the file system says of a path a rule or quota names (service/rpc/program_paths.h).
 struct PathLookup {
   enum class Kind { missing, file, directory, unreadable };
   Kind kind = Kind::missing;

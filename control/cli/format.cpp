@@ -38,7 +38,7 @@ std::string format_status(const nlohmann::json& status) {
                               policy.value("generation", 0)));
   }
   if (status.contains("flow_limits") && status["flow_limits"].is_object()) {
-    // Each limit by the sluiced.conf key the service names it by (service/flow_limit_settings.h),
+    // Each limit by the sluiced.conf key the service names it by (service/flows/user_flow_limits.h),
     // so a limit added there shows here without a list of its own.
     const auto& l = status["flow_limits"];
     const auto& refused = l.contains("refused") && l["refused"].is_object() ? l["refused"] : nlohmann::json::object();

@@ -32,6 +32,10 @@ std::optional<OnExceed> parse_on_exceed(const std::string& text) {
   return std::nullopt;
 }
 
+bool has_volume_cap(const Quota& quota) { return quota.volume_bytes && quota.volume_period; }
+
+OnExceed on_exceed_of(const Quota& quota) { return quota.on_exceed.value_or(OnExceed::block); }
+
 bool cap_refuses_flows(std::optional<OnExceed> on_exceed) { return on_exceed.value_or(OnExceed::block) == OnExceed::block; }
 
 Quota metered_quota(Quota quota, bool over_volume) {

@@ -1,7 +1,13 @@
 #pragma once
 
 // Bandwidth quotas: per-application (or global) rates with bursts, and volume caps
-// per day, week or month with what happens when a cap is reached.
+// per day, week or month with what happens when a cap is reached; and their
+// arithmetic, in this one place: the period a cap counts over, what a cap leaves and
+// when it is reached, what reaching it does, and the rates a quota gives its token
+// buckets. Everything that enforces or reports a quota calls these: the relay's
+// per-read check (relay/volume_allowance.h), the caps and their state
+// (flows/flow_manager.cpp), the buckets (flows/quota_buckets.cpp) and the RPC's date
+// check. No state and no I/O; the inline ones are on the relay's hot path.
 
 #include <cstdint>
 #include <map>
@@ -36,6 +42,19 @@ const char* to_string(OnExceed on_exceed);
 std::optional<VolumePeriod> parse_volume_period(const std::string& text);
 std::optional<OnExceed> parse_on_exceed(const std::string& text);
 
+// Bytes a program may still move this period under a cap of `cap` bytes.
+constexpr std::uint64_t volume_left(std::uint64_t used, std::uint64_t cap) { return used >= cap ? 0 : cap - used; }
+
+// A cap is reached once the period's usage is at it: from then on new flows are
+// refused (block) or throttled.
+constexpr bool volume_cap_reached(std::uint64_t used, std::uint64_t cap) { return used >= cap; }
+
+// Whether `quota` has a volume cap (an amount and a period).
+bool has_volume_cap(const Quota& quota);
+
+// What reaching the cap does: block unless the quota says throttle.
+OnExceed on_exceed_of(const Quota& quota);
+
 // What a reached volume cap does, decided here once. block (also when on_exceed is
 // unset): the program's new flows are refused and the relay ends its relayed ones at
 // the cap. throttle: nothing is refused; its flows go on, slowed by metered_quota().
@@ -47,7 +66,12 @@ bool cap_refuses_flows(std::optional<OnExceed> on_exceed);
 Quota metered_quota(Quota quota, bool over_volume);
 
 // The first day (YYYY-MM-DD, UTC) of the period containing `day`: the day itself,
-// the Monday of its ISO week, or the first of its month.
+// the Monday of its ISO week, or the first of its month. Throws std::invalid_argument
+// for a text that is not a date.
 std::string period_start(VolumePeriod period, const std::string& day);
+
+// The rate a live bucket keeps when its limit is removed: its flows go unmetered
+// from then on (a bucket is only dropped when its last flow ends).
+inline constexpr std::uint64_t kUnlimitedRate = UINT64_MAX / 4;
 
 }  // namespace sluice::policy

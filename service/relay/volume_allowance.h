@@ -11,6 +11,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "service/policy/quota.h"
+
 namespace sluice::relay {
 
 class VolumeAllowance {
@@ -23,7 +25,7 @@ class VolumeAllowance {
   std::uint64_t room(std::uint64_t want) const {
     if (!stops_.load(std::memory_order_relaxed)) return want;
     const std::uint64_t limit = limit_.load(std::memory_order_relaxed), used = used_.load(std::memory_order_relaxed);
-    return used >= limit ? 0 : std::min(want, limit - used);
+    return std::min(want, policy::volume_left(used, limit));
   }
   // True when a cap that stops flows is reached (a datagram passes while it is not).
   bool stops_now() const { return room(1) == 0; }
@@ -46,7 +48,7 @@ class VolumeAllowance {
 
   std::uint64_t used() const { return used_.load(std::memory_order_relaxed); }
   std::uint64_t limit() const { return limit_.load(std::memory_order_relaxed); }
-  bool over() const { return used() >= limit(); }
+  bool over() const { return policy::volume_cap_reached(used(), limit()); }
 
  private:
   std::atomic<std::uint64_t> limit_{kNoCap};

@@ -6,7 +6,8 @@
 #include <stdexcept>
 
 #include "schema/embedded_migrations.h"
-#include "service/policy_methods.h"
+#include "service/rpc/flow_methods.h"
+#include "service/rpc/policy_methods.h"
 #include "service/store/migrations.h"
 
 namespace sluice::fuzz {
@@ -42,7 +43,7 @@ store::Database& copied(store::Database& from, store::Database& to) {
 
 InMemoryService::InMemoryService(InMemoryService* policy_from)
     : db_(":memory:"), store_(copied(policy_from ? policy_from->db_ : migrated_template(), db_)) {
-  engine_ = std::make_unique<service::PolicyEngine>(store_, policy::MatcherOptions{false});
+  engine_ = std::make_unique<service::PublishedPolicy>(store_, policy::MatcherOptions{false});
   flusher_ = std::make_unique<service::UsageFlusher>(ledger_, store_, 1h);
   flows_ = std::make_unique<service::FlowManager>(*engine_, ledger_, nullptr, service::FlowManagerOptions{1h, 30s});
   info_.started = std::chrono::steady_clock::now();

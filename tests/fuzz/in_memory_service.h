@@ -2,7 +2,7 @@
 
 // sluiced's method table over a fresh in-memory database, for the fuzz targets
 // that call the service: the same registrations run_service() makes
-// (service/service_app.cpp), minus what reaches outside the process:
+// (service/process/service_app.cpp), minus what reaches outside the process:
 //  - service.reload is not registered: it re-reads a configuration file and moves
 //    listeners and the log level;
 //  - there is no relay engine (it opens loopback sockets): relay verdicts are
@@ -15,12 +15,12 @@
 #include <memory>
 
 #include "control/protocol/jsonrpc.h"
-#include "service/flow_manager.h"
-#include "service/policy_engine.h"
-#include "service/status_methods.h"
+#include "service/flows/flow_manager.h"
+#include "service/flows/policy_snapshot.h"
+#include "service/flows/usage_ledger.h"
+#include "service/rpc/status_methods.h"
 #include "service/store/database.h"
 #include "service/store/policy_store.h"
-#include "service/usage_ledger.h"
 
 namespace sluice::fuzz {
 
@@ -31,7 +31,7 @@ class InMemoryService {
   ~InMemoryService();
 
   const protocol::Dispatcher& dispatcher() const { return dispatcher_; }
-  service::PolicyEngine& engine() { return *engine_; }
+  service::PublishedPolicy& engine() { return *engine_; }
 
   // A local administrator's program, as the transport would identify it, at a
   // path that is not UTF-8.
@@ -40,7 +40,7 @@ class InMemoryService {
  private:
   store::Database db_;
   store::PolicyStore store_;
-  std::unique_ptr<service::PolicyEngine> engine_;
+  std::unique_ptr<service::PublishedPolicy> engine_;
   service::UsageLedger ledger_;
   std::unique_ptr<service::UsageFlusher> flusher_;
   std::unique_ptr<service::FlowManager> flows_;

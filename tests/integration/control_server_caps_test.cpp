@@ -17,7 +17,7 @@
 
 #include "control/transport/framing.h"
 #include "control/transport/rpc_client.h"
-#include "service/control_server.h"
+#include "service/rpc/control_server.h"
 #include "tests/support/temp_dir.h"
 
 namespace sluice::service {

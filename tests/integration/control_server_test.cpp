@@ -1,7 +1,7 @@
 // The control server over the real platform transport (Unix socket, or named pipe
 // under Wine): well-formed calls, and every kind of bad client, each followed by a
 // check that the next client is still answered.
-#include "service/control_server.h"
+#include "service/rpc/control_server.h"
 
 #include <gtest/gtest.h>
 

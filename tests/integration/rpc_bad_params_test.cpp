@@ -10,11 +10,12 @@
 #include <spdlog/spdlog.h>
 
 #include "common/platform/platform.h"
-#include "service/config_reload.h"
-#include "service/flow_manager.h"
-#include "service/policy_engine.h"
-#include "service/policy_methods.h"
-#include "service/status_methods.h"
+#include "service/flows/flow_manager.h"
+#include "service/flows/policy_snapshot.h"
+#include "service/process/config_reload.h"
+#include "service/rpc/flow_methods.h"
+#include "service/rpc/policy_methods.h"
+#include "service/rpc/status_methods.h"
 #include "service/store/database.h"
 #include "service/store/migrations.h"
 #include "tests/support/program_path.h"
@@ -187,7 +188,7 @@ class RpcBadParamsTest : public ::testing::Test {
   test::TempDir dir_;
   store::Database db_;
   store::PolicyStore store_;
-  PolicyEngine engine_;
+  PublishedPolicy engine_;
   UsageLedger ledger_;
   UsageFlusher flusher_;
   FlowManager flows_;

@@ -1,6 +1,6 @@
 // The real service body (state dir, log, database, control plane) run in-process
 // the way the daemon and the Windows service host run it.
-#include "service/service_app.h"
+#include "service/process/service_app.h"
 
 #include <gtest/gtest.h>
 

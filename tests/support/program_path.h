@@ -1,7 +1,7 @@
 #pragma once
 
 // A program's path in this platform's own form, for tests that name programs in rules
-// and quotas: the service refuses the other platform's form (service/program_paths.h).
+// and quotas: the service refuses the other platform's form (service/rpc/program_paths.h).
 // /usr/bin/NAME on POSIX, C:\Program Files\NAME on Windows; it need not exist.
 
 #include <string>

@@ -4,7 +4,7 @@
 #include <future>
 #include <optional>
 
-#include "service/service_app.h"
+#include "service/process/service_app.h"
 
 namespace sluice::test {
 

@@ -1,4 +1,4 @@
-#include "service/config_check.h"
+#include "service/process/config_check.h"
 
 #include <gtest/gtest.h>
 

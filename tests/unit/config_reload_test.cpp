@@ -1,4 +1,4 @@
-#include "service/config_reload.h"
+#include "service/process/config_reload.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // FlowManager's per-program table (issue 17): any local user can run programs under as
 // many paths as they like, so the table is bounded and idle programs age out.
-#include "service/flow_manager.h"
+#include "service/flows/flow_manager.h"
 
 #include <gtest/gtest.h>
 
@@ -32,7 +32,7 @@ class FlowManagerTableTest : public ::testing::Test {
 
   store::Database db;
   store::PolicyStore store;
-  PolicyEngine policy;
+  PublishedPolicy policy;
   UsageLedger ledger;
 };
 

@@ -1,10 +1,10 @@
-// service/policy_warnings.cpp: settings that are accepted but do nothing are named,
+// service/rpc/policy_warnings.cpp: settings that are accepted but do nothing are named,
 // and only those: a rule that does decide draws no warning.
 #include <gtest/gtest.h>
 
 #include "common/platform/platform.h"
 #include "service/policy/address.h"
-#include "service/policy_warnings.h"
+#include "service/rpc/policy_warnings.h"
 
 namespace sluice::service {
 namespace {

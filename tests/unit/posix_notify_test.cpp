@@ -3,7 +3,7 @@
 // Unix datagrams are queued on the receiver before sendto() returns, so every
 // receive here is non-blocking: no waiting, no timing.
 
-#include "service/host/posix_notify.h"
+#include "service/process/host/posix_notify.h"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -17,7 +17,7 @@
 #include <random>
 #include <string>
 
-#include "service/host/host.h"
+#include "service/process/host/host.h"
 #include "tests/support/temp_dir.h"
 
 namespace sluice::service {

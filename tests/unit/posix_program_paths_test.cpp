@@ -1,4 +1,4 @@
-// service/program_paths.cpp with symbolic links, as /bin -> usr/bin and
+// service/rpc/program_paths.cpp with symbolic links, as /bin -> usr/bin and
 // /usr/bin/python3 -> python3.11 are on Debian: the rule gets the link's target, the
 // path /proc/PID/exe reports for the running program.
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "common/platform/platform.h"
-#include "service/program_paths.h"
+#include "service/rpc/program_paths.h"
 #include "tests/support/temp_dir.h"
 
 namespace sluice::service {

@@ -1,4 +1,4 @@
-// service/program_paths.cpp: what a rule or quota names is what the kernel will report,
+// service/rpc/program_paths.cpp: what a rule or quota names is what the kernel will report,
 // or a refusal saying why it cannot be. Runs natively and under Wine, on real files in
 // a temp dir (the links themselves are posix_program_paths_test's).
 #include <fstream>
@@ -7,7 +7,7 @@
 
 #include "common/platform/platform.h"
 #include "service/policy/policy_document.h"
-#include "service/program_paths.h"
+#include "service/rpc/program_paths.h"
 #include "tests/support/temp_dir.h"
 
 namespace sluice::service {

@@ -1,8 +1,8 @@
-// QuotaBuckets (service/quota_buckets.h) follows the throttle switch: once a program
+// QuotaBuckets (service/flows/quota_buckets.h) follows the throttle switch: once a program
 // is over a volume cap that throttles, its token buckets run at the throttle rate,
 // for new flows and for the flows already running, until the cap is lifted; a cap
 // that blocks slows nothing (its flows are refused and ended instead).
-#include "service/quota_buckets.h"
+#include "service/flows/quota_buckets.h"
 
 #include <gtest/gtest.h>
 
@@ -37,7 +37,7 @@ class QuotaBucketsTest : public ::testing::Test {
 
   store::Database db;
   store::PolicyStore store;
-  PolicyEngine policy;
+  PublishedPolicy policy;
   QuotaBuckets buckets{policy};
 };
 

@@ -2,8 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+
 namespace sluice::policy {
 namespace {
+
+TEST(QuotaNamesTest, RoundTrip) {
+  for (auto p : {VolumePeriod::day, VolumePeriod::week, VolumePeriod::month}) EXPECT_EQ(parse_volume_period(to_string(p)), p);
+  for (auto o : {OnExceed::block, OnExceed::throttle}) EXPECT_EQ(parse_on_exceed(to_string(o)), o);
+  EXPECT_FALSE(parse_volume_period("year"));
+  EXPECT_FALSE(parse_on_exceed("panic"));
+}
 
 TEST(PeriodStartTest, DayWeekAndMonthInUtcDays) {
   EXPECT_EQ(period_start(VolumePeriod::day, "2026-11-22"), "2026-11-22");
@@ -15,11 +24,26 @@ TEST(PeriodStartTest, DayWeekAndMonthInUtcDays) {
   EXPECT_THROW(period_start(VolumePeriod::day, "yesterday"), std::invalid_argument);
 }
 
-TEST(QuotaNamesTest, RoundTrip) {
-  for (auto p : {VolumePeriod::day, VolumePeriod::week, VolumePeriod::month}) EXPECT_EQ(parse_volume_period(to_string(p)), p);
-  for (auto o : {OnExceed::block, OnExceed::throttle}) EXPECT_EQ(parse_on_exceed(to_string(o)), o);
-  EXPECT_FALSE(parse_volume_period("year"));
-  EXPECT_FALSE(parse_on_exceed("panic"));
+TEST(VolumeCapTest, WhatACapLeavesAndWhenItIsReached) {
+  EXPECT_EQ(volume_left(0, 1000), 1000u);
+  EXPECT_EQ(volume_left(600, 1000), 400u);
+  EXPECT_EQ(volume_left(1000, 1000), 0u);
+  EXPECT_EQ(volume_left(5000, 1000), 0u) << "usage past the cap (one read per flow may pass it) leaves nothing, not a wrapped amount";
+  EXPECT_FALSE(volume_cap_reached(999, 1000));
+  EXPECT_TRUE(volume_cap_reached(1000, 1000));
+  EXPECT_TRUE(volume_cap_reached(1001, 1000));
+}
+
+TEST(VolumeCapTest, ACapNeedsAnAmountAndAPeriodAndBlocksUnlessItSaysThrottle) {
+  Quota quota;
+  EXPECT_FALSE(has_volume_cap(quota));
+  quota.volume_bytes = 1000;
+  EXPECT_FALSE(has_volume_cap(quota)) << "an amount without a period counts over nothing";
+  quota.volume_period = VolumePeriod::week;
+  EXPECT_TRUE(has_volume_cap(quota));
+  EXPECT_EQ(on_exceed_of(quota), OnExceed::block);
+  quota.on_exceed = OnExceed::throttle;
+  EXPECT_EQ(on_exceed_of(quota), OnExceed::throttle);
 }
 
 // The throttle switch: what a volume cap does once the program has used it up.

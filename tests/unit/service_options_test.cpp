@@ -1,4 +1,4 @@
-#include "service/options.h"
+#include "service/process/options.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "service/usage_ledger.h"
+#include "service/flows/usage_ledger.h"
 
 #include <gtest/gtest.h>
 
