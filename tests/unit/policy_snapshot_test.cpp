@@ -23,7 +23,7 @@ class PolicySnapshotTest : public ::testing::Test {
     return r;
   }
   static policy::FlowKey flow(const std::string& app, const char* destination = "192.0.2.10", std::uint16_t port = 443) {
-    return policy::FlowKey{app, {"1000", "alice"}, policy::Protocol::tcp, *policy::parse_ip(destination), port};
+    return policy::FlowKey{app, {"1000", "alice"}, policy::Protocol::tcp, *net::parse_ip(destination), port};
   }
   std::int64_t add(policy::Rule r) { return store.add_rule(std::move(r), std::nullopt, admin).id; }
 
