@@ -14,18 +14,6 @@ int hex_value(char c) {
   return -1;
 }
 
-// A decimal number of 1..max_digits digits, no sign, no leading zero (except "0").
-std::optional<unsigned> parse_decimal(std::string_view text, std::size_t max_digits) {
-  if (text.empty() || text.size() > max_digits) return std::nullopt;
-  if (text.size() > 1 && text[0] == '0') return std::nullopt;
-  unsigned value = 0;
-  for (char c : text) {
-    if (!is_digit(c)) return std::nullopt;
-    value = value * 10 + static_cast<unsigned>(c - '0');
-  }
-  return value;
-}
-
 // Strict dotted quad into out[0..3].
 bool parse_ipv4_parts(std::string_view text, std::uint8_t* out) {
   for (int part = 0; part < 4; ++part) {
@@ -109,6 +97,17 @@ std::optional<IpAddress> parse_ipv6(std::string_view s) {
 const char kHex[] = "0123456789abcdef";
 
 }  // namespace
+
+std::optional<unsigned> parse_decimal(std::string_view text, std::size_t max_digits) {
+  if (text.empty() || text.size() > max_digits) return std::nullopt;
+  if (text.size() > 1 && text[0] == '0') return std::nullopt;
+  unsigned value = 0;
+  for (char c : text) {
+    if (!is_digit(c)) return std::nullopt;
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  return value;
+}
 
 std::optional<IpAddress> parse_ip(std::string_view text) {
   if (text.find(':') == std::string_view::npos) {

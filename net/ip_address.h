@@ -7,6 +7,7 @@
 // rules on every platform. No I/O, no logging: the providers link this.
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -38,6 +39,10 @@ std::optional<IpAddress> parse_ip(std::string_view text);
 // canonical form: lowercase hex, no leading zeros, the longest run (the first of
 // equal runs) of two or more zero groups as "::".
 std::string format_ip(const IpAddress& address);
+
+// A decimal number of 1..max_digits digits, no sign, no leading zero (except "0"):
+// the one strict number every address, prefix length and port text is read with.
+std::optional<unsigned> parse_decimal(std::string_view text, std::size_t max_digits);
 
 // parse_ip's address with `port`; nullopt for anything that is not an address.
 std::optional<Endpoint> parse_endpoint(std::string_view ip, std::uint16_t port);

@@ -1,7 +1,7 @@
 #pragma once
 
 // Flow registration and accounting: the service's side of the provider protocol
-// (provider/client/registration.h). It decides each new flow with the policy and the
+// (provider/core/registration.h). It decides each new flow with the policy and the
 // volume caps, hands relayed ones to the relay engine with their token buckets, and,
 // once a second, turns the engine's counters into rates, usage in the ledger and
 // volume-cap state; the usage flusher collects the counts as it writes them. Platform-neutral: the engine behind it is the platform's.

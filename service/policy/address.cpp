@@ -1,23 +1,8 @@
 #include "service/policy/address.h"
 
 namespace sluice::policy {
-namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-// A decimal number of 1..max_digits digits, no sign, no leading zero (except "0").
-std::optional<unsigned> parse_decimal(std::string_view text, std::size_t max_digits) {
-  if (text.empty() || text.size() > max_digits) return std::nullopt;
-  if (text.size() > 1 && text[0] == '0') return std::nullopt;
-  unsigned value = 0;
-  for (char c : text) {
-    if (!is_digit(c)) return std::nullopt;
-    value = value * 10 + static_cast<unsigned>(c - '0');
-  }
-  return value;
-}
-
-}  // namespace
+using net::parse_decimal;
 
 net::IpAddress mask_address(const net::IpAddress& address, int prefix_length) {
   net::IpAddress masked = address;

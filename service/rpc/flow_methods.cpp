@@ -1,4 +1,4 @@
-// The provider protocol (flow.register, flow.release; see provider/client/registration.h)
+// The provider protocol (flow.register, flow.release; see provider/core/registration.h)
 // and what sluicectl shows of the data plane (flows.list, stats.get).
 
 #include "service/rpc/flow_methods.h"

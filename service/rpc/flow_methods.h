@@ -14,7 +14,7 @@ namespace sluice::service {
 // descriptors, and how many registrations each limit refused.
 protocol::json flow_limits_json(const FlowLimitsView& view);
 
-// flow.register, flow.release (providers; provider/client/registration.h), policy.check,
+// flow.register, flow.release (providers; provider/core/registration.h), policy.check,
 // quota.status, flows.list and stats.get (sluicectl).
 void register_flow_methods(protocol::Dispatcher& dispatcher, FlowManager& flows, PublishedPolicy& policy);
 

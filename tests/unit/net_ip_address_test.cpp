@@ -227,5 +227,16 @@ TEST(NetIpAddress, UnspecifiedAndLoopbackInBothFamilies) {
   EXPECT_EQ(loopback(false), ip("::1"));
 }
 
+// The one strict number reader: addresses' parts, prefix lengths and ports.
+TEST(NetIpAddress, DecimalsAreStrict) {
+  EXPECT_EQ(parse_decimal("0", 3), 0u);
+  EXPECT_EQ(parse_decimal("255", 3), 255u);
+  EXPECT_EQ(parse_decimal("65535", 5), 65535u);
+  EXPECT_FALSE(parse_decimal("", 3));
+  EXPECT_FALSE(parse_decimal("1000", 3)) << "more digits than allowed";
+  EXPECT_FALSE(parse_decimal("08", 3)) << "no leading zero";
+  for (const char* text : {"+1", "-1", " 1", "1 ", "1a", "0x1"}) EXPECT_FALSE(parse_decimal(text, 5)) << text;
+}
+
 }  // namespace
 }  // namespace sluice::net
