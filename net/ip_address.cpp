@@ -193,7 +193,9 @@ std::string format_endpoint(const Endpoint& endpoint) {
   return "[" + ip + "]:" + std::to_string(endpoint.port);
 }
 
-bool is_unspecified(const IpAddress& address) { return address == IpAddress{} || address == ipv4(0, 0, 0, 0); }
+bool is_unspecified(const IpAddress& address) { return address == unspecified(false) || address == unspecified(true); }
+
+IpAddress unspecified(bool ipv4_address) { return ipv4_address ? ipv4(0, 0, 0, 0) : IpAddress{}; }
 
 bool is_loopback(const IpAddress& address) {
   if (is_ipv4(address)) return address.bytes[12] == 127;

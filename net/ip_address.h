@@ -56,6 +56,8 @@ IpAddress ipv4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d);
 
 // 0.0.0.0 or ::.
 bool is_unspecified(const IpAddress& address);
+// The wildcard a socket of that family binds to: 0.0.0.0 or ::.
+IpAddress unspecified(bool ipv4);
 // 127.0.0.0/8 or ::1: an address only this machine answers on.
 bool is_loopback(const IpAddress& address);
 // 127.0.0.1 or ::1.

@@ -20,7 +20,7 @@ std::optional<net::Endpoint> local_address(SocketCalls& calls) {
 std::optional<net::Endpoint> bound_address(const SocketState& state, SocketCalls& calls) {
   auto bound = local_address(calls);
   if (!bound || bound->port == 0) {
-    const net::Endpoint any{state.family() == AF_INET ? net::ipv4(0, 0, 0, 0) : net::IpAddress{}, 0};
+    const net::Endpoint any{net::unspecified(state.family() == AF_INET), 0};
     sockaddr_storage wildcard{};
     const int length = static_cast<int>(net::to_sockaddr(any, state.family(), wildcard));  // 0.0.0.0 or ::
     if (length == 0 || calls.bind(reinterpret_cast<const sockaddr*>(&wildcard), length) != 0) return std::nullopt;

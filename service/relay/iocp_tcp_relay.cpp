@@ -45,7 +45,7 @@ void TcpRelay::start_locked() {
     socket_[destination] = net::win::open_socket(ipv4 ? AF_INET : AF_INET6, SOCK_STREAM, "relay socket");
     net::win::set_abortive_close(socket_[destination], true);
     // ConnectEx wants a bound socket; the system picks the address as connect() would.
-    net::win::bind(socket_[destination], net::Endpoint{ipv4 ? net::ipv4(0, 0, 0, 0) : net::IpAddress{}, 0}, "bind relay socket");
+    net::win::bind(socket_[destination], net::Endpoint{net::unspecified(ipv4), 0}, "bind relay socket");
     context_.attach(socket_[destination]);
     connect_.prepare();
     started = track(net::win::start_connect(socket_[destination], net::to_sockaddr(flow_->destination), &connect_.overlapped));

@@ -216,6 +216,8 @@ TEST(NetIpAddress, UnspecifiedAndLoopbackInBothFamilies) {
   EXPECT_TRUE(is_unspecified(ip("::ffff:0.0.0.0")));
   EXPECT_FALSE(is_unspecified(ip("::1")));
   EXPECT_FALSE(is_unspecified(ip("0.0.0.1")));
+  EXPECT_EQ(unspecified(true), ip("0.0.0.0"));
+  EXPECT_EQ(unspecified(false), ip("::"));
   EXPECT_TRUE(is_loopback(ip("127.0.0.1")));
   EXPECT_TRUE(is_loopback(ip("127.255.0.9")));
   EXPECT_TRUE(is_loopback(ip("::ffff:127.0.0.1")));
