@@ -34,9 +34,16 @@ std::optional<OnExceed> parse_on_exceed(const std::string& text) {
 
 bool has_volume_cap(const Quota& quota) { return quota.volume_bytes && quota.volume_period; }
 
-OnExceed on_exceed_of(const Quota& quota) { return quota.on_exceed.value_or(OnExceed::block); }
+namespace {
 
-bool cap_refuses_flows(std::optional<OnExceed> on_exceed) { return on_exceed.value_or(OnExceed::block) == OnExceed::block; }
+// What a cap that names no on_exceed does.
+OnExceed or_default(std::optional<OnExceed> on_exceed) { return on_exceed.value_or(OnExceed::block); }
+
+}  // namespace
+
+OnExceed on_exceed_of(const Quota& quota) { return or_default(quota.on_exceed); }
+
+bool cap_refuses_flows(std::optional<OnExceed> on_exceed) { return or_default(on_exceed) == OnExceed::block; }
 
 Quota metered_quota(Quota quota, bool over_volume) {
   if (!over_volume || cap_refuses_flows(quota.on_exceed) || !quota.throttle_rate) return quota;
