@@ -33,6 +33,7 @@ int WSPAPI lsp_cleanup(LPINT error) {
     // No thread of ours may outlive this: ws2_32 unloads the DLL next.
     spi().forwarder.stop();
     spi().releases.stop();
+    spi().async_select.stop();
     stop_lower_providers();
   }
   return 0;
