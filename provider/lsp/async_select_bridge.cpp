@@ -8,100 +8,135 @@ namespace sluice::lsp {
 
 namespace {
 
-// One wait covers the wake event and at most this many sockets; more sockets than
-// that are refused rather than watched late.
-constexpr std::size_t kMaxWatches = MAXIMUM_WAIT_OBJECTS - 1;
+// The order messages go out in when one enumeration reports several events: a
+// connection is established before it is writable (WSAAsyncSelect: "FD_WRITE ...
+// after a connect or accept"), and whatever data came is told before FD_CLOSE.
+constexpr long kPostOrder[] = {FD_CONNECT, FD_ACCEPT, FD_READ, FD_OOB, FD_WRITE, FD_QOS,
+                               FD_GROUP_QOS, FD_ROUTING_INTERFACE_CHANGE, FD_ADDRESS_LIST_CHANGE, FD_CLOSE};
+static_assert(sizeof kPostOrder / sizeof kPostOrder[0] == FD_MAX_EVENTS, "every event has its place");
+
+int bit_of(long event) {
+  int bit = 0;
+  while ((1L << bit) != event) ++bit;
+  return bit;
+}
 
 }  // namespace
 
-AsyncSelectBridge::~AsyncSelectBridge() {
-  if (thread_ == nullptr) return;
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
+std::pair<AsyncSelectBridge::Group*, AsyncSelectBridge::Watch*> AsyncSelectBridge::find_locked(SOCKET app) {
+  for (auto& group : groups_) {
+    for (auto& w : group->watches) {
+      if (w.socket->app == app) return {group.get(), &w};
+    }
   }
-  SetEvent(wake_);
-  WaitForSingleObject(thread_, INFINITE);
-  CloseHandle(thread_);
-  CloseHandle(wake_);
-  for (auto& w : watches_) CloseHandle(w.event);
+  return {nullptr, nullptr};
 }
 
-void AsyncSelectBridge::ensure_thread() {
-  if (thread_ != nullptr) return;
-  wake_ = CreateEventW(nullptr, FALSE, FALSE, nullptr);
-  thread_ = CreateThread(nullptr, 0, &AsyncSelectBridge::thread_main, this, 0, nullptr);
+AsyncSelectBridge::Group* AsyncSelectBridge::group_with_room_locked() {
+  for (auto& group : groups_) {
+    if (group->watches.size() < kGroupSize) return group.get();
+  }
+  auto group = std::make_unique<Group>();
+  group->bridge = this;
+  group->wake = CreateEventW(nullptr, FALSE, FALSE, nullptr);
+  if (group->wake == nullptr) return nullptr;
+  group->thread = CreateThread(nullptr, 0, &AsyncSelectBridge::thread_main, group.get(), 0, nullptr);
+  if (group->thread == nullptr) {
+    CloseHandle(group->wake);
+    return nullptr;
+  }
+  groups_.push_back(std::move(group));
+  return groups_.back().get();
+}
+
+void AsyncSelectBridge::erase_locked(Group& group, Watch* watch) {
+  CloseHandle(watch->event);
+  group.watches.erase(group.watches.begin() + (watch - group.watches.data()));
+  SetEvent(group.wake);  // its thread waits on that event no more
 }
 
 int AsyncSelectBridge::select(const std::shared_ptr<LspSocket>& socket, HWND window, unsigned int message, long events,
                               LPWPUPOSTMESSAGE post, LPINT error) {
   std::lock_guard lock(mutex_);
   post_ = post;
-  auto existing = std::find_if(watches_.begin(), watches_.end(), [&](const Watch& w) { return w.socket->app == socket->app; });
+  auto [group, watch] = find_locked(socket->app);
   if (events == 0) {
     // "lEvent 0: stop sending messages" (WSAAsyncSelect): cancel below as well.
-    if (existing != watches_.end()) {
-      CloseHandle(existing->event);
-      watches_.erase(existing);
-    }
-    if (thread_ != nullptr) SetEvent(wake_);
+    if (watch != nullptr) erase_locked(*group, watch);
     return socket->provider->calls.lpWSPEventSelect(socket->lower, nullptr, 0, error);
   }
-  if (existing == watches_.end()) {
-    if (watches_.size() >= kMaxWatches) {
+  if (watch == nullptr) {
+    group = group_with_room_locked();
+    HANDLE event = group != nullptr ? CreateEventW(nullptr, FALSE, FALSE, nullptr) : nullptr;
+    if (event == nullptr) {
       *error = WSAENOBUFS;
       return SOCKET_ERROR;
     }
-    watches_.push_back(Watch{socket, window, message, CreateEventW(nullptr, FALSE, FALSE, nullptr)});
-    existing = watches_.end() - 1;
+    group->watches.push_back(Watch{socket, window, message, event});
+    watch = &group->watches.back();
   }
-  existing->window = window;
-  existing->message = message;
-  if (socket->provider->calls.lpWSPEventSelect(socket->lower, existing->event, events, error) != 0) {
-    CloseHandle(existing->event);
-    watches_.erase(existing);
+  watch->window = window;
+  watch->message = message;
+  if (socket->provider->calls.lpWSPEventSelect(socket->lower, watch->event, events, error) != 0) {
+    erase_locked(*group, watch);
     return SOCKET_ERROR;
   }
-  ensure_thread();
-  SetEvent(wake_);
+  SetEvent(group->wake);
   return 0;
 }
 
 void AsyncSelectBridge::forget(SOCKET app) {
   std::lock_guard lock(mutex_);
-  auto it = std::find_if(watches_.begin(), watches_.end(), [&](const Watch& w) { return w.socket->app == app; });
-  if (it == watches_.end()) return;
-  CloseHandle(it->event);
-  watches_.erase(it);
-  SetEvent(wake_);
+  auto [group, watch] = find_locked(app);
+  if (watch != nullptr) erase_locked(*group, watch);
 }
 
-DWORD WINAPI AsyncSelectBridge::thread_main(void* self) {
-  static_cast<AsyncSelectBridge*>(self)->run();
+void AsyncSelectBridge::stop() {
+  std::vector<std::unique_ptr<Group>> groups;
+  {
+    std::lock_guard lock(mutex_);
+    groups.swap(groups_);
+    for (auto& group : groups) {
+      group->stopping = true;
+      SetEvent(group->wake);
+    }
+  }
+  for (auto& group : groups) {
+    WaitForSingleObject(group->thread, INFINITE);
+    CloseHandle(group->thread);
+    CloseHandle(group->wake);
+    for (auto& w : group->watches) CloseHandle(w.event);
+  }
+}
+
+DWORD WINAPI AsyncSelectBridge::thread_main(void* group) {
+  auto& g = *static_cast<Group*>(group);
+  g.bridge->run(g);
   return 0;
 }
 
-void AsyncSelectBridge::run() {
+void AsyncSelectBridge::run(Group& group) {
   for (;;) {
-    std::vector<HANDLE> handles{wake_};
+    std::vector<HANDLE> handles{group.wake};
     {
       std::lock_guard lock(mutex_);
-      if (stopping_) return;
-      for (const auto& w : watches_) handles.push_back(w.event);
+      if (group.stopping) return;
+      for (const auto& w : group.watches) handles.push_back(w.event);
     }
     const DWORD signalled = WaitForMultipleObjects(static_cast<DWORD>(handles.size()), handles.data(), FALSE, INFINITE);
     if (signalled == WAIT_OBJECT_0 || signalled < WAIT_OBJECT_0 || signalled >= WAIT_OBJECT_0 + handles.size()) continue;
     std::lock_guard lock(mutex_);
-    auto it = std::find_if(watches_.begin(), watches_.end(),
+    if (group.stopping) return;
+    auto it = std::find_if(group.watches.begin(), group.watches.end(),
                            [&](const Watch& w) { return w.event == handles[signalled - WAIT_OBJECT_0]; });
-    if (it == watches_.end()) continue;  // forgotten meanwhile
+    if (it == group.watches.end()) continue;  // forgotten meanwhile
     WSANETWORKEVENTS happened{};
     int error = 0;
     if (it->socket->provider->calls.lpWSPEnumNetworkEvents(it->socket->lower, it->event, &happened, &error) != 0) continue;
-    for (int bit = 0; bit < FD_MAX_EVENTS; ++bit) {
-      if ((happened.lNetworkEvents & (1L << bit)) == 0) continue;
+    for (const long event : kPostOrder) {
+      if ((happened.lNetworkEvents & event) == 0) continue;
       post_(it->window, it->message, static_cast<WPARAM>(it->socket->app),
-            WSAMAKESELECTREPLY(1L << bit, happened.iErrorCode[bit]));
+            WSAMAKESELECTREPLY(event, happened.iErrorCode[bit_of(event)]));
     }
   }
 }

@@ -10,6 +10,17 @@ namespace {
 // Internal while an operation runs.
 constexpr ULONG_PTR kOperationInProgress = WSS_OPERATION_IN_PROGRESS;
 constexpr ULONG_PTR kStopKey = ~ULONG_PTR{0};
+// STATUS_PENDING, which no finished I/O leaves in an IO_STATUS_BLOCK.
+constexpr ULONG_PTR kNotIssued = 0x103;
+
+// Whether a lower call that failed at once still queues a completion packet. The
+// I/O manager writes the IO_STATUS_BLOCK (the overlapped's Internal), signals and
+// queues for every status but an error (NTSTATUS severity 3) returned synchronously;
+// an error leaves Internal as it was.
+bool lower_packet_follows(const WSAOVERLAPPED& lower) {
+  const auto status = static_cast<DWORD>(lower.Internal);
+  return lower.Internal != kNotIssued && (status >> 30) != 3;
+}
 
 // A completion routine's call, run by WPUQueueApc on the thread that started the
 // operation; owns nothing of the operation, which may be gone by then.
@@ -114,6 +125,8 @@ DWORD WINAPI CompletionForwarder::thread_main(void* self) {
 }
 
 void CompletionForwarder::on_completion(PendingIo* io) {
+  // The packet can overtake the lower call's return; that call is already done.
+  while (!io->started.load()) SwitchToThread();
   if (!io->claimed.exchange(true)) {
     // The lower provider's own account of the result: its error code and flags.
     DWORD bytes = 0, flags = 0;
@@ -142,15 +155,32 @@ int CompletionForwarder::run(std::unique_ptr<PendingIo> owned, const StartLower&
   }
   begin_overlapped(owned->app_overlapped);
   PendingIo* io = owned.release();
+  // Left alone by a lower provider that fails before any I/O is issued; see below.
+  io->lower_overlapped.Internal = kNotIssued;
   DWORD done = 0, done_flags = 0;
   int lower_error = 0;
   const int rc = start(*io, &done, &done_flags, &lower_error);
   if (rc != 0 && lower_error != WSA_IO_PENDING) {
-    // Nothing was started and nothing will complete: the operation is ours alone.
-    delete io;
     *error = lower_error;
+    int ignored = 0;
+    if (io->close_thread) upcalls_.lpWPUCloseThread(&io->thread, &ignored);  // no routine will be queued
+    io->close_thread = false;
+    if (!lower_packet_follows(io->lower_overlapped)) {
+      // Nothing was started and nothing will complete: the operation is ours alone.
+      delete io;
+      return SOCKET_ERROR;
+    }
+    // A warning (WSAEMSGSIZE is STATUS_BUFFER_OVERFLOW) fails the call yet still
+    // queues a packet on our port: the port's hold must outlive it. The program was
+    // told of the failure here and hears nothing more (LPWSPSENDTO, Return value: "no
+    // completion indication will occur"), so the packet is only drained.
+    io->claimed.store(true);
+    io->reported.store(true);
+    io->started.store(true);
+    release(io);
     return SOCKET_ERROR;
   }
+  io->started.store(true);
   if (rc == 0) {
     // Done at once. The program must find the completion queued when we return,
     // whichever of us (this thread, the port's) reports it.

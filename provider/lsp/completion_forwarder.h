@@ -44,6 +44,9 @@ struct PendingIo {
   INT address_length = sizeof(sockaddr_storage);
   WSAMSG message{};
 
+  // Set by the issuer once the lower call returned and it knows what the call says:
+  // the port waits for it, so an operation the call failed is never reported.
+  std::atomic<bool> started{false};
   std::atomic<bool> claimed{false};   // one of issuer and port reports it
   std::atomic<bool> reported{false};  // and has finished doing so
   std::atomic<int> holders{2};        // issuer and port

@@ -13,6 +13,7 @@
 
 #include "provider/lsp/async_select_bridge.h"
 #include "provider/lsp/completion_forwarder.h"
+#include "provider/lsp/flow_releaser.h"
 #include "provider/lsp/lsp_socket.h"
 #include "provider/lsp/win_steering.h"
 
@@ -23,6 +24,7 @@ struct Spi {
   LPWPUCOMPLETEOVERLAPPEDREQUEST complete_overlapped = nullptr;
   SocketRegistry sockets;
   CompletionForwarder forwarder;
+  FlowReleaser releases;  // off the forwarder (flow_releaser.h)
   AsyncSelectBridge async_select;
   std::unique_ptr<Steering> steering;  // null: this process is left alone
 };

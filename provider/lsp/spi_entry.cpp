@@ -16,10 +16,12 @@ std::mutex startup_mutex;
 int startups = 0;  // WSPStartup calls not yet matched by WSPCleanup
 SluiceLspTestHooks hooks{};
 
-// Relay associations are released when the last holder of a socket's state lets go.
-void release_flow(std::uint64_t flow_id) {
+// Relay associations are released when the last holder of a socket's state lets go,
+// which may be the completion forwarder: the release is sent by the releaser's thread.
+void send_release(std::uint64_t flow_id) {
   if (spi().steering) spi().steering->release(flow_id);
 }
+void release_flow(std::uint64_t flow_id) { spi().releases.post(flow_id); }
 
 int WSPAPI lsp_cleanup(LPINT error) {
   std::lock_guard lock(startup_mutex);
@@ -28,7 +30,10 @@ int WSPAPI lsp_cleanup(LPINT error) {
     return SOCKET_ERROR;
   }
   if (--startups == 0) {
+    // No thread of ours may outlive this: ws2_32 unloads the DLL next.
     spi().forwarder.stop();
+    spi().releases.stop();
+    spi().async_select.stop();
     stop_lower_providers();
   }
   return 0;
@@ -112,6 +117,7 @@ __declspec(dllexport) int WSPAPI WSPStartup(WORD version, LPWSPDATA data, LPWSAP
     state.upcalls = upcalls;
     state.complete_overlapped = hooks.complete_overlapped != nullptr ? hooks.complete_overlapped : WPUCompleteOverlappedRequest;
     if (!state.forwarder.start(upcalls, state.complete_overlapped)) return WSAEPROVIDERFAILEDINIT;
+    state.releases.start(&send_release);  // without its thread, releases are sent inline
     state.steering = std::make_unique<Steering>(config);
     sluice::provider::SocketState::set_release(&release_flow);
   } else if (!state.steering) {

@@ -211,8 +211,9 @@ SpiHarness::~SpiHarness() {
     int error = 0;
     procedures_.lpWSPCleanup(&error);
   }
-  // The DLL stays loaded: ws2_32 unloads a provider only at WSACleanup, and a test
-  // process ends right after.
+  // As ws2_32 does once the last WSPCleanup returned: a thread the LSP left running
+  // would now run unmapped code (lsp_async_test looks for one).
+  FreeLibrary(dll_);
   WSACleanup();
 }
 

@@ -46,6 +46,10 @@ class SpiHarness {
   };
   static std::vector<PostedMessage> posted_messages();
 
+  // The loaded DLL; unloaded (FreeLibrary) by the destructor after the last
+  // WSPCleanup, as ws2_32 unloads a provider.
+  HMODULE dll() const { return dll_; }
+
   // Program handles the LSP created and has not closed yet.
   static int open_handles();
 
