@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "net/win_base_provider.h"
+
 #include "common/platform/win_strings.h"
 
 namespace sluice::net::win {
@@ -96,8 +98,15 @@ std::string error_text(int error) { return platform::win32_error_text(static_cas
 Socket open_socket(int family, int type, const std::string& what) {
   const int protocol = type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
   Socket socket;
-  socket.handle = WSASocketW(family, type, protocol, nullptr, 0, WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
-  if (socket.handle == INVALID_SOCKET) throw_last_error(what);
+  // From the base provider's own entry, so no layered provider (ours included) sits
+  // under the service's sockets: win_base_provider.h. A remembered entry that no
+  // longer makes sockets is looked up once more.
+  for (int attempt = 0; attempt < 2 && !socket.open(); ++attempt) {
+    WSAPROTOCOL_INFOW entry = base_protocol_entry(family, type, protocol);
+    socket.handle = WSASocketW(family, type, protocol, &entry, 0, WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+    if (!socket.open() && attempt == 0) forget_base_protocol_entries();
+  }
+  if (!socket.open()) throw_last_error(what);
   if (family == AF_INET6) {
     // An IPv6 socket of ours carries IPv6 only; IPv4 has sockets of its own.
     const DWORD one = 1;
@@ -187,14 +196,37 @@ Started start_recv_from(const Socket& socket, char* data, std::size_t size, sock
   return outcome(socket, rc == 0, bytes);
 }
 
-Started start_send_to(const Socket& socket, const char* data, std::size_t size, const SocketAddress* to,
-                      OVERLAPPED* overlapped) {
+Started start_send(const Socket& socket, const char* data, std::size_t size, OVERLAPPED* overlapped) {
   // The WSABUF array may be transient (Winsock captures it); the bytes may not.
   WSABUF buffer = buffer_of(data, size);
   DWORD bytes = 0;
-  const int rc = WSASendTo(socket.handle, &buffer, 1, &bytes, 0, to ? to->get() : nullptr, to ? to->length : 0,
-                           overlapped, nullptr);
+  const int rc = WSASend(socket.handle, &buffer, 1, &bytes, 0, overlapped, nullptr);
   return outcome(socket, rc == 0, bytes);
+}
+
+Started start_wait_readable(const Socket& socket, DWORD* flags, OVERLAPPED* overlapped) {
+  // A zero-byte receive: the kernel holds no buffer of ours while it waits (libuv's
+  // "zero read", src/win/tcp.c). A non-null pointer, as some providers want one.
+  static char nothing[1];
+  WSABUF buffer{0, nothing};
+  DWORD bytes = 0;
+  *flags = 0;
+  const int rc = WSARecv(socket.handle, &buffer, 1, &bytes, flags, overlapped, nullptr);
+  return outcome(socket, rc == 0, bytes);
+}
+
+void set_non_blocking(const Socket& socket) {
+  u_long on = 1;
+  if (ioctlsocket(socket.handle, FIONBIO, &on) != 0) throw_last_error("FIONBIO");
+}
+
+ReadNow read_now(const Socket& socket, char* data, std::size_t size) {
+  WSABUF buffer = buffer_of(data, size);
+  DWORD bytes = 0, flags = 0;
+  if (WSARecv(socket.handle, &buffer, 1, &bytes, &flags, nullptr, nullptr) == 0) return ReadNow{ReadNow::read, bytes, 0};
+  const int error = WSAGetLastError();
+  if (error == WSAEWOULDBLOCK) return ReadNow{ReadNow::nothing, 0, 0};
+  return ReadNow{ReadNow::failed, 0, error};
 }
 
 Started start_connect(const Socket& socket, const SocketAddress& to, OVERLAPPED* overlapped) {

@@ -45,7 +45,8 @@ struct Socket {
   bool open() const { return handle != INVALID_SOCKET; }
 };
 
-// An overlapped, non-inheritable socket; throws naming `what`.
+// An overlapped, non-inheritable socket made from the base provider's catalog entry
+// (win_base_provider.h), so no LSP is layered under it; throws naming `what`.
 Socket open_socket(int family, int type, const std::string& what);
 void bind(const Socket& socket, const Endpoint& address, const std::string& what);
 Endpoint local_address(const Socket& socket);
@@ -84,9 +85,23 @@ Started start_recv(const Socket& socket, char* data, std::size_t size, DWORD* fl
 // So must `from` and `from_length`.
 Started start_recv_from(const Socket& socket, char* data, std::size_t size, sockaddr_storage* from, int* from_length,
                         DWORD* flags, OVERLAPPED* overlapped);
-// `to` null: the connected peer (a stream socket ignores it anyway).
-Started start_send_to(const Socket& socket, const char* data, std::size_t size, const SocketAddress* to,
-                      OVERLAPPED* overlapped);
+// On a connected socket (stream, or datagram after connect()): no address is named.
+// WSASendTo's lpTo on a connected datagram socket "overrides the destination address
+// for that particular datagram only", which a connected relay socket never wants.
+Started start_send(const Socket& socket, const char* data, std::size_t size, OVERLAPPED* overlapped);
+// A zero-byte WSARecv on a stream socket: its completion says data (or the end of
+// the stream, or a reset) is there to read, and no buffer is pinned meanwhile.
+Started start_wait_readable(const Socket& socket, DWORD* flags, OVERLAPPED* overlapped);
+// FIONBIO, for read_now(); overlapped operations on the socket are not affected.
+void set_non_blocking(const Socket& socket);
+// Reads what is there now, without waiting (the socket is non-blocking): `read` with
+// bytes (0: the end of the stream), `nothing` (WSAEWOULDBLOCK), or `failed`.
+struct ReadNow {
+  enum Kind { read, nothing, failed } kind = nothing;
+  DWORD bytes = 0;
+  int error = 0;
+};
+ReadNow read_now(const Socket& socket, char* data, std::size_t size);
 // ConnectEx: the socket must be bound.
 Started start_connect(const Socket& socket, const SocketAddress& to, OVERLAPPED* overlapped);
 // AcceptEx into `accepted` (a fresh socket of the listener's family); `addresses`

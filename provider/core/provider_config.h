@@ -56,9 +56,10 @@ void apply_config_file(std::string_view text, std::string_view file_name, const 
 void apply_environment(const Lookup& lookup, const EndpointRule& rule, ProviderConfig& config);
 
 // Whether `executable_path` is the service's own program (sluiced, sluiced.exe, by
-// its last path component, whatever the case): its sockets are never steered,
-// whatever the environment says, or its relay connections would be steered back
-// into itself.
+// its last path component, whatever the case). The Linux preload leaves such a
+// process alone, or the relay's connections would be steered back into itself. The
+// Windows LSP does not ask: a name is anyone's to take, and sluiced's sockets come
+// from the base provider's catalog entry, so no LSP is ever under them.
 bool is_service_program(std::string_view executable_path);
 
 }  // namespace sluice::provider

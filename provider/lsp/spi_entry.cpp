@@ -107,9 +107,11 @@ __declspec(dllexport) int WSPAPI WSPStartup(WORD version, LPWSPDATA data, LPWSAP
 
   if (startups == 0) {
     const sluice::provider::ProviderConfig config = load_lsp_config();
-    // sluiced itself, and a process told to be left alone, get the lower provider's
-    // own table: nothing of ours stands between them and the network.
-    if (config.disabled || is_service_process()) {
+    // A process told to be left alone gets the lower provider's own table: nothing
+    // of ours stands between it and the network. sluiced is not exempted by name (a
+    // program renamed sluiced.exe would escape): it makes its sockets from the base
+    // provider's entry, so this LSP is never asked for them (net/win_base_provider.h).
+    if (config.disabled) {
       *procedures = lower->calls;
       ++startups;
       return 0;

@@ -48,8 +48,6 @@ provider::ProviderConfig load_lsp_config() {
   return config;
 }
 
-bool is_service_process() { return provider::is_service_program(platform::current_executable()); }
-
 Steering::Steering(const provider::ProviderConfig& config)
     : channel_(config.control), client_(channel_, errors_), core_(client_, errors_, config.fail_mode, config.timeout) {}
 

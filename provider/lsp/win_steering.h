@@ -28,9 +28,6 @@ namespace sluice::lsp {
 // Defaults, then this process's environment; values that make no sense are ignored.
 provider::ProviderConfig load_lsp_config();
 
-// True when this process is sluiced itself: its sockets are never steered.
-bool is_service_process();
-
 class WinsockError final : public provider::ErrorCode {
  public:
   int get() const override { return WSAGetLastError(); }

@@ -32,8 +32,8 @@ SocketLibrary::~SocketLibrary() { WSACleanup(); }
 SocketHandle open_listener(const net::Endpoint& address) {
   const net::SocketAddress at = net::to_sockaddr(address);
   const std::string where = net::format_endpoint(address);
-  const SOCKET s = WSASocketW(at.family(), SOCK_STREAM, IPPROTO_TCP, nullptr, 0, WSA_FLAG_NO_HANDLE_INHERIT);
-  if (s == INVALID_SOCKET) net::win::throw_last_error("cannot open a socket for " + where);
+  // From the base provider's entry, as every socket of sluiced's (no LSP under it).
+  const SOCKET s = net::win::open_socket(at.family(), SOCK_STREAM, "cannot open a socket for " + where).handle;
   // Without SO_EXCLUSIVEADDRUSE another program could bind the same port with
   // SO_REUSEADDR and take the scrapes.
   const BOOL on = TRUE;

@@ -173,7 +173,7 @@ EngineCounters RelayEngine::counters() const {
   return EngineCounters{c.tcp_accepted.load(), c.tcp_unexpected.load(), c.tcp_connect_failures.load(), c.tcp_wrong_owner.load(),
                         c.tcp_idle_closed.load(),
                         c.udp_associations.load(), c.udp_dropped.load(), c.flows_active.load(),
-                        c.volume_closed.load()};
+                        c.volume_closed.load(), impl_->context.buffers.in_use()};
 }
 
 }  // namespace sluice::relay

@@ -38,12 +38,19 @@ void TcpRelay::start_locked() {
   // has no length of its own to check it against.
   net::win::set_abortive_close(socket_[app], true);
   context_.attach(socket_[app]);
-  connect_deadline_ = Clock::now() + context_.config.connect_timeout;
   net::win::Started started;
+  try {
+    net::win::set_non_blocking(socket_[app]);  // for read_now()
+  } catch (const std::exception& e) {
+    end_locked(FlowState::failed, e.what());
+    return;
+  }
+  connect_deadline_ = Clock::now() + context_.config.connect_timeout;
   try {
     const bool ipv4 = net::is_ipv4(flow_->destination.ip);
     socket_[destination] = net::win::open_socket(ipv4 ? AF_INET : AF_INET6, SOCK_STREAM, "relay socket");
     net::win::set_abortive_close(socket_[destination], true);
+    net::win::set_non_blocking(socket_[destination]);
     // ConnectEx wants a bound socket; the system picks the address as connect() would.
     net::win::bind(socket_[destination], net::Endpoint{net::unspecified(ipv4), 0}, "bind relay socket");
     context_.attach(socket_[destination]);
@@ -94,7 +101,7 @@ void TcpRelay::completed_locked(Operation& operation, DWORD bytes, bool succeede
         reset_from(d->from, error);
         return;
       }
-      read_done(*d, bytes);
+      d->readable = true;  // a zero-byte receive: what is there is read by step()
     } else if (&operation == &d->send) {
       d->sending_now = false;
       const int error = succeeded ? 0 : net::win::completion_error(socket_[d->to], &operation.overlapped);
@@ -173,20 +180,41 @@ bool TcpRelay::start_read(Direction& d, Clock::time_point now, bool& progress) {
     end_locked(FlowState::closed, kVolumeCapReached);
     return false;
   }
+  if (!d.readable) return wait_readable(d, progress);
   const std::uint64_t granted = d.allowance.grant(*d.chain, room, now, d.throttled_until);
   if (granted == 0) {
     wake_at(d.throttled_until);
     return true;
   }
-  // Never a zero-byte read: it would complete at once and look like the end of stream.
+  // Something is there: only now is a buffer taken, and what is there is read at
+  // once (the socket is non-blocking), as much as the tokens allow.
   d.reading = context_.buffers.take();
   d.granted = granted;
+  const net::win::ReadNow got = net::win::read_now(socket_[d.from], d.reading.data(), granted);
+  switch (got.kind) {
+    case net::win::ReadNow::read: read_done(d, got.bytes); progress = true; return !finished_;
+    case net::win::ReadNow::nothing:
+      for (const auto& bucket : *d.chain) bucket->give_back(granted);
+      d.granted = 0;
+      d.reading.release();
+      d.readable = false;
+      return wait_readable(d, progress);
+    case net::win::ReadNow::failed: reset_from(d.from, got.error); return false;
+  }
+  return true;
+}
+
+bool TcpRelay::wait_readable(Direction& d, bool& progress) {
+  // A zero-byte receive waits for data with no buffer of ours pinned under it: an
+  // idle flow holds no buffer at all (a 64 KiB one per direction otherwise, about
+  // 400 MiB locked at 3 200 flows). It completes when data, the end of the stream or
+  // a reset is there, and reports no bytes; the read itself follows (libuv reads a
+  // stream the same way, src/win/tcp.c).
   d.read.prepare();
-  const net::win::Started started =
-      track(net::win::start_recv(socket_[d.from], d.reading.data(), granted, &d.read.flags, &d.read.overlapped));
+  const net::win::Started started = track(net::win::start_wait_readable(socket_[d.from], &d.read.flags, &d.read.overlapped));
   switch (started.kind) {
     case net::win::Started::pending: d.reading_now = true; return true;
-    case net::win::Started::done: read_done(d, started.bytes); progress = true; return !finished_;
+    case net::win::Started::done: d.readable = true; progress = true; return true;
     case net::win::Started::failed: reset_from(d.from, started.error); return false;
   }
   return true;
@@ -214,12 +242,10 @@ void TcpRelay::read_done(Direction& d, std::size_t bytes) {
 }
 
 bool TcpRelay::start_send(Direction& d, bool& progress) {
-  // No address: "On a connection-oriented socket, the lpTo and iToLen parameters are
-  // ignored" (WSASendTo).
   const Chunk& front = d.chunks.front();
   d.send.prepare();
-  const net::win::Started started = track(net::win::start_send_to(socket_[d.to], front.buffer.data() + d.front_sent,
-                                                        front.size - d.front_sent, nullptr, &d.send.overlapped));
+  const net::win::Started started = track(net::win::start_send(socket_[d.to], front.buffer.data() + d.front_sent,
+                                                               front.size - d.front_sent, &d.send.overlapped));
   switch (started.kind) {
     case net::win::Started::pending: d.sending_now = true; return true;
     case net::win::Started::done: send_done(d, started.bytes); progress = true; return !finished_;

@@ -2,11 +2,12 @@
 
 // A relayed TCP connection on the completion port: the application's accepted socket
 // and our connection to the destination (ConnectEx, bounded by connect_timeout), with
-// one Direction each way. A direction posts its next WSARecv only when it has room
-// and its token buckets grant bytes, so a full direction or an empty bucket stops
-// reading and the application's own send() blocks (or gets WSAEWOULDBLOCK) exactly as
-// with a slow peer. What was read goes out with WSASendTo (no address: the stream is
-// connected). An end of stream is passed on as shutdown(SD_SEND) once everything
+// one Direction each way. A direction waits for data with a zero-byte WSARecv (no
+// buffer pinned while a flow is idle), then reads what is there at once into a
+// buffer taken only then, when it has room and its token buckets grant bytes, so a
+// full direction or an empty bucket stops reading and the application's own send()
+// blocks (or gets WSAEWOULDBLOCK) exactly as with a slow peer. What was read goes
+// out with WSASend. An end of stream is passed on as shutdown(SD_SEND) once everything
 // before it was sent; a reset is passed on as a reset. With tcp_idle_timeout set, a
 // connection that moves nothing for that long is reset.
 
@@ -38,9 +39,11 @@ class TcpRelay final : public Relay {
     std::atomic<std::uint64_t>* bytes;
     std::atomic<std::uint64_t>* reads;
     Operation read, send;
-    Buffer reading;             // what the outstanding read fills
-    std::uint64_t granted = 0;  // tokens the outstanding read was given
-    bool reading_now = false, sending_now = false;
+    Buffer reading;             // what the read under way fills
+    std::uint64_t granted = 0;  // tokens the read under way was given
+    bool reading_now = false;   // a zero-byte receive is outstanding
+    bool readable = false;      // it reported something to read (or the end, or a reset)
+    bool sending_now = false;
     std::deque<Chunk> chunks;   // read, not yet sent; the front one is being sent
     std::size_t held = 0;       // bytes in chunks
     std::size_t front_sent = 0; // of the front chunk
@@ -63,6 +66,8 @@ class TcpRelay final : public Relay {
   // One step of a direction; sets `progress`; false when the relay ended.
   bool step(Direction& d, Clock::time_point now, bool& progress);
   bool start_read(Direction& d, Clock::time_point now, bool& progress);
+  // Posts the zero-byte receive; false when the relay ended.
+  bool wait_readable(Direction& d, bool& progress);
   bool start_send(Direction& d, bool& progress);
   void read_done(Direction& d, std::size_t bytes);
   void send_done(Direction& d, std::size_t bytes);

@@ -43,16 +43,16 @@ UdpAssociation::UdpAssociation(Context& context, std::shared_ptr<Flow> flow)
     // of it is then the loopback address it sends from.
     net::Endpoint peer = flow_->app_local;
     if (net::is_unspecified(peer.ip)) peer.ip = loopback.ip;
-    peer_[app] = net::to_sockaddr(peer);
-    if (::connect(socket_[app].handle, peer_[app].get(), peer_[app].length) != 0) {
+    const net::SocketAddress app_peer = net::to_sockaddr(peer);
+    if (::connect(socket_[app].handle, app_peer.get(), app_peer.length) != 0) {
       net::win::throw_last_error("connect to " + net::format_endpoint(peer));
     }
     address_ = net::win::local_address(socket_[app]);
 
     const bool ipv4_destination = net::is_ipv4(flow_->destination.ip);
     socket_[destination] = net::win::open_socket(ipv4_destination ? AF_INET : AF_INET6, SOCK_DGRAM, "UDP upstream socket");
-    peer_[destination] = net::to_sockaddr(flow_->destination);
-    if (::connect(socket_[destination].handle, peer_[destination].get(), peer_[destination].length) != 0) {
+    const net::SocketAddress destination_peer = net::to_sockaddr(flow_->destination);
+    if (::connect(socket_[destination].handle, destination_peer.get(), destination_peer.length) != 0) {
       net::win::throw_last_error("connect to " + net::format_endpoint(flow_->destination));
     }
     for (const net::win::Socket& socket : socket_) net::win::ignore_udp_resets(socket);
@@ -206,12 +206,12 @@ void UdpAssociation::flush(Direction& d, Clock::time_point now, bool& progress) 
 }
 
 void UdpAssociation::start_send(Direction& d, std::size_t size, bool& progress) {
-  // The socket's own peer, named explicitly: on a connected datagram socket "lpTo
-  // overrides the destination address for that particular datagram only" (WSASendTo),
-  // so this is the same address either way.
+  // Both sockets are connected: WSASend, no address. An address given with
+  // WSASendTo on a connected datagram socket "overrides the destination address for
+  // that particular datagram only": the connected peer is the one to send to.
   d.send.prepare();
   const net::win::Started started =
-      track(net::win::start_send_to(socket_[d.to], d.sending.data(), size, &peer_[d.to], &d.send.overlapped));
+      track(net::win::start_send(socket_[d.to], d.sending.data(), size, &d.send.overlapped));
   switch (started.kind) {
     case net::win::Started::pending: d.sending_now = true; return;
     case net::win::Started::done: sent(d, started.bytes); break;

@@ -4,7 +4,8 @@
 // application's socket (so the system drops datagrams from anyone else) and a socket
 // connected to the destination (so only its answers come back). Each socket always
 // has a WSARecvFrom outstanding (a datagram over the bound must be seen to be
-// dropped); each direction sends one datagram at a time with WSASendTo. One over
+// dropped); each direction sends one datagram at a time with WSASend (both sockets
+// are connected, so no address is named). One over
 // budget waits in a bounded queue; one more than the bound is dropped and counted.
 // Idle associations close themselves.
 
@@ -65,7 +66,6 @@ class UdpAssociation final : public Relay {
   void enqueue(Direction& d, const char* data, std::size_t size);
 
   net::win::Socket socket_[2];
-  net::SocketAddress peer_[2];  // where each socket's datagrams go
   net::Endpoint address_;
   Direction up_, down_;
   Clock::time_point last_activity_;

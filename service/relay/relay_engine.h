@@ -64,6 +64,9 @@ struct EngineCounters {
   std::uint64_t udp_dropped = 0;           // datagrams dropped over budget or queue
   std::uint64_t flows_active = 0;
   std::uint64_t volume_closed = 0;         // flows the relay ended at their program's volume cap
+  // IOCP: the relay's I/O buffers (64 KiB each) out of its pool now, given to a read
+  // or holding data not yet sent; what the relay pins in memory. 0 on epoll.
+  std::uint64_t buffers_in_use = 0;
 };
 
 class RelayEngine {

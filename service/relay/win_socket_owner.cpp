@@ -11,6 +11,7 @@
 
 #include "net/ip_address.h"
 #include "net/socket_address.h"
+#include "net/win_socket.h"
 #include "service/relay/socket_owner.h"
 
 namespace sluice::relay {
@@ -90,6 +91,16 @@ bool table_rows(policy::Protocol protocol, bool ipv4, bool connections_only, std
   return true;
 }
 
+// A socket of the base provider (no LSP under it: its connect would be steered into
+// sluiced, which is starting), or INVALID_SOCKET.
+SOCKET base_socket() {
+  try {
+    return net::win::open_socket(AF_INET, SOCK_STREAM, "owner probe socket").handle;
+  } catch (const std::exception&) {
+    return INVALID_SOCKET;
+  }
+}
+
 // A loopback connection of this process's own, looked up in the table: does the
 // row name this process? Any failure to set it up counts as yes, so the checks stay.
 bool probe_owner_reporting() {
@@ -98,8 +109,7 @@ bool probe_owner_reporting() {
     ~Closer() {
       if (s != INVALID_SOCKET) ::closesocket(s);
     }
-  } listener{::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP)}, client{::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP)},
-      server{INVALID_SOCKET};
+  } listener{base_socket()}, client{base_socket()}, server{INVALID_SOCKET};
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
